@@ -1,0 +1,69 @@
+"""Step 1 of the pipeline: from the paths a user gave to the list of Python files to check."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import PurePath
+from typing import Iterable, List, Sequence, Tuple
+
+from sigpipe_lint.config import DEFAULT_EXCLUDES
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    parts = PurePath(path).parts
+    name = parts[-1] if parts else path
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch.fnmatch(name, pat) or fnmatch.fnmatch(path, pat):
+            return True
+        if any(fnmatch.fnmatch(part, pat) for part in parts):
+            return True
+    return False
+
+
+def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """Return (files, problems): files to check, sorted and unique; problems as (path, reason).
+
+    A file named explicitly is checked whatever its suffix; folders contribute their .py/.pyi
+    files, skipping virtualenvs, build output, VCS folders and the `exclude` globs. Symlinks
+    to folders are not followed (no loops).
+    """
+    patterns = list(DEFAULT_EXCLUDES) + list(exclude)
+    files: List[str] = []
+    problems: List[Tuple[str, str]] = []
+    seen = set()
+
+    def add(p: str) -> None:
+        key = os.path.normpath(p)
+        if key not in seen:
+            seen.add(key)
+            files.append(key)
+
+    for raw in paths:
+        if raw == "-":
+            add(raw)
+            continue
+        if os.path.isdir(raw):
+            for root, dirs, names in os.walk(raw, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not _excluded(d, patterns) and not _is_venv(os.path.join(root, d)))
+                for n in sorted(names):
+                    full = os.path.join(root, n)
+                    if n.endswith(PYTHON_SUFFIXES) and not _excluded(full, exclude):
+                        if os.path.isdir(full):
+                            continue
+                        add(full)
+        elif os.path.lexists(raw):
+            if _excluded(raw, exclude):
+                continue
+            add(raw)
+        else:
+            problems.append((raw, "no such file or folder"))
+    files.sort()
+    return files, problems
+
+
+def _is_venv(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))

@@ -1,0 +1,89 @@
+"""The per-file pipeline: pre-filter -> parse -> facts -> rules -> positions -> findings.
+
+Every adapter (CLI, flake8 plugin, pre-commit hook, audit) calls `analyze_source`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Optional, Sequence, Set
+
+from sigpipe_lint.facts import ModuleFacts
+from sigpipe_lint.findings import FileResult, Finding, FixInfo
+from sigpipe_lint.parse import ParseFailure, parse
+from sigpipe_lint.positions import positions
+from sigpipe_lint.prefilter import may_match
+from sigpipe_lint.rules import RULES_BY_CODE
+
+_NOQA = re.compile(
+    rb"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+    re.IGNORECASE,
+)
+
+
+def noqa_codes(line: bytes) -> Optional[Set[str]]:
+    """None: no noqa. Empty set: a bare `# noqa` (everything). Else the codes named."""
+    m = _NOQA.search(line)
+    if m is None:
+        return None
+    codes = m.group("codes")
+    if not codes:
+        return set()
+    return {c.decode().upper() for c in re.split(rb"[,\s]+", codes) if c}
+
+
+def _suppressed(source_lines: Sequence[bytes], line: int, code: str) -> bool:
+    if line - 1 >= len(source_lines):
+        return False
+    codes = noqa_codes(source_lines[line - 1])
+    if codes is None:
+        return False
+    return not codes or code in codes or any(code.startswith(c) for c in codes)
+
+
+def analyze_module(module, facts: ModuleFacts, path: str, codes: Iterable[str], source: bytes) -> List[Finding]:
+    reports = []
+    for code in codes:
+        rule = RULES_BY_CODE[code]
+        for report in rule.check(facts):
+            reports.append((rule, report))
+    if not reports:
+        return []
+    wanted = []
+    for _rule, r in reports:
+        wanted.append(r.node)
+        wanted.extend(r.related)
+    pos = positions(module, wanted)
+    lines = source.splitlines()
+    out: List[Finding] = []
+    for rule, r in reports:
+        p = pos.get(id(r.node))
+        if p is None:  # pragma: no cover - every reported node is part of the module
+            continue
+        message = r.message
+        if "{lines}" in message:
+            related = sorted({pos[id(n)][0] for n in r.related if id(n) in pos})
+            message = message.replace("{lines}", ", ".join(str(x) for x in related))
+        if _suppressed(lines, p[0], rule.code):
+            continue
+        fix = FixInfo(r.fix.applicability, r.fix.message) if r.fix is not None else None
+        out.append(Finding(path, p[0], p[1], p[2], p[3], rule.code, message, fix))
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+def analyze_source(source: bytes, path: str, codes: Sequence[str]) -> FileResult:
+    """Analyse one file's bytes with the given rule codes enabled."""
+    result = FileResult(path=path, lines=source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0))
+    if not may_match(source):
+        result.prefiltered = True
+        return result
+    try:
+        module = parse(source)
+        facts = ModuleFacts(module)
+        result.findings = analyze_module(module, facts, path, codes, source)
+    except ParseFailure as e:
+        result.error = str(e)
+    except RecursionError:
+        result.error = "too deeply nested to analyse"
+    return result

@@ -1,0 +1,82 @@
+"""The data every step of the pipeline hands to the next: findings and per-file results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass(frozen=True)
+class FixInfo:
+    """What a fix would do, as reported (the edit itself lives in sigpipe_lint.fixes)."""
+
+    applicability: str  # "safe" or "unsafe"
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. Lines are 1-based; columns are 1-based, end exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    message: str
+    fix: Optional[FixInfo] = None
+
+    def sort_key(self):
+        return (self.path, self.line, self.column, self.code)
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["fix"] = asdict(self.fix) if self.fix else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Finding":
+        fix = d.get("fix")
+        return cls(
+            path=d["path"],
+            line=d["line"],
+            column=d["column"],
+            end_line=d["end_line"],
+            end_column=d["end_column"],
+            code=d["code"],
+            message=d["message"],
+            fix=FixInfo(**fix) if fix else None,
+        )
+
+
+@dataclass
+class FileResult:
+    """What the engine says about one file."""
+
+    path: str
+    findings: List[Finding] = field(default_factory=list)
+    error: Optional[str] = None  # why the file could not be analysed, if it could not
+    prefiltered: bool = False  # True when the pre-filter proved no rule can match
+    lines: int = 0
+    fixed_source: Optional[bytes] = None  # set by the fixer when it changed the file
+    unsafe_fixes_held_back: int = 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "path": self.path,
+            "findings": [f.to_dict() for f in self.findings],
+            "error": self.error,
+            "prefiltered": self.prefiltered,
+            "lines": self.lines,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "FileResult":
+        return cls(
+            path=d["path"],
+            findings=[Finding.from_dict(f) for f in d["findings"]],
+            error=d["error"],
+            prefiltered=d["prefiltered"],
+            lines=d["lines"],
+        )

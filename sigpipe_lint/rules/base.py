@@ -1,0 +1,67 @@
+"""What a rule is: a code, a message, its documentation, its examples and its check.
+
+Modelled on Fixit (examples embedded in the rule, run by one parametrized test) and ruff's
+rule pages (What it does / Why is this bad? / Example / Use instead / Fix safety).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sigpipe_lint.facts import ModuleFacts
+    from sigpipe_lint.fixes import FixPlan
+
+
+@dataclass
+class Valid:
+    """Code on which the rule must report nothing."""
+
+    code: str
+
+
+@dataclass
+class Invalid:
+    """Code on which the rule must report, at `line` (1-based), and `fixed` after the fix."""
+
+    code: str
+    line: int
+    column: Optional[int] = None  # 1-based
+    fixed: Optional[str] = None  # the code after the fix (safe and unsafe fixes applied)
+    applicability: Optional[str] = None  # "safe" or "unsafe" when a fix is offered
+
+
+@dataclass
+class Report:
+    """A finding before positions are known."""
+
+    node: cst.CSTNode
+    message: str  # may hold "{lines}": the lines of `related`, filled in by the engine
+    related: Sequence[cst.CSTNode] = ()
+    fix: Optional["FixPlan"] = None
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+    summary: str = ""  # one line, for `rule --all` and SARIF shortDescription
+    default_enabled: bool = True
+    VALID: List[Valid] = []
+    INVALID: List[Invalid] = []
+
+    def check(self, facts: "ModuleFacts") -> Iterable[Report]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def docs(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    @classmethod
+    def page(cls) -> str:
+        head = f"{cls.code} ({cls.name})"
+        default = "on by default" if cls.default_enabled else "off by default (select it to enable)"
+        return f"# {head}\n\n{cls.summary}\n\nDefault: {default}.\n\n{cls.docs()}\n"

@@ -1,0 +1,174 @@
+"""SPL001: a socket write in a module with no SIGPIPE policy, no MSG_NOSIGNAL, no handling."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
+
+
+class UnprotectedSocketWrite(Rule):
+    """
+    ## What it does
+    Reports every socket write (`send`, `sendall`, `sendto`, `sendmsg`, `sendfile` on a
+    socket; `write`/`writelines`/`flush` on a socket file from `makefile()` or a request
+    handler's `wfile`; `os.write` on a socket's `fileno()`) in a module that has none of:
+    a SIGPIPE policy (`signal.signal(SIGPIPE, SIG_IGN)` or a handler,
+    `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`), `MSG_NOSIGNAL`/`SO_NOSIGPIPE`, or an `except`
+    that catches `BrokenPipeError` (itself, `ConnectionError`, `OSError` and its aliases,
+    `Exception`, `BaseException`, a bare `except:`) or tests `errno.EPIPE`.
+
+    A `.send()` counts only when something in the module says the receiver is a socket:
+    `socket.socket()`, `create_connection()`, `socketpair()`, `fromfd()`, `create_server()`,
+    `accept()`, `wrap_socket()`, a parameter annotated `socket.socket`, a request handler's
+    `self.request`/`self.connection`/`self.wfile`, or a name or `self.x` bound to one of
+    those. Generators, queues, ZeroMQ and websocket objects are never reported. Datagram
+    sockets (`SOCK_DGRAM`) are not reported: they never get EPIPE.
+
+    ## Why is this bad?
+    When the peer dies, the next write (or the one after it: the first may still succeed)
+    fails. CPython ignores SIGPIPE at start-up, so the write raises `BrokenPipeError`, or
+    `ConnectionResetError` when the peer died with unread data, and the program crashes
+    with a traceback. If anything reset SIGPIPE to `SIG_DFL` (see SPL002), or the code runs
+    in an embedded interpreter that did not ignore SIGPIPE, the process is killed by the
+    signal instead: exit status 141, no traceback, no `finally`.
+
+    This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
+    or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
+    with one handler somewhere, is not reported here although some of its writes can still
+    crash it. SPL004 (off by default) checks every write on its own.
+
+    ## Example
+    ```python
+    import socket
+
+    sock = socket.create_connection(("broker", 9092))
+    while True:
+        sock.sendall(next_record())
+    ```
+
+    ## Use instead
+    ```python
+    import socket
+
+    sock = socket.create_connection(("broker", 9092))
+    try:
+        while True:
+            sock.sendall(next_record())
+    except (BrokenPipeError, ConnectionResetError):
+        print("broker went away", file=sys.stderr)
+    finally:
+        sock.close()
+    ```
+
+    ## Fix safety
+    No fix is offered by this rule yet.
+    """
+
+    code = "SPL001"
+    name = "unprotected-socket-write"
+    summary = "Socket write in a module with no SIGPIPE policy, no MSG_NOSIGNAL and no BrokenPipeError handling"
+    default_enabled = True
+
+    VALID = [
+        Valid(
+            """
+import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except OSError:
+    pass
+"""
+        ),
+        Valid(
+            """
+import signal, socket
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+s = socket.socket()
+s.send(b"x")
+"""
+        ),
+        Valid(
+            """
+import socket as s
+conn = s.create_connection(("h", 1))
+conn.send(b"x", s.MSG_NOSIGNAL)
+"""
+        ),
+        Valid(
+            """
+def gen():
+    yield 1
+g = gen()
+g.send(None)
+"""
+        ),
+        Valid(
+            """
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"x", ("h", 1))
+"""
+        ),
+        Valid(
+            """
+import socket
+class socket_like:
+    def send(self, data): pass
+zmq_sock = context.socket(1)
+zmq_sock.send(b"x")
+"""
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+import socket
+s = socket.create_connection(("h", 1))
+s.sendall(b"x")
+""",
+            line=4,
+            column=1,
+        ),
+        Invalid(
+            """
+from socket import socket as Sock
+def serve(srv: Sock):
+    conn, addr = srv.accept()
+    conn.send(b"hello")
+""",
+            line=5,
+        ),
+        Invalid(
+            """
+import socketserver
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.wfile.write(b"data")
+""",
+            line=5,
+        ),
+    ]
+
+    def check(self, facts) -> Iterable[Report]:
+        if facts.has_sigpipe_policy or facts.uses_nosignal or facts.handles_broken_pipe_anywhere:
+            return
+        resets = any(s.disposition == "default" and not s.in_child for s in facts.sigpipe_calls)
+        for w in facts.writes:
+            if resets:
+                outcome = (
+                    "this module resets SIGPIPE to SIG_DFL, so when the peer dies the process "
+                    "is killed silently by SIGPIPE (exit 141)"
+                )
+            else:
+                outcome = (
+                    "when the peer dies it raises BrokenPipeError or ConnectionResetError and "
+                    "the program crashes with a traceback"
+                )
+            yield Report(
+                w.call,
+                f"{w.label} writes to a socket in a module with no SIGPIPE policy, no "
+                f"MSG_NOSIGNAL and no BrokenPipeError handling: {outcome}; catch "
+                f"(BrokenPipeError, ConnectionResetError) around it",
+            )

@@ -1,0 +1,150 @@
+"""SPL004 (strict): a socket write whose peer-death exceptions nobody in the module handles."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sigpipe_lint.facts import PEER_DEATH
+from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
+
+# How many levels of callers inside the module to follow. 0 would check the write's own
+# function only; callers beyond three levels rarely exist inside one module (see the note
+# in the README for what each depth did on the standard library).
+CALLER_DEPTH = 3
+
+
+class UnhandledWrite(Rule):
+    """
+    ## What it does
+    Checks each socket write on its own, whatever policy or handling the rest of the
+    module has: the write is reported unless both `BrokenPipeError` and
+    `ConnectionResetError` are caught around it in its own function, or, following the
+    function's callers inside the module (up to three levels), at every call site. A
+    function nobody in the module calls counts as unhandled: its callers are unknown.
+
+    ## Why is this bad?
+    A SIGPIPE policy or `MSG_NOSIGNAL` stops the signal, not the exception: the write still
+    raises `BrokenPipeError` or `ConnectionResetError` when the peer dies, and an unhandled
+    one crashes the program (or, in a worker thread, silently ends that thread). This is the
+    precise, per-call view that SPL001 does not take; it is off by default and meant for
+    audits (`--select SPL004`).
+
+    ## Example
+    ```python
+    import signal, socket
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)   # stops the signal only
+
+    def push(sock, data):
+        sock.sendall(data)
+    ```
+
+    ## Use instead
+    ```python
+    def push(sock: socket.socket, data):
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            sock.close()
+            raise PeerGone from None
+    ```
+
+    ## Fix safety
+    No fix is offered by this rule yet.
+    """
+
+    code = "SPL004"
+    name = "unhandled-socket-write"
+    summary = "Socket write whose BrokenPipeError/ConnectionResetError is handled neither here nor by every caller in the module"
+    default_enabled = False
+
+    VALID = [
+        Valid(
+            """
+import socket
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+def main():
+    s = socket.create_connection(("h", 1))
+    try:
+        push(s, b"x")
+    except ConnectionError:
+        pass
+"""
+        ),
+        Valid(
+            """
+import contextlib, socket
+s = socket.create_connection(("h", 1))
+with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+    s.sendall(b"x")
+"""
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+import signal, socket
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+s = socket.create_connection(("h", 1))
+s.sendall(b"x")
+""",
+            line=5,
+        ),
+        Invalid(
+            """
+import socket
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+def main():
+    s = socket.create_connection(("h", 1))
+    try:
+        push(s, b"x")
+    except ConnectionError:
+        pass
+    push(s, b"unguarded")
+""",
+            line=4,
+        ),
+        Invalid(
+            """
+import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except BrokenPipeError:
+    pass
+""",
+            line=5,
+        ),
+    ]
+
+    def check(self, facts) -> Iterable[Report]:
+        memo = {}
+        for w in facts.writes:
+            if _handled(facts, w.ctx, CALLER_DEPTH, memo):
+                continue
+            yield Report(
+                w.call,
+                f"{w.label} can raise BrokenPipeError or ConnectionResetError when the peer "
+                f"dies, and neither this function nor every caller in this module catches "
+                f"both: the program (or this thread) crashes; catch (BrokenPipeError, "
+                f"ConnectionResetError) where the program can stop talking to that peer",
+            )
+
+
+def _handled(facts, ctx, depth, memo, missing=PEER_DEATH) -> bool:
+    """Whether the `missing` exceptions are caught at ctx, or at every caller of its function."""
+    still = tuple(e for e in missing if not facts.handled_locally(ctx, e))
+    if not still:
+        return True
+    func = ctx.func
+    if func is None or depth <= 0 or func.name == "<lambda>":
+        return False
+    key = (id(func), depth, still)
+    if key in memo:
+        return memo[key]
+    memo[key] = False  # recursion guard: a cycle proves nothing
+    sites = facts.call_sites(func)
+    result = bool(sites) and all(_handled(facts, c, depth - 1, memo, still) for _, c in sites)
+    memo[key] = result
+    return result
