@@ -52,11 +52,12 @@ def _settings(args) -> Settings:
 
 
 def _check(args) -> int:
-    from sigpipe_lint.runner import run
+    from sigpipe_lint.runner import RunOptions, run
 
     settings = _settings(args)
     files, problems = discover(args.paths, settings.exclude)
-    results = run(files, settings.enabled_codes())
+    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    results = run(files, options)
     sys.stdout.write(render(args.output_format, results))
     status = EXIT_CLEAN
     for path, reason in problems:
