@@ -1,0 +1,61 @@
+"""The flake8 plugin: `flake8 --select SPL` reports what `sigpipe-lint check --select SPL` does.
+
+A thin adapter around `engine.analyze_source`. It analyses the `lines` flake8 already read (so
+`flake8 -` works) and reports every rule; flake8's --select/--ignore and `# noqa` do the
+filtering. SPL004 (strict) goes on flake8's default ignore list, so it is off unless selected.
+Importing this module does not import libcst: the engine is imported only for files that the
+pre-filter cannot rule out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, List, Sequence, Tuple
+
+from sigpipe_lint import __version__
+from sigpipe_lint.prefilter import may_match
+
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+STRICT_CODES = ("SPL004",)  # rules that are off by default (kept in step by a test)
+
+
+def _source_bytes(lines: Sequence[str]) -> bytes:
+    """The file's bytes again, in the encoding its coding cookie names (libcst honours it)."""
+    text = "".join(lines)
+    for line in lines[:2]:
+        m = _CODING.match(line)
+        if m:
+            try:
+                return text.encode(m.group(1))
+            except (LookupError, UnicodeError):
+                break
+    return text.encode("utf-8", "surrogatepass")
+
+
+class SigpipeChecker:
+    name = "sigpipe-lint"
+    version = __version__
+
+    def __init__(self, tree: Any, lines: List[str]) -> None:
+        # `tree` is unused: asking for it is what makes flake8 run this once per file.
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.extend_default_ignore(list(STRICT_CODES))
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        source = _source_bytes(self.lines)
+        if not may_match(source):
+            return
+        from sigpipe_lint.engine import analyze_source
+        from sigpipe_lint.rules import ALL_RULES
+
+        result = analyze_source(source, "-", [r.code for r in ALL_RULES])
+        if result.error:
+            # flake8 reports syntax errors itself (E999) and then never calls us, so this is
+            # a file Python accepts but libcst cannot analyse: say so rather than stay silent.
+            yield 1, 0, f"SPL000 sigpipe-lint cannot analyse this file: {result.error}", type(self)
+            return
+        for f in result.findings:
+            yield f.line, f.column - 1, f"{f.code} {f.message}", type(self)
