@@ -24,19 +24,89 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check files and folders")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    check.add_argument("--select", help="rule codes or prefixes to enable (replaces the defaults), e.g. SPL or SPL001,SPL004")
-    check.add_argument("--extend-select", help="rule codes or prefixes to enable on top of the defaults")
-    check.add_argument("--ignore", help="rule codes or prefixes to disable")
-    check.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files and folders matching GLOB (repeatable)")
+    _add_run_arguments(check)
     check.add_argument("--output-format", choices=FORMATS, default="text")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    check.add_argument("--config", help="the pyproject.toml to read (default: the nearest one)")
+
+    audit = sub.add_parser("audit", help="analyse a codebase and summarise the findings for people")
+    _add_run_arguments(audit)
+    audit.add_argument("--report", metavar="FILE", help="also write the summary to FILE as Markdown")
 
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?")
     rule.add_argument("--all", action="store_true", help="list every rule")
     return p
+
+
+def _add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments `check` and `audit` share: what to analyse, with which rules, how."""
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    p.add_argument("--select", help="rule codes or prefixes to enable (replaces the defaults), e.g. SPL or SPL001,SPL004")
+    p.add_argument("--extend-select", help="rule codes or prefixes to enable on top of the defaults")
+    p.add_argument("--ignore", help="rule codes or prefixes to disable")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files and folders matching GLOB (repeatable)")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    p.add_argument("--config", help="the pyproject.toml to read (default: the nearest one)")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="worker processes (default: one per CPU; 1: no workers)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    p.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: $SIGPIPE_LINT_CACHE_DIR, else .sigpipe_lint_cache at the project root)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return n
+
+
+def _analyse(args, settings: Settings, stats=None):
+    """Discover and analyse, the one way `check` and `audit` both do it: (results, problems)."""
+    from sigpipe_lint.cache import Cache, default_cache_dir
+    from sigpipe_lint.runner import RunOptions, run
+
+    files, problems = discover(args.paths, settings.exclude)
+    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    cache = None
+    if not args.no_cache:
+        cache = Cache(default_cache_dir(settings.project_root, args.cache_dir), options.codes)
+    results = run(files, options, jobs=args.jobs, cache=cache, progress=True, stats=stats)
+    return results, problems
+
+
+def _status(args, results, problems) -> int:
+    status = EXIT_CLEAN
+    for path, reason in problems:
+        print(f"sigpipe-lint: error: {path}: {reason}", file=sys.stderr)
+        status = EXIT_ERROR
+    for r in results:
+        if r.error:
+            print(f"sigpipe-lint: error: {r.path}: {r.error}", file=sys.stderr)
+            status = EXIT_ERROR
+    if status == EXIT_CLEAN and any(r.findings for r in results) and not args.exit_zero:
+        status = EXIT_FINDINGS
+    return status
+
+
+def _audit(args) -> int:
+    import time
+
+    from sigpipe_lint.report.audit import render_audit_markdown, render_audit_text, summarize
+
+    start = time.monotonic()
+    settings = _settings(args)
+    results, problems = _analyse(args, settings)
+    summary = summarize(results, args.paths, elapsed=time.monotonic() - start, problems=problems)
+    sys.stdout.write(render_audit_text(summary))
+    if args.report:
+        try:
+            with open(args.report, "w", encoding="utf-8") as f:
+                f.write(render_audit_markdown(summary))
+        except OSError as e:
+            print(f"sigpipe-lint: error: --report {args.report}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_ERROR
+    return _status(args, results, problems)
 
 
 def _settings(args) -> Settings:
@@ -52,24 +122,10 @@ def _settings(args) -> Settings:
 
 
 def _check(args) -> int:
-    from sigpipe_lint.runner import RunOptions, run
-
     settings = _settings(args)
-    files, problems = discover(args.paths, settings.exclude)
-    options = RunOptions(codes=tuple(settings.enabled_codes()))
-    results = run(files, options)
-    sys.stdout.write(render(args.output_format, results))
-    status = EXIT_CLEAN
-    for path, reason in problems:
-        print(f"sigpipe-lint: error: {path}: {reason}", file=sys.stderr)
-        status = EXIT_ERROR
-    for r in results:
-        if r.error:
-            print(f"sigpipe-lint: error: {r.path}: {r.error}", file=sys.stderr)
-            status = EXIT_ERROR
-    if status == EXIT_CLEAN and any(r.findings for r in results) and not args.exit_zero:
-        status = EXIT_FINDINGS
-    return status
+    results, problems = _analyse(args, settings)
+    sys.stdout.write(render(args.output_format, results, project_root=settings.project_root))
+    return _status(args, results, problems)
 
 
 def _rule(args) -> int:
@@ -98,6 +154,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "audit":
+            return _audit(args)
         if args.command == "rule":
             return _rule(args)
         parser.print_help()

@@ -362,6 +362,7 @@ class ModuleFacts:
         self.preexec_values: List[Tuple[cst.BaseExpression, Ctx]] = []
         self.guards: List[Tuple[Guard, Ctx]] = []
         self.imported_modules: Set[str] = set()
+        self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
         self._scache: Dict[tuple, Optional[SockInfo]] = {}
         self._class_of_scope: Dict[int, ClassInfo] = {}
@@ -562,6 +563,7 @@ class ModuleFacts:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self._bind(ctx, local, Binding("import", qname=f"{mod}.{name}"))
+            self.imported_names.add(f"{mod}.{name}")
         return True
 
     def _h_global(self, node, ctx: Ctx, push):
@@ -1096,6 +1098,8 @@ class ModuleFacts:
 
     @property
     def uses_nosignal(self) -> bool:
+        if self.imported_names & {"socket.MSG_NOSIGNAL", "socket.SO_NOSIGPIPE"}:
+            return True
         for name in ("MSG_NOSIGNAL", "SO_NOSIGPIPE"):
             for node, ctx in self.name_refs.get(name, ()):
                 if self.qname(node, ctx.scope) in ("socket.MSG_NOSIGNAL", "socket.SO_NOSIGPIPE"):
@@ -1111,6 +1115,8 @@ class ModuleFacts:
         for guard, _ctx in self.guards:
             if self.guard_covers(guard, "BrokenPipeError"):
                 return True
+        if "errno.EPIPE" in self.imported_names:
+            return True
         for node, ctx in self.name_refs.get("EPIPE", ()):
             if self.qname(node, ctx.scope) == "errno.EPIPE":
                 return True

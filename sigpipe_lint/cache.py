@@ -1,0 +1,116 @@
+"""A content-keyed cache of per-file results, safe under concurrent runs.
+
+One JSON file per entry, named by a key over everything the result depends on: the file's
+bytes (SHA-256), its path (findings carry it), the tool version and the enabled rule codes.
+Entries are written to a temporary file in the same folder and moved into place with
+`os.replace`, so a reader sees either nothing or a whole entry; a corrupt or unreadable entry
+is a miss. Only report-only runs are cached (a fix run writes files: always analyse).
+
+Layout: `<cache dir>/<version>/<key[:2]>/<key>.json`. A new version starts a new folder;
+old ones can be deleted by hand (or the whole cache folder: it only ever saves time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+from sigpipe_lint import __version__
+from sigpipe_lint.findings import FileResult
+
+CACHE_DIR_NAME = ".sigpipe_lint_cache"
+ENV_VAR = "SIGPIPE_LINT_CACHE_DIR"
+
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# sigpipe-lint cache; see https://bford.info/cachedir/\n"
+
+
+def default_cache_dir(project_root: Optional[str], cli_dir: Optional[str] = None) -> str:
+    """--cache-dir, else $SIGPIPE_LINT_CACHE_DIR, else <project root or cwd>/.sigpipe_lint_cache."""
+    if cli_dir:
+        return cli_dir
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env
+    return os.path.join(project_root or os.getcwd(), CACHE_DIR_NAME)
+
+
+def settings_key(codes: Sequence[str], version: str = __version__) -> str:
+    """What every entry of one run shares: our version and the rules enabled."""
+    data = json.dumps({"version": version, "codes": sorted(codes)}, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: str, codes: Sequence[str], version: str = __version__):
+        self.root = Path(root)
+        self.version = version
+        self._settings = settings_key(codes, version)
+        self._dir = self.root / _safe(version)
+        self.hits = 0
+        self.misses = 0
+        self.writable = True
+
+    def key(self, path: str, source: bytes) -> str:
+        h = hashlib.sha256()
+        h.update(self._settings.encode())
+        h.update(b"\0")
+        h.update(path.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+        h.update(hashlib.sha256(source).digest())
+        return h.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self._dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Optional[FileResult]:
+        try:
+            with open(self._entry(key), "rb") as f:
+                data = json.loads(f.read())
+            result = FileResult.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: FileResult) -> None:
+        if not self.writable:
+            return
+        entry = self._entry(key)
+        try:
+            if not entry.parent.is_dir():
+                self._prepare()
+                entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(result.to_dict(), f, separators=(",", ":"))
+                os.replace(tmp, entry)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            # A read-only checkout or a full disk: run on without a cache, never fail for it.
+            self.writable = False
+
+    def _prepare(self) -> None:
+        """Create the cache folder, marked so backup tools and git leave it alone."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name, text in (("CACHEDIR.TAG", _TAG), (".gitignore", "# created by sigpipe-lint\n*\n")):
+            p = self.root / name
+            if not p.exists():
+                try:
+                    p.write_text(text, encoding="utf-8")
+                except OSError:
+                    pass
+
+
+def _safe(version: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in version) or "unknown"
