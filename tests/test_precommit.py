@@ -88,21 +88,24 @@ def project(tmp_path) -> Path:
     return p
 
 
-def test_hook_fails_on_a_finding_then_fix_hook_fixes_it(project, hook_repo, pre_commit_env):
-    first = _try("sigpipe-lint", project, hook_repo, pre_commit_env)
-    out = first.stdout + first.stderr
-    assert first.returncode == 1, out
+def test_check_hook_fails_naming_the_finding(project, hook_repo, pre_commit_env):
+    proc = _try("sigpipe-lint", project, hook_repo, pre_commit_env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
     assert "client.py:5:" in out and "SPL003" in out, out
     assert "clean.py" not in out, out
     assert (project / "client.py").read_bytes() == CLIENT  # the check hook changes nothing
 
+
+def test_fix_hook_fixes_the_file_then_check_hook_passes(project, hook_repo, pre_commit_env):
     fix = _try("sigpipe-lint-fix", project, hook_repo, pre_commit_env)
     out = fix.stdout + fix.stderr
     assert fix.returncode == 1, out  # pre-commit fails a hook that modified files
+    assert "files were modified by this hook" in out, out
     fixed = (project / "client.py").read_text()
-    assert fixed != CLIENT.decode(), out
-    assert "ConnectionResetError" in fixed, fixed
+    assert "ConnectionResetError" in fixed, (fixed, out)
     compile(fixed, "client.py", "exec")
+    assert (project / "clean.py").read_text() == "x = 1\n"
 
     again = _try("sigpipe-lint", project, hook_repo, pre_commit_env)
     assert again.returncode == 0, again.stdout + again.stderr
