@@ -36,6 +36,15 @@ def artifact_uri(path: str, project_root: Optional[str]) -> str:
     return quote(rel.replace(os.sep, "/"), safe="/")
 
 
+def _what_it_does(docs: str) -> str:
+    """The first paragraph of the rule page's "What it does" section, on one line."""
+    _, found, rest = docs.partition("## What it does")
+    if not found:
+        return ""
+    para = rest.strip().split("\n\n", 1)[0]
+    return " ".join(para.split())
+
+
 def _rules() -> List[Dict[str, Any]]:
     from sigpipe_lint.rules import ALL_RULES
 
@@ -47,7 +56,7 @@ def _rules() -> List[Dict[str, Any]]:
                 "id": rule.code,
                 "name": rule.name,
                 "shortDescription": {"text": rule.summary},
-                "fullDescription": {"text": rule.summary},
+                "fullDescription": {"text": _what_it_does(docs) or rule.summary},
                 "help": {"text": docs, "markdown": docs},
                 "defaultConfiguration": {"enabled": bool(rule.default_enabled), "level": "error"},
                 "properties": {"tags": ["reliability"]},

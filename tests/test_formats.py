@@ -1,0 +1,110 @@
+"""SARIF (validated against the OASIS schema) and GitHub workflow commands."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sigpipe_lint import __version__
+from sigpipe_lint.cli import main
+from sigpipe_lint.findings import FileResult, Finding
+from sigpipe_lint.report import FORMATS, render
+from sigpipe_lint.report.github import escape_data, escape_property
+from sigpipe_lint.rules import ALL_RULES
+
+from _audit_tree import make_tree
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = PROJECT_ROOT.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
+
+
+def _sarif(tmp_path, monkeypatch, capsys):
+    tree = make_tree(tmp_path / "tree")
+    # run from elsewhere: the URIs must still be relative to the project root
+    monkeypatch.chdir(tmp_path)
+    status = main(["check", "tree", "--select", "SPL", "--no-cache", "--output-format", "sarif"])
+    assert status == 2
+    return json.loads(capsys.readouterr().out)
+
+
+def test_formats_registered():
+    assert {"text", "json", "sarif", "github"} <= set(FORMATS)
+
+
+def test_sarif_validates_against_the_schema(tmp_path, monkeypatch, capsys):
+    if not SCHEMA.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"SARIF schema missing at {SCHEMA}: CI must validate")
+        pytest.skip(f"SARIF schema not found at {SCHEMA} (a clone outside the workplace)")
+    jsonschema = pytest.importorskip("jsonschema")
+    log = _sarif(tmp_path, monkeypatch, capsys)
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator)
+
+
+def test_sarif_content(tmp_path, monkeypatch, capsys):
+    log = _sarif(tmp_path, monkeypatch, capsys)
+    assert log["version"] == "2.1.0" and log["$schema"]
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "sigpipe-lint" and driver["version"] == __version__
+    assert driver["informationUri"].startswith("https://")
+    assert [r["id"] for r in driver["rules"]] == [r.code for r in ALL_RULES]
+    for rule, entry in zip(ALL_RULES, driver["rules"]):
+        assert entry["name"] == rule.name
+        assert entry["shortDescription"]["text"] == rule.summary
+        assert entry["fullDescription"]["text"]
+        assert entry["help"]["text"] == rule.docs() and entry["help"]["markdown"] == rule.docs()
+        assert entry["defaultConfiguration"]["enabled"] == rule.default_enabled
+    got = [
+        (
+            r["ruleId"],
+            driver["rules"][r["ruleIndex"]]["id"],
+            r["level"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        )
+        for r in run["results"]
+    ]
+    # b.py line 3 `signal.signal(...)` starts in column 1; pkg/a.py line 5 `sock.sendall` in column 5
+    assert got == [
+        ("SPL002", "SPL002", "error", "b.py", 3, 1),
+        ("SPL001", "SPL001", "error", "pkg/a.py", 5, 5),
+        ("SPL004", "SPL004", "error", "pkg/a.py", 5, 5),
+    ]
+    region = run["results"][1]["locations"][0]["physicalLocation"]["region"]
+    assert (region["endLine"], region["endColumn"]) == (5, 5 + len('sock.sendall(b"x")'))
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/bad.py"
+
+
+def test_sarif_is_stable(tmp_path, monkeypatch, capsys):
+    first = _sarif(tmp_path / "1", monkeypatch, capsys)
+    second = _sarif(tmp_path / "2", monkeypatch, capsys)
+    assert first == second
+
+
+def test_github_escaping():
+    assert escape_data("100%\r\nnext") == "100%25%0D%0Anext"
+    assert escape_property("a,b:c%\n") == "a%2Cb%3Ac%25%0A"
+
+
+def test_github_output(tmp_path, monkeypatch, capsys):
+    tree = make_tree(tmp_path / "tree")
+    monkeypatch.chdir(tree)
+    assert main(["check", ".", "--select", "SPL001,SPL002", "--no-cache", "--output-format", "github"]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("::error file=b.py,line=3,col=1,endLine=3,endColumn=46,title=SPL002::SPL002 ")
+    assert lines[1].startswith(
+        f"::error file=pkg/a.py,line=5,col=5,endLine=5,endColumn={5 + len('sock.sendall(b%22x%22)') - 4},title=SPL001::SPL001 "
+    )
+    assert lines[2].startswith("::error file=pkg/bad.py,title=sigpipe-lint::cannot analyse: syntax error")
+    assert len(lines) == 3
+
+
+def test_github_escapes_paths_and_messages():
+    f = Finding("dir,x/a:b.py", 2, 3, 2, 9, "SPL001", "50% of\nwrites")
+    out = render("github", [FileResult(path=f.path, findings=[f])])
+    assert out == "::error file=dir%2Cx/a%3Ab.py,line=2,col=3,endLine=2,endColumn=9,title=SPL001::SPL001 50%25 of%0Awrites\n"

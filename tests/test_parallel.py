@@ -1,0 +1,69 @@
+"""--jobs 1 and --jobs 2 give the same output, byte for byte."""
+
+from pathlib import Path
+
+import pytest
+
+from sigpipe_lint.cli import main
+from sigpipe_lint.discover import discover
+from sigpipe_lint.report import render
+from sigpipe_lint.runner import POOL_MIN_BYTES, RunOptions, RunStats, run
+
+from _audit_tree import SIGPIPE_RESET, UNPROTECTED, make_tree
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CODES = ("SPL001", "SPL002", "SPL003", "SPL004")
+
+
+def _big_tree(root: Path) -> Path:
+    make_tree(root)
+    filler = "".join(f"def helper_{i}(sock):\n    return {i}\n\n" for i in range(400))
+    for i in range(6):
+        body = (UNPROTECTED if i % 2 else SIGPIPE_RESET) + filler
+        (root / "pkg" / f"m{i}.py").write_text(body)
+    return root
+
+
+def _outputs(paths, jobs):
+    files, _ = discover(paths)
+    stats = RunStats()
+    results = run(files, RunOptions(codes=CODES), jobs=jobs, stats=stats)
+    return render("text", results) + render("json", results) + render("sarif", results), stats
+
+
+def test_jobs_identical_on_own_tree(tmp_path):
+    tree = _big_tree(tmp_path / "tree")
+    one, s1 = _outputs([str(tree)], 1)
+    two, s2 = _outputs([str(tree)], 2)
+    assert s1.workers == 0
+    assert s2.workers == 2, "the tree is big enough for a pool; the test must exercise it"
+    assert one == two
+    assert "SPL001" in one and "SPL002" in one
+
+
+def test_jobs_identical_on_fixtures():
+    if not FIXTURES.is_dir() or not list(FIXTURES.rglob("*.py")):
+        pytest.skip("no fixtures yet")
+    one, _ = _outputs([str(FIXTURES)], 1)
+    two, _ = _outputs([str(FIXTURES)], 2)
+    assert one == two
+
+
+def test_small_runs_start_no_pool(tmp_path):
+    tree = make_tree(tmp_path / "tree")
+    stats = RunStats()
+    files, _ = discover([str(tree)])
+    run(files, RunOptions(codes=CODES), jobs=2, stats=stats)
+    assert sum(p.stat().st_size for p in tree.rglob("*.py")) < POOL_MIN_BYTES
+    assert stats.workers == 0
+
+
+def test_cli_jobs(tmp_path, monkeypatch, capsys):
+    tree = _big_tree(tmp_path / "tree")
+    monkeypatch.chdir(tree)
+    outs = []
+    for jobs in ("1", "2"):
+        status = main(["check", ".", "--no-cache", "--jobs", jobs, "--output-format", "json"])
+        outs.append((status, capsys.readouterr().out))
+    assert outs[0] == outs[1]
+    assert main(["check", ".", "--jobs", "0"]) == 2
