@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check files and folders")
     _add_run_arguments(check)
     check.add_argument("--output-format", choices=FORMATS, default="text")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
+    check.add_argument("--diff", action="store_true", help="print a unified diff of what the fixes would change; write nothing")
 
     audit = sub.add_parser("audit", help="analyse a codebase and summarise the findings for people")
     _add_run_arguments(audit)
@@ -67,7 +70,10 @@ def _analyse(args, settings: Settings, stats=None):
     from sigpipe_lint.runner import RunOptions, run
 
     files, problems = discover(args.paths, settings.exclude)
-    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    fix = None
+    if getattr(args, "fix", False) or getattr(args, "diff", False):
+        fix = "unsafe" if args.unsafe_fixes else "safe"
+    options = RunOptions(codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False))
     cache = None
     if not args.no_cache:
         cache = Cache(default_cache_dir(settings.project_root, args.cache_dir), options.codes)
@@ -124,7 +130,21 @@ def _settings(args) -> Settings:
 def _check(args) -> int:
     settings = _settings(args)
     results, problems = _analyse(args, settings)
+    if args.diff:
+        diffs = [r.diff for r in results if r.diff]
+        sys.stdout.write("".join(diffs))
+        status = _status(args, results, problems)
+        return EXIT_FINDINGS if diffs and status == EXIT_CLEAN and not args.exit_zero else status
     sys.stdout.write(render(args.output_format, results, project_root=settings.project_root))
+    fixed = sum(1 for r in results if r.fixed_source is not None)
+    if args.fix and fixed:
+        print(f"Fixed {fixed} file{'s' if fixed != 1 else ''}.", file=sys.stderr)
+    held = sum(r.unsafe_fixes_held_back for r in results)
+    if held and not args.unsafe_fixes:
+        print(
+            f"{held} unsafe fix{'es are' if held != 1 else ' is'} available with --fix --unsafe-fixes.",
+            file=sys.stderr,
+        )
     return _status(args, results, problems)
 
 

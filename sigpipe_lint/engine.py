@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import FileResult, Finding, FixInfo
+from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.parse import ParseFailure, parse
 from sigpipe_lint.positions import positions
 from sigpipe_lint.prefilter import may_match
@@ -41,7 +42,11 @@ def _suppressed(source_lines: Sequence[bytes], line: int, code: str) -> bool:
     return not codes or code in codes or any(code.startswith(c) for c in codes)
 
 
-def analyze_module(module, facts: ModuleFacts, path: str, codes: Iterable[str], source: bytes) -> List[Finding]:
+def analyze_module(
+    module, facts: ModuleFacts, path: str, codes: Iterable[str], source: bytes, plans: Optional[list] = None
+) -> List[Finding]:
+    """Findings of the enabled rules, noqa applied; fix plans of reported findings go to `plans`."""
+    plans = [] if plans is None else plans
     reports = []
     for code in codes:
         rule = RULES_BY_CODE[code]
@@ -66,16 +71,29 @@ def analyze_module(module, facts: ModuleFacts, path: str, codes: Iterable[str], 
             message = message.replace("{lines}", ", ".join(str(x) for x in related))
         if _suppressed(lines, p[0], rule.code):
             continue
-        fix = FixInfo(r.fix.applicability, r.fix.message) if r.fix is not None else None
-        out.append(Finding(path, p[0], p[1], p[2], p[3], rule.code, message, fix))
+        out.append(Finding(path, p[0], p[1], p[2], p[3], rule.code, message, _fix_info(r.fixes)))
+        plans.extend(r.fixes)
     out.sort(key=Finding.sort_key)
     return out
 
 
-def analyze_source(source: bytes, path: str, codes: Sequence[str], prefilter: bool = True) -> FileResult:
+def _fix_info(fixes) -> Optional[FixInfo]:
+    """One fix per finding as reported: safe when its safe part exists; unsafe parts named."""
+    if not fixes:
+        return None
+    parts = [f.message if f.applicability == SAFE else f"{f.message} (unsafe)" for f in fixes]
+    return FixInfo(fixes[0].applicability, "; ".join(parts))
+
+
+def analyze_source(
+    source: bytes, path: str, codes: Sequence[str], prefilter: bool = True, fix: Optional[str] = None
+) -> FileResult:
     """Analyse one file's bytes with the given rule codes enabled.
 
-    `prefilter=False` parses every file; the tests use it to prove the pre-filter sound.
+    `fix`: None reports only; "safe" applies safe fixes, "unsafe" all of them. The fixed
+    bytes go to `result.fixed_source` (nothing is written here) and the findings are those
+    that remain in the fixed code. `prefilter=False` parses every file; the tests use it to
+    prove the pre-filter sound.
     """
     result = FileResult(path=path, lines=source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0))
     if prefilter and not may_match(source):
@@ -84,9 +102,27 @@ def analyze_source(source: bytes, path: str, codes: Sequence[str], prefilter: bo
     try:
         module = parse(source)
         facts = ModuleFacts(module)
-        result.findings = analyze_module(module, facts, path, codes, source)
+        plans: list = []
+        result.findings = analyze_module(module, facts, path, codes, source, plans)
+        if fix and plans:
+            allowed = [p for p in plans if p.applicability == SAFE or fix == UNSAFE]
+            if allowed:
+                fixed = apply_fixes(module, allowed)
+                if fixed != source:
+                    result.fixed_source = fixed
+                    again = analyze_source(fixed, path, codes)
+                    if again.error:
+                        raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
+                    result.findings = again.findings
+        if fix != UNSAFE:
+            result.unsafe_fixes_held_back = sum(
+                1 for f in result.findings if f.fix is not None and f.fix.applicability == UNSAFE
+            )
     except ParseFailure as e:
         result.error = str(e)
+    except FixFailed as e:
+        result.error = f"internal error while fixing: {e}"
+        result.fixed_source = None
     except RecursionError:
         result.error = "too deeply nested to analyse"
     return result

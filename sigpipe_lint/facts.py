@@ -360,6 +360,7 @@ class ModuleFacts:
         self.calls_by_name: Dict[str, List[Tuple[cst.Call, Ctx]]] = {}
         self.name_refs: Dict[str, List[Tuple[cst.CSTNode, Ctx]]] = {}
         self.preexec_values: List[Tuple[cst.BaseExpression, Ctx]] = []
+        self.thread_targets: List[Tuple[cst.Call, Ctx]] = []  # Thread(target=f, args=(...))
         self.guards: List[Tuple[Guard, Ctx]] = []
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
@@ -429,11 +430,14 @@ class ModuleFacts:
             for d in node.decorators
         )
         first = True
+        index = 0
         for p in list(params.posonly_params) + list(params.params):
             if first and cls is not None and not is_static:
                 scope.bind(p.name.value, Binding("self", info=cls))
             else:
-                scope.bind(p.name.value, Binding("param", value=p.annotation and p.annotation.annotation, scope=outer))
+                ann = p.annotation and p.annotation.annotation
+                scope.bind(p.name.value, Binding("param", value=ann, scope=outer, index=index, info=info))
+                index += 1
             first = False
         for p in list(params.kwonly_params):
             scope.bind(p.name.value, Binding("param", value=p.annotation and p.annotation.annotation, scope=outer))
@@ -583,6 +587,8 @@ class ModuleFacts:
         for a in node.args:
             if a.keyword is not None and a.keyword.value == "preexec_fn":
                 self.preexec_values.append((a.value, ctx))
+            elif a.keyword is not None and a.keyword.value == "target":
+                self.thread_targets.append((node, ctx))
         return False
 
     def _h_attribute(self, node: cst.Attribute, ctx: Ctx, push):
@@ -906,7 +912,53 @@ class ModuleFacts:
             return None
         if b.kind in ("param", "annot") and b.value is not None:
             return self._sock_of_annotation(b.value, b.scope)
+        if b.kind == "param" and b.info is not None:
+            return self._sock_of_param(b, depth)
         return None
+
+    def _sock_of_param(self, b: Binding, depth: int) -> Optional[SockInfo]:
+        """An unannotated parameter is a socket when every call in this module passes one."""
+        func: FunctionInfo = b.info
+        if func.name == "<lambda>" or not isinstance(func.node, cst.FunctionDef):
+            return None
+        sites = self.call_sites(func)
+        passed = self._thread_target_args(func, b.index)
+        if not sites and not passed:
+            return None
+        params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
+        if func.cls is not None and params:
+            params = params[1:]
+        name = params[b.index] if b.index is not None and b.index < len(params) else None
+        infos = []
+        for call, ctx in sites:
+            arg = arg_at(call, b.index, name) if name is not None else None
+            info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
+            if info is None:
+                return None
+            infos.append(info)
+        for arg, ctx in passed:
+            info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
+            if info is None:
+                return None
+            infos.append(info)
+        return _merge(infos)
+
+    def _thread_target_args(self, func: FunctionInfo, index: Optional[int]):
+        """(argument, ctx) for `Thread(target=func, args=(...))` calls naming `func`."""
+        out = []
+        for call, ctx in self.thread_targets:
+            target = keyword_arg(call, "target")
+            if not isinstance(target, cst.Name):
+                continue
+            bs, _ = self.lookup(target.value, ctx.scope)
+            if not bs or not any(b.kind == "def" and b.info is func for b in bs):
+                continue
+            args = keyword_arg(call, "args")
+            arg = None
+            if isinstance(args, (cst.Tuple, cst.List)) and index is not None and index < len(args.elements):
+                arg = args.elements[index].value
+            out.append((arg, ctx))
+        return out
 
     def _sock_of_annotation(self, ann, scope) -> Optional[SockInfo]:
         if isinstance(ann, cst.SimpleString):

@@ -61,6 +61,7 @@ class FileResult:
     lines: int = 0
     fixed_source: Optional[bytes] = None  # set by the fixer when it changed the file
     unsafe_fixes_held_back: int = 0
+    diff: Optional[str] = None  # with --diff: what the fixes would change
 
     def to_dict(self) -> Dict[str, Any]:
         return {

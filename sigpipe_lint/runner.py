@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sigpipe_lint.engine import analyze_source
 from sigpipe_lint.findings import FileResult
+from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
 from sigpipe_lint.prefilter import may_match
 
 
@@ -41,7 +42,16 @@ def process_file(path: str, options: RunOptions) -> FileResult:
         return FileResult(path=path, error="no such file (it disappeared during the run)")
     except OSError as e:
         return FileResult(path=path, error=f"cannot read: {e.strerror or e}")
-    return analyze_source(source, path, options.codes)
+    result = analyze_source(source, path, options.codes, fix=options.fix)
+    if result.fixed_source is not None:
+        if options.diff or path == "-":
+            result.diff = unified_diff(path, source, result.fixed_source)
+        else:
+            try:
+                write_atomically(path, result.fixed_source, source)
+            except (FileChanged, OSError) as e:
+                result.error = f"not fixed: {e}"
+    return result
 
 
 # ---------------------------------------------------------------------------

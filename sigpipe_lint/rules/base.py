@@ -42,7 +42,7 @@ class Report:
     node: cst.CSTNode
     message: str  # may hold "{lines}": the lines of `related`, filled in by the engine
     related: Sequence[cst.CSTNode] = ()
-    fix: Optional["FixPlan"] = None
+    fixes: Sequence["FixPlan"] = ()  # safe ones first; an unsafe one completes them
 
 
 class Rule:

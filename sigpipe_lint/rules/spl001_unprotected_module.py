@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sigpipe_lint.fixes import plan_nosignal, plan_wrap
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -166,9 +167,11 @@ class Handler(socketserver.StreamRequestHandler):
                     "when the peer dies it raises BrokenPipeError or ConnectionResetError and "
                     "the program crashes with a traceback"
                 )
+            fixes = [f for f in (plan_nosignal(facts, w), plan_wrap(facts, w)) if f is not None]
             yield Report(
                 w.call,
                 f"{w.label} writes to a socket in a module with no SIGPIPE policy, no "
                 f"MSG_NOSIGNAL and no BrokenPipeError handling: {outcome}; catch "
                 f"(BrokenPipeError, ConnectionResetError) around it",
+                fixes=fixes,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sigpipe_lint.fixes import plan_extend_except
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -135,4 +136,5 @@ except ERRORS:
                             f"around {w.label}: a peer that dies with unread data resets the "
                             f"connection, the write raises ConnectionResetError and the program "
                             f"crashes; catch (BrokenPipeError, ConnectionResetError)",
+                            fixes=[p for p in (plan_extend_except(handler.type),) if p],
                         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from sigpipe_lint.facts import PEER_DEATH
+from sigpipe_lint.fixes import plan_extend_except, plan_wrap
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 # How many levels of callers inside the module to follow. 0 would check the write's own
@@ -129,7 +130,20 @@ except BrokenPipeError:
                 f"dies, and neither this function nor every caller in this module catches "
                 f"both: the program (or this thread) crashes; catch (BrokenPipeError, "
                 f"ConnectionResetError) where the program can stop talking to that peer",
+                fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
+
+
+def _extend_or_wrap(facts, w):
+    """Where a handler already catches BrokenPipeError here, extending it is enough (safe)."""
+    if facts.handled_locally(w.ctx, "BrokenPipeError"):
+        for guard in reversed(w.ctx.guards):
+            for handler in guard.handlers:
+                if facts.covers(handler.type, guard.scope, "BrokenPipeError"):
+                    plan = plan_extend_except(handler.type)
+                    if plan is not None:
+                        return plan
+    return plan_wrap(facts, w)
 
 
 def _handled(facts, ctx, depth, memo, missing=PEER_DEATH) -> bool:

@@ -1,0 +1,370 @@
+"""Step 6 of the pipeline: the transformations rules share, and their application.
+
+A rule attaches `FixPlan`s to a report (safe first). Plans name the original libcst nodes
+they change; `apply_fixes` runs one transformer over the module, adds the imports the
+plans need once, and returns the new source only if it parses.
+
+- `extend_except`: `except BrokenPipeError:` -> `except (BrokenPipeError, ConnectionResetError):`
+- `add_nosignal`: `sock.send(data)` -> `sock.send(data, getattr(socket, "MSG_NOSIGNAL", 0))`,
+  merged with existing flags by `|`; never planned for a socket that may be TLS.
+- `wrap_write`: the statement holding the write (or, for a helper called from a loop, the
+  call of the helper in that loop) becomes
+  `try: ... except (BrokenPipeError, ConnectionResetError) as exc: <say so>; <close>; break`
+  (`return` in a function outside a loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from sigpipe_lint.facts import FLAG_METHODS, ModuleFacts, Write, arg_at, dotted, positional_args
+
+SAFE, UNSAFE = "safe", "unsafe"
+NOSIGNAL_EXPR = 'getattr({mod}, "MSG_NOSIGNAL", 0)'
+
+
+@dataclass
+class FixPlan:
+    applicability: str
+    message: str
+    kind: str  # extend_except, nosignal, wrap
+    target: cst.CSTNode  # the original node to change
+    data: Dict[str, object] = field(default_factory=dict)
+    imports: Tuple[Tuple[str, Optional[str]], ...] = ()  # (module, asname)
+
+
+class FixFailed(Exception):
+    """The fixed code would not parse: nothing is written."""
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+# ---------------------------------------------------------------------------------------
+
+
+def plan_extend_except(handler_type: Optional[cst.BaseExpression]) -> Optional[FixPlan]:
+    if isinstance(handler_type, (cst.Name, cst.Attribute, cst.Tuple)):
+        return FixPlan(SAFE, "also catch ConnectionResetError", "extend_except", handler_type)
+    return None  # a name bound to a tuple elsewhere: changing it could affect other handlers
+
+
+def _socket_module_name(facts: ModuleFacts) -> Tuple[str, Tuple[Tuple[str, Optional[str]], ...]]:
+    """A name under which the socket module is reachable at module level, and imports needed."""
+    for name, bindings in facts.module_scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].kind == "import" and bindings[0].qname == "socket":
+            return name, ()
+    if "socket" not in facts.module_scope.bindings:
+        return "socket", (("socket", None),)
+    return "_socket_module", (("socket", "_socket_module"),)
+
+
+def plan_nosignal(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
+    if write.receiver.tls or write.method not in FLAG_METHODS:
+        return None
+    call = write.call
+    if any(a.star for a in call.args):
+        return None
+    index = FLAG_METHODS[write.method]
+    pos = positional_args(call)
+    if write.method == "sendto":
+        if len(pos) == 2:
+            mode = "insert_at_1"  # sendto(data, address) -> sendto(data, flags, address)
+        elif len(pos) == 3:
+            mode = "merge_at_1"
+        else:
+            return None
+    elif write.method == "sendmsg":
+        if len(pos) >= 3:
+            mode = "merge_at_2"
+        elif len(pos) == 1 and keyword_count(call) == 0:
+            mode = "append_ancdata"  # sendmsg(buffers) -> sendmsg(buffers, (), flags)
+        else:
+            return None
+    else:
+        if keyword_count(call, "flags"):
+            mode = "merge_keyword"
+        elif len(pos) > index:
+            mode = f"merge_at_{index}"
+        elif len(pos) == index and keyword_count(call) == 0:
+            mode = "append"
+        else:
+            return None
+    mod, imports = _socket_module_name(facts)
+    return FixPlan(
+        SAFE,
+        "pass MSG_NOSIGNAL (stops the signal, not the exception)",
+        "nosignal",
+        call,
+        {"mode": mode, "flag": NOSIGNAL_EXPR.format(mod=mod)},
+        imports,
+    )
+
+
+def keyword_count(call: cst.Call, name: Optional[str] = None) -> int:
+    return sum(1 for a in call.args if a.keyword is not None and (name is None or a.keyword.value == name))
+
+
+def _simple_expr_code(expr) -> Optional[str]:
+    """Source of a side-effect-free receiver (a name or attribute chain), else None."""
+    return dotted(expr)
+
+
+def _receiver_code(write: Write) -> Optional[str]:
+    call = write.call
+    if write.method == "os.write":
+        pos = positional_args(call)
+        if pos and isinstance(pos[0], cst.Call) and isinstance(pos[0].func, cst.Attribute):
+            if pos[0].func.attr.value == "fileno":
+                return _simple_expr_code(pos[0].func.value)
+        return None
+    if isinstance(call.func, cst.Attribute):
+        return _simple_expr_code(call.func.value)
+    return None
+
+
+def _wrappable(ctx) -> bool:
+    return isinstance(ctx.stmt, cst.SimpleStatementLine) and ctx.block is not None
+
+
+def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
+    """End the conversation cleanly where the program can stop talking to the peer."""
+    ctx = write.ctx
+    receiver = _receiver_code(write)
+    # A helper that does not loop itself, called from loops in this module: handle it there.
+    if not ctx.loops and ctx.func is not None and ctx.func.name != "<lambda>":
+        sites = facts.call_sites(ctx.func)
+        looped = [(call, c) for call, c in sites if c.loops and _wrappable(c)]
+        if looped and len(looped) == len(sites):
+            plans = []
+            for call, c in looped:
+                close = _close_at_call_site(facts, ctx.func, receiver, call)
+                plans.append(_wrap_plan(c.stmt, close, "break"))
+            first = plans[0]
+            first.data["also"] = plans[1:]
+            first.message = "catch the peer's death around the helper's call in the loop, close, and leave the loop"
+            return first
+    if not _wrappable(ctx):
+        return None
+    if ctx.loops:
+        exit_stmt = "break"
+    elif ctx.func is not None and ctx.func.name != "<lambda>":
+        exit_stmt = "return"
+    else:
+        exit_stmt = "pass"
+    close = f"{receiver}.close()" if receiver else None
+    return _wrap_plan(ctx.stmt, close, exit_stmt)
+
+
+def _close_at_call_site(facts, func, receiver: Optional[str], call: cst.Call) -> Optional[str]:
+    if receiver is None:
+        return None
+    head = receiver.split(".")[0]
+    if head == "self" and isinstance(call.func, cst.Attribute) and dotted(call.func.value) == "self":
+        return f"{receiver}.close()"
+    # A parameter of the helper: close what the caller passed for it.
+    node = func.node
+    if isinstance(node, cst.FunctionDef):
+        params = list(node.params.posonly_params) + list(node.params.params)
+        names = [p.name.value for p in params]
+        if func.cls is not None and names:
+            names = names[1:]
+        if head in names:
+            arg = arg_at(call, names.index(head), head)
+            code = dotted(arg) if arg is not None else None
+            if code is not None:
+                rest = receiver[len(head):]
+                return f"{code}{rest}.close()"
+    return None
+
+
+def _wrap_plan(stmt, close: Optional[str], exit_stmt: str) -> FixPlan:
+    verb = {"break": "leave the loop", "return": "return", "pass": "go on"}[exit_stmt]
+    return FixPlan(
+        UNSAFE,
+        f"catch BrokenPipeError and ConnectionResetError, say so on stderr, close the connection and {verb}",
+        "wrap",
+        stmt,
+        {"close": close, "exit": exit_stmt},
+        (("sys", None),),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Application
+# ---------------------------------------------------------------------------------------
+
+
+def _flag_arg(flag_code: str) -> cst.Arg:
+    return cst.Arg(cst.parse_expression(flag_code))
+
+
+class _Applier(cst.CSTTransformer):
+    def __init__(self, module: cst.Module, plans: Sequence[FixPlan]):
+        super().__init__()
+        self.module = module
+        self.by_target: Dict[int, FixPlan] = {}
+        for p in plans:
+            self.by_target.setdefault((id(p.target), p.kind), p)
+            for extra in p.data.get("also", ()) or ():
+                self.by_target.setdefault((id(extra.target), extra.kind), extra)
+
+    def _plan(self, node, kind) -> Optional[FixPlan]:
+        return self.by_target.get((id(node), kind))
+
+    def leave_ExceptHandler(self, original, updated):
+        if original.type is not None and self._plan(original.type, "extend_except"):
+            new_type = _extend(updated.type)
+            ws = updated.whitespace_after_except
+            if isinstance(ws, cst.SimpleWhitespace) and ws.value == "":
+                ws = cst.SimpleWhitespace(" ")
+            return updated.with_changes(type=new_type, whitespace_after_except=ws)
+        return updated
+
+    def leave_Call(self, original, updated):
+        plan = self._plan(original, "nosignal")
+        if plan is None:
+            return updated
+        mode = plan.data["mode"]
+        flag = plan.data["flag"]
+        args = list(updated.args)
+        if mode == "append":
+            args = _with_trailing_comma(args) + [_flag_arg(flag)]
+        elif mode == "append_ancdata":
+            args = _with_trailing_comma(args) + [
+                cst.Arg(cst.Tuple([]), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                _flag_arg(flag),
+            ]
+        elif mode == "insert_at_1":
+            new = cst.Arg(cst.parse_expression(flag), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            args = args[:1] + [new] + args[1:]
+        elif mode.startswith("merge_at_"):
+            i = int(mode.rsplit("_", 1)[1])
+            args[i] = args[i].with_changes(value=_merge_flags(args[i].value, flag))
+        elif mode == "merge_keyword":
+            for i, a in enumerate(args):
+                if a.keyword is not None and a.keyword.value == "flags":
+                    args[i] = a.with_changes(value=_merge_flags(a.value, flag))
+        return updated.with_changes(args=args)
+
+    def leave_SimpleStatementLine(self, original, updated):
+        plan = self._plan(original, "wrap")
+        if plan is None:
+            return updated
+        return _wrap(self.module, updated, plan)
+
+
+def _with_trailing_comma(args: List[cst.Arg]) -> List[cst.Arg]:
+    if not args:
+        return args
+    last = args[-1]
+    if last.comma is cst.MaybeSentinel.DEFAULT or not isinstance(last.comma, cst.Comma):
+        args = args[:-1] + [last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))]
+    return args
+
+
+def _merge_flags(value: cst.BaseExpression, flag: str) -> cst.BaseExpression:
+    left = value
+    if isinstance(value, (cst.IfExp, cst.Lambda, cst.NamedExpr, cst.BooleanOperation)):
+        left = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.BinaryOperation(
+        left=left,
+        operator=cst.BitOr(
+            whitespace_before=cst.SimpleWhitespace(" "), whitespace_after=cst.SimpleWhitespace(" ")
+        ),
+        right=cst.parse_expression(flag),
+    )
+
+
+def _extend(t: cst.BaseExpression) -> cst.BaseExpression:
+    new_el = cst.Element(cst.Name("ConnectionResetError"))
+    if isinstance(t, cst.Tuple):
+        elements = list(t.elements)
+        if elements:
+            last = elements[-1]
+            if not isinstance(last.comma, cst.Comma):
+                elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return t.with_changes(elements=elements + [new_el])
+    return cst.Tuple(
+        [
+            cst.Element(t.with_changes(lpar=[], rpar=[]) if hasattr(t, "lpar") else t,
+                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            new_el,
+        ]
+    )
+
+
+def _wrap(module: cst.Module, stmt: cst.SimpleStatementLine, plan: FixPlan) -> cst.BaseStatement:
+    body_code = module.code_for_node(stmt.with_changes(leading_lines=()))
+    indent = module.default_indent
+    nl = module.default_newline
+    lines = [
+        "try:",
+        *(indent + line if line.strip() else line for line in body_code.rstrip("\r\n").splitlines()),
+        "except (BrokenPipeError, ConnectionResetError) as exc:",
+        f'{indent}print(f"sigpipe-lint: the peer closed the connection: {{exc!r}}", file=sys.stderr)',
+    ]
+    if plan.data.get("close"):
+        lines.append(f"{indent}{plan.data['close']}")
+    lines.append(f"{indent}{plan.data['exit']}")
+    code = nl.join(lines) + nl
+    try:
+        new = cst.parse_statement(code, config=module.config_for_parsing)
+    except cst.ParserSyntaxError as e:
+        raise FixFailed(f"could not build the wrapped statement: {e.message}") from None
+    return new.with_changes(leading_lines=stmt.leading_lines)
+
+
+def _add_imports(module: cst.Module, imports) -> cst.Module:
+    """Add `import X` / `import X as Y` once, after the docstring, __future__ and other imports."""
+    needed = []
+    for mod, asname in dict.fromkeys(imports):
+        local = asname or mod
+        bound = False
+        for stmt in module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Import):
+                        for alias in small.names:
+                            name = dotted(alias.name)
+                            a = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                            if name == mod and (a or name) == local:
+                                bound = True
+        if not bound:
+            needed.append((mod, asname))
+    if not needed:
+        return module
+    body = list(module.body)
+    insert_at = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and stmt.body:
+            first = stmt.body[0]
+            if (i == 0 and isinstance(first, cst.Expr) and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString))) or isinstance(first, (cst.Import, cst.ImportFrom)):
+                insert_at = i + 1
+                continue
+        break
+    new_stmts = []
+    for mod, asname in needed:
+        text = f"import {mod}" + (f" as {asname}" if asname else "")
+        new_stmts.append(cst.parse_statement(text + module.default_newline, config=module.config_for_parsing))
+    return module.with_changes(body=body[:insert_at] + new_stmts + body[insert_at:])
+
+
+def apply_fixes(module: cst.Module, plans: Sequence[FixPlan]) -> bytes:
+    """The module's bytes with the plans applied; raises FixFailed if the result won't parse."""
+    new = module.visit(_Applier(module, plans))
+    imports = []
+    for p in plans:
+        if p.kind == "wrap" or p.kind == "nosignal":
+            imports.extend(p.imports)
+            for extra in p.data.get("also", ()) or ():
+                imports.extend(extra.imports)
+    new = _add_imports(new, imports)
+    data = new.bytes
+    try:
+        cst.parse_module(data)
+    except Exception as e:  # noqa: BLE001 - any failure means: do not write
+        raise FixFailed(f"the fixed code does not parse ({type(e).__name__}); nothing was written") from None
+    return data
