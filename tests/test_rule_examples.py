@@ -43,3 +43,32 @@ def test_every_rule_has_docs_and_examples():
             assert section in docs, (rule.code, section)
         assert rule.VALID and rule.INVALID, rule.code
         assert rule.code.startswith("SPL") and len(rule.code) == 6
+
+
+@pytest.mark.parametrize("rule,example", list(_cases("INVALID")))
+def test_invalid_examples_fix_as_documented(rule, example):
+    source = textwrap.dedent(example.code).encode()
+    for mode, expected in (("safe", example.fixed), ("unsafe", example.unsafe_fixed)):
+        result = analyze_source(source, "example.py", [rule.code], fix=mode)
+        assert result.error is None
+        if expected is None:
+            continue
+        assert result.fixed_source is not None, mode
+        assert result.fixed_source.decode() == textwrap.dedent(expected), mode
+        # Idempotent: the fixed code has nothing left to fix.
+        again = analyze_source(result.fixed_source, "example.py", [rule.code], fix=mode)
+        assert again.fixed_source is None and again.findings == []
+
+
+def test_safe_fix_never_adds_nosignal_to_tls():
+    source = textwrap.dedent(
+        """
+        import socket, ssl
+        ctx = ssl.create_default_context()
+        tls = ctx.wrap_socket(socket.create_connection(("h", 443)), server_hostname="h")
+        tls.sendall(b"x")
+        """
+    ).encode()
+    result = analyze_source(source, "tls.py", ["SPL001"], fix="unsafe")
+    assert [f.code for f in result.findings] == [] and result.fixed_source is not None
+    assert b"MSG_NOSIGNAL" not in result.fixed_source

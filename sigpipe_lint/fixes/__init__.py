@@ -48,7 +48,7 @@ class FixFailed(Exception):
 def plan_extend_except(handler_type: Optional[cst.BaseExpression]) -> Optional[FixPlan]:
     if isinstance(handler_type, (cst.Name, cst.Attribute, cst.Tuple)):
         return FixPlan(SAFE, "also catch ConnectionResetError", "extend_except", handler_type)
-    return None  # a name bound to a tuple elsewhere: changing it could affect other handlers
+    return None
 
 
 def _socket_module_name(facts: ModuleFacts) -> Tuple[str, Tuple[Tuple[str, Optional[str]], ...]]:
@@ -308,7 +308,8 @@ def _wrap(module: cst.Module, stmt: cst.SimpleStatementLine, plan: FixPlan) -> c
     ]
     if plan.data.get("close"):
         lines.append(f"{indent}{plan.data['close']}")
-    lines.append(f"{indent}{plan.data['exit']}")
+    if plan.data["exit"] != "pass" or not plan.data.get("close"):
+        lines.append(f"{indent}{plan.data['exit']}")
     code = nl.join(lines) + nl
     try:
         new = cst.parse_statement(code, config=module.config_for_parsing)

@@ -31,8 +31,8 @@ class Invalid:
     code: str
     line: int
     column: Optional[int] = None  # 1-based
-    fixed: Optional[str] = None  # the code after the fix (safe and unsafe fixes applied)
-    applicability: Optional[str] = None  # "safe" or "unsafe" when a fix is offered
+    fixed: Optional[str] = None  # the code after `--fix` (safe fixes only)
+    unsafe_fixed: Optional[str] = None  # the code after `--fix --unsafe-fixes`
 
 
 @dataclass

@@ -63,7 +63,19 @@ class UnprotectedSocketWrite(Rule):
     ```
 
     ## Fix safety
-    No fix is offered by this rule yet.
+    Two parts. The safe part passes `getattr(socket, "MSG_NOSIGNAL", 0)` in the flags of
+    `send`/`sendall`/`sendto`/`sendmsg` (merged with existing flags by `|`; 0 where the
+    constant does not exist): behaviour is unchanged except that a dead peer can no longer
+    kill the process by the signal. It stops the signal, not the exception. It is never
+    offered for a socket that may be TLS (`ssl.SSLSocket` raises `ValueError` for any flags),
+    nor for file writes and `sendfile`, which take no flags.
+
+    The unsafe part (`--unsafe-fixes`) wraps the write: it catches `(BrokenPipeError,
+    ConnectionResetError)`, says so on stderr, closes the connection and leaves the sending
+    loop (`break`), or returns from the function; when the write sits in a helper that is
+    only called from loops in this module, the `try` goes around those calls instead. It is
+    unsafe because it changes control flow: code after the loop now runs after a peer's
+    death, and a function may return `None` where it used to raise.
     """
 
     code = "SPL001"
@@ -131,6 +143,21 @@ s.sendall(b"x")
 """,
             line=4,
             column=1,
+            fixed="""
+import socket
+s = socket.create_connection(("h", 1))
+s.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))
+""",
+            unsafe_fixed="""
+import socket
+import sys
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))
+except (BrokenPipeError, ConnectionResetError) as exc:
+    print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+    s.close()
+""",
         ),
         Invalid(
             """
@@ -149,6 +176,18 @@ class Handler(socketserver.StreamRequestHandler):
         self.wfile.write(b"data")
 """,
             line=5,
+            unsafe_fixed="""
+import socketserver
+import sys
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            self.wfile.write(b"data")
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+            self.wfile.close()
+            return
+""",
         ),
     ]
 

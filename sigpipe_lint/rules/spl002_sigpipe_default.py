@@ -53,7 +53,8 @@ class SigpipeReset(Rule):
     ```
 
     ## Fix safety
-    No fix is offered by this rule yet.
+    No automatic fix: the right replacement depends on what the program writes to stdout
+    and how it should end, so the "Use instead" recipe has to be applied by hand.
     """
 
     code = "SPL002"

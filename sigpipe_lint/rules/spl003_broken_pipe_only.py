@@ -39,7 +39,9 @@ class BrokenPipeOnly(Rule):
     ```
 
     ## Fix safety
-    No fix is offered by this rule yet.
+    Safe: `except BrokenPipeError` becomes `except (BrokenPipeError, ConnectionResetError)`
+    (a tuple gets the name appended). The handler already treats a broken pipe as the
+    peer's death; a reset connection is the same event seen from the other timing.
     """
 
     code = "SPL003"
@@ -104,6 +106,14 @@ except BrokenPipeError:
 """,
             line=6,
             column=8,
+            fixed="""
+import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except (BrokenPipeError, ConnectionResetError):
+    pass
+""",
         ),
         Invalid(
             """

@@ -50,7 +50,11 @@ class UnhandledWrite(Rule):
     ```
 
     ## Fix safety
-    No fix is offered by this rule yet.
+    Where a handler around the write already catches `BrokenPipeError`, the fix adds
+    `ConnectionResetError` to it (safe, as SPL003). Otherwise the write is wrapped as
+    SPL001's unsafe fix does: catch both, say so on stderr, close the connection, and leave
+    the loop or return (or, for a helper only called from loops in this module, around those
+    calls). Unsafe: it changes control flow after a peer's death.
     """
 
     code = "SPL004"
@@ -105,6 +109,24 @@ def main():
     push(s, b"unguarded")
 """,
             line=4,
+            unsafe_fixed="""
+import socket
+import sys
+def push(sock: socket.socket, data):
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+        sock.close()
+        return
+def main():
+    s = socket.create_connection(("h", 1))
+    try:
+        push(s, b"x")
+    except ConnectionError:
+        pass
+    push(s, b"unguarded")
+""",
         ),
         Invalid(
             """
@@ -116,6 +138,14 @@ except BrokenPipeError:
     pass
 """,
             line=5,
+            fixed="""
+import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except (BrokenPipeError, ConnectionResetError):
+    pass
+""",
         ),
     ]
 
