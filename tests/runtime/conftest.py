@@ -1,0 +1,35 @@
+"""Runtime validation (issue 3): run the fixtures, kill their peer, check who survives."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import runtime_harness as h  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fixed():
+    """fixed(path) -> the fixed copy of a fixture, made once per session."""
+    import tempfile
+
+    cache = {}
+    root = Path(tempfile.mkdtemp(prefix="spl-runtime-fixed-"))
+
+    def get(src: Path) -> Path:
+        if src not in cache:
+            d = root / src.stem
+            d.mkdir()
+            try:
+                cache[src] = h.fix_copy(src, d)
+            except AssertionError as e:
+                cache[src] = e
+        if isinstance(cache[src], AssertionError):
+            raise cache[src]
+        return cache[src]
+
+    yield get
+    import shutil
+
+    shutil.rmtree(root, ignore_errors=True)
