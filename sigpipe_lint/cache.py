@@ -6,7 +6,14 @@ Entries are written to a temporary file in the same folder and moved into place 
 `os.replace`, so a reader sees either nothing or a whole entry; a corrupt or unreadable entry
 is a miss. Only report-only runs are cached (a fix run writes files: always analyse).
 
-Layout: `<cache dir>/<version>/<key[:2]>/<key>.json`. A new version starts a new folder;
+A second, cheaper layer answers before the file is even read: an index from path to
+(mtime_ns, size, inode) -> pre-filtered (with its line count) or entry key, as ruff and
+mypy do. A file whose stat signature is unchanged is not read, pre-filtered or hashed.
+Files modified in the last seconds of a run are not indexed (a write within the same
+timestamp tick could go unseen). Index writes are whole-file `os.replace` too; concurrent
+runs may drop each other's new index entries, which only costs a read next time.
+
+Layout: `<cache dir>/<version>/<key[:2]>/<key>.json`, `<cache dir>/<version>/index-<settings>.json`. A new version starts a new folder;
 old ones can be deleted by hand (or the whole cache folder: it only ever saves time).
 """
 
@@ -16,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -53,6 +61,9 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.writable = True
+        self._index: Optional[dict] = None
+        self._index_updates: dict = {}
+        self._started_ns = time.time_ns()
 
     def key(self, path: str, source: bytes) -> str:
         h = hashlib.sha256()
@@ -98,6 +109,64 @@ class Cache:
                 raise
         except OSError:
             # A read-only checkout or a full disk: run on without a cache, never fail for it.
+            self.writable = False
+
+    # -- the stat index ----------------------------------------------------------------
+
+    def _index_file(self) -> Path:
+        return self._dir / f"index-{self._settings[:20]}.json"
+
+    def _load_index(self) -> dict:
+        if self._index is None:
+            try:
+                with open(self._index_file(), "rb") as f:
+                    data = json.loads(f.read())
+                self._index = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._index = {}
+        return self._index
+
+    def stat_lookup(self, path: str, signature: Sequence[int]) -> Optional[FileResult]:
+        """The result for an unchanged file (same path, mtime, size, inode), without reading it."""
+        entry = self._load_index().get(path)
+        if not isinstance(entry, list) or len(entry) != 5 or entry[:3] != list(signature):
+            return None
+        kind, payload = entry[3], entry[4]
+        if kind == "p" and isinstance(payload, int):
+            return FileResult(path=path, lines=payload, prefiltered=True)
+        if kind == "k" and isinstance(payload, str):
+            result = self.get(payload)
+            if result is not None and result.path == path:
+                return result
+        return None
+
+    def remember(self, path: str, signature: Sequence[int], prefiltered_lines: Optional[int] = None, key: Optional[str] = None) -> None:
+        if signature[0] >= self._started_ns - 2_000_000_000:
+            return  # modified just now: the next write may keep the same timestamp
+        payload = ["p", prefiltered_lines] if key is None else ["k", key]
+        self._index_updates[path] = [*signature, *payload]
+
+    def save_index(self) -> None:
+        if not self._index_updates or not self.writable:
+            return
+        index = dict(self._load_index())
+        index.update(self._index_updates)
+        self._index_updates = {}
+        try:
+            self._prepare()
+            self._dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-index-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(index, f, separators=(",", ":"))
+                os.replace(tmp, self._index_file())
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
             self.writable = False
 
     def _prepare(self) -> None:

@@ -202,6 +202,16 @@ def run(
             continue
         try:
             st = os.stat(path)
+            sig = _signature(st)
+            if use_cache:
+                hit = cache.stat_lookup(path, sig)  # unchanged since last time: not even read
+                if hit is not None:
+                    results[i] = hit
+                    if hit.prefiltered:
+                        stats.prefiltered += 1
+                    else:
+                        stats.cache_hits += 1
+                    continue
             source = read_source(path)
         except OSError:
             todo.append((i, path, 0, None, None))  # process_file says why, in its words
@@ -209,6 +219,8 @@ def run(
         if not may_match(source):
             results[i] = _prefiltered(path, source)
             stats.prefiltered += 1
+            if use_cache:
+                cache.remember(path, sig, prefiltered_lines=results[i].lines)
             continue
         key = None
         if use_cache:
@@ -217,8 +229,9 @@ def run(
             if hit is not None:
                 results[i] = hit
                 stats.cache_hits += 1
+                cache.remember(path, sig, key=key)
                 continue
-        todo.append((i, path, len(source), key, _signature(st)))
+        todo.append((i, path, len(source), key, sig))
 
     todo.sort(key=lambda t: (-t[2], t[0]))  # largest first
     stats.analysed = len(todo)
@@ -229,6 +242,7 @@ def run(
         # Store only what was computed from the bytes we hashed (the file did not change since).
         if key is not None and _unchanged(path, sig):
             cache.put(key, result)
+            cache.remember(path, sig, key=key)
         results[i] = result
         bar.advance()
 
@@ -244,6 +258,8 @@ def run(
                 collect(item, _work(item[1], options))
     finally:
         bar.close()
+        if use_cache:
+            cache.save_index()
 
     out = [results[i] for i in range(len(files))]
     out.sort(key=lambda r: r.path)

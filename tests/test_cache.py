@@ -160,3 +160,33 @@ def test_entries_are_plain_file_results(tmp_path):
     data = json.loads(entry.read_text())
     assert data["path"] == str(tree / "pkg" / "a.py")
     assert [f["code"] for f in data["findings"]] == ["SPL001"]
+
+
+def test_stat_index_skips_reading_unchanged_files(tmp_path, monkeypatch, counted):
+    tree = make_tree(tmp_path / "tree")
+    files = _files(tree)
+    old = 1_600_000_000
+    for f in files:
+        os.utime(f, (old, old))  # not "just modified": eligible for the index
+    cold, _ = _run(files, Cache(str(tmp_path / "cache"), CODES))
+    reads = []
+    real_read = runner.read_source
+    monkeypatch.setattr(runner, "read_source", lambda p: reads.append(p) or real_read(p))
+    counted.clear()
+    warm, stats = _run(files, Cache(str(tmp_path / "cache"), CODES))
+    assert warm == cold
+    assert reads == [] and counted == []
+    assert (stats.prefiltered, stats.cache_hits) == (1, 3)
+    # a change of content (and so of size or mtime) is read again
+    a = tree / "pkg" / "a.py"
+    a.write_text(UNPROTECTED + "# more\n")
+    again, stats = _run(files, Cache(str(tmp_path / "cache"), CODES))
+    assert set(reads) == {str(a)} and counted == [str(a)]  # read by the pre-filter, then by process_file
+    assert stats.cache_hits == 2
+
+
+def test_recently_modified_files_are_not_indexed(tmp_path):
+    tree = make_tree(tmp_path / "tree")
+    cache = Cache(str(tmp_path / "cache"), CODES)
+    _run(_files(tree), cache)
+    assert not list((tmp_path / "cache").rglob("index-*.json"))

@@ -20,7 +20,7 @@ SCHEMA = PROJECT_ROOT.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
 
 
 def _sarif(tmp_path, monkeypatch, capsys):
-    tree = make_tree(tmp_path / "tree")
+    make_tree(tmp_path / "tree")
     # run from elsewhere: the URIs must still be relative to the project root
     monkeypatch.chdir(tmp_path)
     status = main(["check", "tree", "--select", "SPL", "--no-cache", "--output-format", "sarif"])

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""sigpipe-lint against ruff and flake8, in one sitting, side by side. Run by hand, never by CI.
+
+    python benchmarks/bench.py            # stdlib + site-packages + one file, medians
+    python benchmarks/bench.py --quick    # one run each, no flake8 over site-packages
+
+Corpora: the running interpreter's stdlib without its site-packages and test folders
+(test, tests, idle_test: excluded for every tool, as is site-packages), the stdlib's
+site-packages, and socketserver.py alone (a pre-commit hook's view). Every command runs as
+its own process; wall time is measured around it and peak RSS is ru_maxrss from wait4 (the
+largest single process of the tree: the parent or one worker, not their sum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from typing import List, Optional, Sequence, Tuple
+
+EXCLUDED = ("site-packages", "test", "tests", "idle_test")
+
+
+def tool(name: str) -> str:
+    here = os.path.join(os.path.dirname(sys.executable), name)
+    found = here if os.path.exists(here) else shutil.which(name)
+    if not found:
+        sys.exit(f"bench: {name} not found (install it into this interpreter's environment)")
+    return found
+
+
+def measure(cmd: Sequence[str]) -> Tuple[float, int]:
+    """(seconds, peak RSS in KiB) of one run of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1, 2):
+        print(f"bench: warning: {cmd[0]} exited {proc.returncode}", file=sys.stderr)
+    return elapsed, usage.ru_maxrss
+
+
+class Row:
+    def __init__(self, corpus: str, label: str, cmd: List[str], times: List[float], rss: List[int]):
+        self.corpus, self.label, self.cmd, self.times, self.rss = corpus, label, cmd, times, rss
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def bench(corpus: str, label: str, cmd: List[str], repeat: int, prime: bool = False) -> Row:
+    if prime:
+        measure(cmd)  # fill the cache: the timed runs are warm
+    times, rss = [], []
+    for _ in range(repeat):
+        t, m = measure(cmd)
+        times.append(t)
+        rss.append(m)
+    row = Row(corpus, label, cmd, times, rss)
+    print(f"  {corpus:<14} {label:<34} {row.median:8.3f} s  ({len(times)} runs)", file=sys.stderr, flush=True)
+    return row
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="one run of each, three of the one-file runs; skip flake8 over site-packages")
+    p.add_argument("--repeat", type=int, default=5, help="runs per fast command (default 5)")
+    p.add_argument("--slow-repeat", type=int, default=1, help="runs of flake8 over a corpus (default 1)")
+    p.add_argument("--stdlib", default=sysconfig.get_paths()["stdlib"])
+    p.add_argument("--site-packages", default=None, help="default: <stdlib>/site-packages")
+    p.add_argument("--jobs", default=None, help="passed to sigpipe-lint --jobs")
+    args = p.parse_args(argv)
+
+    stdlib = args.stdlib
+    site = args.site_packages or os.path.join(stdlib, "site-packages")
+    one_file = os.path.join(stdlib, "socketserver.py")
+    repeat = 1 if args.quick else args.repeat
+    slow = 1 if args.quick else args.slow_repeat
+    spl, flake8, ruff = tool("sigpipe-lint"), tool("flake8"), tool("ruff")
+    jobs = ["--jobs", args.jobs] if args.jobs else []
+    tmp = tempfile.mkdtemp(prefix="spl-bench-")
+    rows: List[Row] = []
+    print(f"bench: {sys.version.split()[0]}, {os.cpu_count()} CPUs, stdlib {stdlib}", file=sys.stderr)
+    try:
+        corpora = [("stdlib", stdlib, True), ("site-packages", site, False)]
+        for name, path, exclude in corpora:
+            if not os.path.isdir(path):
+                print(f"bench: skipping {name}: no folder {path}", file=sys.stderr)
+                continue
+            spl_ex = [a for e in EXCLUDED for a in ("--exclude", e)] if exclude else []
+            other_ex = ["--extend-exclude", ",".join(EXCLUDED)] if exclude else []
+            cache_dir = os.path.join(tmp, f"spl-{name}")
+            ruff_cache = os.path.join(tmp, f"ruff-{name}")
+            base = [spl, "check", path, "--exit-zero", *spl_ex, *jobs]
+            rows.append(bench(name, "sigpipe-lint check (cold, --no-cache)", base + ["--no-cache"], repeat))
+            rows.append(bench(name, "sigpipe-lint check (warm cache)", base + ["--cache-dir", cache_dir], repeat, prime=True))
+            ruff_base = [ruff, "check", "--isolated", "--select", "F", "--exit-zero", *other_ex, path]
+            rows.append(bench(name, "ruff check --select F --no-cache", ruff_base + ["--no-cache"], repeat))
+            rows.append(bench(name, "ruff check --select F (warm cache)", ruff_base + ["--cache-dir", ruff_cache], repeat, prime=True))
+            if name == "site-packages" and args.quick:
+                print("bench: --quick: flake8 over site-packages skipped (minutes)", file=sys.stderr)
+            else:
+                rows.append(bench(name, "flake8 --select F", [flake8, "--isolated", "--select", "F", "--exit-zero", *other_ex, path], slow))
+        if os.path.isfile(one_file):
+            n = max(3, repeat)
+            rows.append(bench("one file", "sigpipe-lint check socketserver.py", [spl, "check", one_file, "--no-cache", "--exit-zero"], n))
+            rows.append(bench("one file", "flake8 --select F socketserver.py", [flake8, "--isolated", "--select", "F", "--exit-zero", one_file], n))
+            rows.append(bench("one file", "ruff check --select F socketserver.py", [ruff, "check", "--isolated", "--select", "F", "--no-cache", "--exit-zero", one_file], n))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(table(rows))
+    print(targets(rows))
+    return 0
+
+
+def _find(rows: List[Row], corpus: str, prefix: str) -> Optional[Row]:
+    return next((r for r in rows if r.corpus == corpus and r.label.startswith(prefix)), None)
+
+
+def table(rows: List[Row]) -> str:
+    out = [
+        "| corpus | command | median s | min s | runs | vs ruff --no-cache | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ref = _find(rows, r.corpus, "ruff check --select F --no-cache") or _find(rows, r.corpus, "ruff check --select F socketserver")
+        ratio = f"{r.median / ref.median:.1f}x" if ref else ""
+        out.append(
+            f"| {r.corpus} | `{r.label}` | {r.median:.3f} | {min(r.times):.3f} | {len(r.times)} | {ratio} | {max(r.rss) / 1024:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def targets(rows: List[Row]) -> str:
+    out = ["", "Issue-5 targets:"]
+
+    def check(name: str, a: Optional[Row], b: Optional[Row], limit: float) -> None:
+        if a is None or b is None:
+            out.append(f"- {name}: not measured")
+            return
+        ratio = a.median / b.median
+        out.append(f"- {name}: {a.median:.3f} s / {b.median:.3f} s = {ratio:.2f}x (limit {limit:g}x): {'met' if ratio <= limit else 'NOT met'}")
+
+    for corpus in ("stdlib", "site-packages"):
+        check(f"{corpus} cold <= 10x ruff --no-cache", _find(rows, corpus, "sigpipe-lint check (cold"), _find(rows, corpus, "ruff check --select F --no-cache"), 10)
+        check(f"{corpus} warm <= 2x ruff warm", _find(rows, corpus, "sigpipe-lint check (warm"), _find(rows, corpus, "ruff check --select F (warm"), 2)
+    check("one file no slower than flake8", _find(rows, "one file", "sigpipe-lint"), _find(rows, "one file", "flake8"), 1)
+    peak = max((max(r.rss) for r in rows if r.label.startswith("sigpipe-lint")), default=0) / 1024
+    out.append(f"- peak RSS of sigpipe-lint <= 300 MiB: {peak:.0f} MiB: {'met' if peak <= 300 else 'NOT met'}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
