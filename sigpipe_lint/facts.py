@@ -1195,7 +1195,22 @@ class ModuleFacts:
                     out.append((call, ctx))
                 elif f.value.value == func.cls.name:
                     out.append((call, ctx))
+                elif self._instance_of(f.value, ctx.scope, func.cls):
+                    out.append((call, ctx))
         return out
+
+    def _instance_of(self, name: cst.Name, scope: Scope, cls: ClassInfo) -> bool:
+        """`pub` in `pub = Publisher(...)`: a name bound only to instances of `cls` (or subclasses)."""
+        bs, _ = self.lookup(name.value, scope)
+        if not bs:
+            return False
+        for b in bs:
+            if b.kind != "value" or not isinstance(b.value, cst.Call):
+                return False
+            made = self._local_classes(b.value.func, b.scope)
+            if not made or not any(m is cls or cls in self._local_bases(m) for m in made):
+                return False
+        return True
 
     def _local_bases(self, cls: ClassInfo, _seen=None) -> List[ClassInfo]:
         seen = _seen or set()

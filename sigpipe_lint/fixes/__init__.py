@@ -112,6 +112,20 @@ def _simple_expr_code(expr) -> Optional[str]:
     return dotted(expr)
 
 
+def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
+    """How to end the conversation with the dead peer at the write itself."""
+    if receiver is None:
+        return None
+    if "request handler" in write.receiver.origin:
+        # The server closes the connection after the handler returns; closing wfile here
+        # would make http.server's own flush() fail. Tell http.server not to keep it alive.
+        return "self.close_connection = True"
+    if write.receiver.kind == "file":
+        # A buffered socket file flushes on close() and would raise again.
+        return f"with contextlib.suppress(OSError):\n    {receiver}.close()"
+    return f"{receiver}.close()"
+
+
 def _receiver_code(write: Write) -> Optional[str]:
     call = write.call
     if write.method == "os.write":
@@ -148,22 +162,26 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
             return first
     if not _wrappable(ctx):
         return None
+    if len(ctx.loops) > 1:
+        # `break` would leave only the inner loop: end the whole sending loop instead.
+        return _wrap_plan(ctx.loops[0], _close_code(write, receiver), "pass")
     if ctx.loops:
         exit_stmt = "break"
     elif ctx.func is not None and ctx.func.name != "<lambda>":
         exit_stmt = "return"
     else:
         exit_stmt = "pass"
-    close = f"{receiver}.close()" if receiver else None
-    return _wrap_plan(ctx.stmt, close, exit_stmt)
+    return _wrap_plan(ctx.stmt, _close_code(write, receiver), exit_stmt)
 
 
 def _close_at_call_site(facts, func, receiver: Optional[str], call: cst.Call) -> Optional[str]:
     if receiver is None:
         return None
     head = receiver.split(".")[0]
-    if head == "self" and isinstance(call.func, cst.Attribute) and dotted(call.func.value) == "self":
-        return f"{receiver}.close()"
+    if head == "self" and isinstance(call.func, cst.Attribute):
+        instance = dotted(call.func.value)  # self.publish(...) or pub.publish(...)
+        if instance is not None:
+            return f"{instance}{receiver[len(head):]}.close()"
     # A parameter of the helper: close what the caller passed for it.
     node = func.node
     if isinstance(node, cst.FunctionDef):
@@ -181,14 +199,19 @@ def _close_at_call_site(facts, func, receiver: Optional[str], call: cst.Call) ->
 
 
 def _wrap_plan(stmt, close: Optional[str], exit_stmt: str) -> FixPlan:
+    imports = [("sys", None)]
+    if close and close.startswith("with contextlib."):
+        imports.append(("contextlib", None))
     verb = {"break": "leave the loop", "return": "return", "pass": "go on"}[exit_stmt]
+    if exit_stmt == "pass" and isinstance(stmt, (cst.For, cst.While)):
+        verb = "leave the sending loop"
     return FixPlan(
         UNSAFE,
         f"catch BrokenPipeError and ConnectionResetError, say so on stderr, close the connection and {verb}",
         "wrap",
         stmt,
         {"close": close, "exit": exit_stmt},
-        (("sys", None),),
+        tuple(imports),
     )
 
 
@@ -255,6 +278,9 @@ class _Applier(cst.CSTTransformer):
             return updated
         return _wrap(self.module, updated, plan)
 
+    leave_For = leave_SimpleStatementLine
+    leave_While = leave_SimpleStatementLine
+
 
 def _with_trailing_comma(args: List[cst.Arg]) -> List[cst.Arg]:
     if not args:
@@ -296,26 +322,32 @@ def _extend(t: cst.BaseExpression) -> cst.BaseExpression:
     )
 
 
-def _wrap(module: cst.Module, stmt: cst.SimpleStatementLine, plan: FixPlan) -> cst.BaseStatement:
-    body_code = module.code_for_node(stmt.with_changes(leading_lines=()))
+def _wrap(module: cst.Module, stmt: cst.BaseStatement, plan: FixPlan) -> cst.BaseStatement:
+    """try: <stmt> except (BrokenPipeError, ConnectionResetError) as exc: say, close, exit.
+
+    Built as a tree around the statement's own node, so its text (multi-line strings,
+    comments, continuation lines) is kept byte for byte.
+    """
     indent = module.default_indent
     nl = module.default_newline
     lines = [
         "try:",
-        *(indent + line if line.strip() else line for line in body_code.rstrip("\r\n").splitlines()),
+        f"{indent}pass",
         "except (BrokenPipeError, ConnectionResetError) as exc:",
         f'{indent}print(f"sigpipe-lint: the peer closed the connection: {{exc!r}}", file=sys.stderr)',
     ]
     if plan.data.get("close"):
-        lines.append(f"{indent}{plan.data['close']}")
+        for line in plan.data["close"].split("\n"):
+            lines.append(f"{indent}{line.replace('    ', indent)}")
     if plan.data["exit"] != "pass" or not plan.data.get("close"):
         lines.append(f"{indent}{plan.data['exit']}")
-    code = nl.join(lines) + nl
     try:
-        new = cst.parse_statement(code, config=module.config_for_parsing)
+        template = cst.parse_statement(nl.join(lines) + nl, config=module.config_for_parsing)
     except cst.ParserSyntaxError as e:
         raise FixFailed(f"could not build the wrapped statement: {e.message}") from None
-    return new.with_changes(leading_lines=stmt.leading_lines)
+    assert isinstance(template, cst.Try)
+    body = template.body.with_changes(body=[stmt.with_changes(leading_lines=())])
+    return template.with_changes(body=body, leading_lines=stmt.leading_lines)
 
 
 def _add_imports(module: cst.Module, imports) -> cst.Module:

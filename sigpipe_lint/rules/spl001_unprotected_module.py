@@ -71,9 +71,11 @@ class UnprotectedSocketWrite(Rule):
     nor for file writes and `sendfile`, which take no flags.
 
     The unsafe part (`--unsafe-fixes`) wraps the write: it catches `(BrokenPipeError,
-    ConnectionResetError)`, says so on stderr, closes the connection and leaves the sending
-    loop (`break`), or returns from the function; when the write sits in a helper that is
-    only called from loops in this module, the `try` goes around those calls instead. It is
+    ConnectionResetError)`, says so on stderr, closes the connection (in a request handler:
+    sets `self.close_connection` and lets the server close it) and leaves the sending loop
+    (`break`; the outermost loop of nested ones), or returns from the function; when the
+    write sits in a helper that is only called from loops in this module, the `try` goes
+    around those calls instead. It is
     unsafe because it changes control flow: code after the loop now runs after a peer's
     death, and a function may return `None` where it used to raise.
     """
@@ -185,7 +187,7 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(b"data")
         except (BrokenPipeError, ConnectionResetError) as exc:
             print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
-            self.wfile.close()
+            self.close_connection = True
             return
 """,
         ),
