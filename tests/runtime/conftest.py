@@ -10,12 +10,10 @@ import runtime_harness as h  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def fixed():
-    """fixed(path) -> the fixed copy of a fixture, made once per session."""
-    import tempfile
-
+def fixed(tmp_path_factory):
+    """fixed(path) -> the fixed copy of a fixture (in a tmp dir), made once per session."""
     cache = {}
-    root = Path(tempfile.mkdtemp(prefix="spl-runtime-fixed-"))
+    root = tmp_path_factory.mktemp("fixed")
 
     def get(src: Path) -> Path:
         if src not in cache:
@@ -29,7 +27,4 @@ def fixed():
             raise cache[src]
         return cache[src]
 
-    yield get
-    import shutil
-
-    shutil.rmtree(root, ignore_errors=True)
+    return get
