@@ -54,9 +54,15 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[st
                     if n.endswith(PYTHON_SUFFIXES) and not _excluded(full, exclude):
                         if os.path.isdir(full):
                             continue
+                        if os.path.exists(full) and not os.path.isfile(full):
+                            problems.append((full, "not a regular file"))  # a FIFO would block the read
+                            continue
                         add(full)
         elif os.path.lexists(raw):
             if _excluded(raw, exclude):
+                continue
+            if os.path.exists(raw) and not os.path.isfile(raw):
+                problems.append((raw, "not a regular file"))  # a FIFO would block the read
                 continue
             add(raw)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Tuple, Union
 
@@ -11,13 +12,43 @@ import libcst as cst
 _RECURSION_LIMIT = 20000
 
 
+# CPython's tokenizer refuses more than 200 nested brackets (MAXLEVEL); libcst's parser does
+# not, and nesting far beyond that takes it minutes, then overflows its stack (SIGSEGV).
+_MAX_NESTING = 200
+# Strings and comments are skipped (their brackets do not count); approximate for f-strings
+# that nest quotes (3.12), which can only make a real depth look smaller or larger by a little.
+_BRACKETS = re.compile(
+    rb"#[^\r\n]*"
+    rb"|[A-Za-z]{0,2}(?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\")"
+    rb"|[A-Za-z]{0,2}(?:'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\")"
+    rb"|[(\[{]|[)\]}]",
+    re.DOTALL,
+)
+
+
 class ParseFailure(Exception):
     """The file cannot be analysed; str(self) is the one-line reason."""
+
+
+def _check_nesting(source: bytes) -> None:
+    if source.count(b"(") + source.count(b"[") + source.count(b"{") <= _MAX_NESTING:
+        return
+    depth = 0
+    for m in _BRACKETS.finditer(source):
+        c = m.group()
+        if c in (b"(", b"[", b"{"):
+            depth += 1
+            if depth > _MAX_NESTING:
+                line = source.count(b"\n", 0, m.start()) + 1
+                raise ParseFailure(f"too many nested parentheses (more than {_MAX_NESTING}) at line {line}")
+        elif c in (b")", b"]", b"}"):
+            depth = max(0, depth - 1)
 
 
 def parse(source: bytes) -> cst.Module:
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
+    _check_nesting(source)
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
