@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -94,7 +95,7 @@ def split_codes(text: Optional[str]) -> List[str]:
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
-    start = start.resolve()
+    start = Path(os.path.realpath(start))  # not Path.resolve: it raises on a symlink loop
     if start.is_file():
         start = start.parent
     for folder in [start, *start.parents]:
