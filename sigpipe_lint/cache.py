@@ -13,7 +13,7 @@ Files modified in the last seconds of a run are not indexed (a write within the 
 timestamp tick could go unseen). Index writes are whole-file `os.replace` too; concurrent
 runs may drop each other's new index entries, which only costs a read next time.
 
-Layout: `<cache dir>/<version>/<key[:2]>/<key>.json`, `<cache dir>/<version>/index-<settings>.json`. A new version starts a new folder;
+Layout: `<cache dir>/<version>/<key[:2]>/<key>.json`, `<cache dir>/<version>/index-<settings>.json`. A new version (or any change to our own code) starts a new folder;
 old ones can be deleted by hand (or the whole cache folder: it only ever saves time).
 """
 
@@ -46,14 +46,34 @@ def default_cache_dir(project_root: Optional[str], cli_dir: Optional[str] = None
     return os.path.join(project_root or os.getcwd(), CACHE_DIR_NAME)
 
 
-def settings_key(codes: Sequence[str], version: str = __version__) -> str:
+def _engine_version() -> str:
+    """Our version plus a digest of our own source files.
+
+    A released version never changes its code, but a checkout does: keying the cache on
+    `__version__` alone let entries made by an older engine hide new findings.
+    """
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(str(path.relative_to(package)).encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            pass
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+ENGINE_VERSION = _engine_version()
+
+
+def settings_key(codes: Sequence[str], version: str = ENGINE_VERSION) -> str:
     """What every entry of one run shares: our version and the rules enabled."""
     data = json.dumps({"version": version, "codes": sorted(codes)}, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
 class Cache:
-    def __init__(self, root: str, codes: Sequence[str], version: str = __version__):
+    def __init__(self, root: str, codes: Sequence[str], version: str = ENGINE_VERSION):
         self.root = Path(root)
         self.version = version
         self._settings = settings_key(codes, version)
