@@ -7,6 +7,8 @@ plans need once, and returns the new source only if it parses.
 - `extend_except`: `except BrokenPipeError:` -> `except (BrokenPipeError, ConnectionResetError):`
 - `add_nosignal`: `sock.send(data)` -> `sock.send(data, getattr(socket, "MSG_NOSIGNAL", 0))`,
   merged with existing flags by `|`; never planned for a socket that may be TLS.
+- `quiet_stdout`: `signal.signal(SIGPIPE, SIG_DFL)` -> an excepthook that exits quietly
+  only when stdout's reader is gone (the `| head` behaviour the reset was written for).
 - `wrap_write`: the statement holding the write (or, for a helper called from a loop, the
   call of the helper in that loop) becomes
   `try: ... except (BrokenPipeError, ConnectionResetError) as exc: <say so>; <close>; break`
@@ -215,6 +217,56 @@ def _wrap_plan(stmt, close: Optional[str], exit_stmt: str) -> FixPlan:
     )
 
 
+QUIET_STDOUT_NAME = "_sigpipe_lint_quiet_stdout"
+QUIET_STDOUT_DEF = '''def {name}(exc_type, exc, tb, _previous=sys.excepthook):
+    """`cli | head`: exit quietly once stdout's reader is gone; report anything else as before."""
+    if issubclass(exc_type, BrokenPipeError):
+        try:
+            poller = select.poll()
+            poller.register(sys.stdout.fileno(), select.POLLOUT)
+            broken = any(event & select.POLLERR for _, event in poller.poll(0))
+        except (AttributeError, OSError, ValueError):
+            broken = False
+        if broken:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+    _previous(exc_type, exc, tb)
+'''
+
+
+def plan_quiet_stdout(ctx, call: cst.Call) -> Optional[FixPlan]:
+    """Replace `signal.signal(SIGPIPE, SIG_DFL)` by an excepthook that is quiet only for stdout.
+
+    SIGPIPE stays ignored, so a dead socket peer raises an exception that code can handle;
+    a reader of stdout that goes away (`| head`) still ends the program without a traceback
+    (exit status 1 instead of 141, as the signal module's documentation recommends).
+    """
+    stmt = ctx.stmt
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    only = stmt.body[0]
+    if not isinstance(only, cst.Expr) or only.value is not call:
+        return None
+    return FixPlan(
+        UNSAFE,
+        "keep SIGPIPE ignored; install an excepthook that exits quietly when stdout's reader is gone",
+        "quiet_stdout",
+        stmt,
+        {},
+        (("os", None), ("select", None), ("sys", None)),
+    )
+
+
+def _quiet_stdout(module: cst.Module, stmt: cst.SimpleStatementLine):
+    nl = module.default_newline
+    code = QUIET_STDOUT_DEF.format(name=QUIET_STDOUT_NAME).replace("    ", module.default_indent)
+    func = cst.parse_statement(code.replace("\n", nl), config=module.config_for_parsing)
+    assign = cst.parse_statement(f"sys.excepthook = {QUIET_STDOUT_NAME}{nl}", config=module.config_for_parsing)
+    # Keep the comment that stood on the reset line, on the line that replaces it.
+    assign = assign.with_changes(trailing_whitespace=stmt.trailing_whitespace)
+    return cst.FlattenSentinel([func.with_changes(leading_lines=stmt.leading_lines), assign])
+
+
 # ---------------------------------------------------------------------------------------
 # Application
 # ---------------------------------------------------------------------------------------
@@ -273,13 +325,18 @@ class _Applier(cst.CSTTransformer):
         return updated.with_changes(args=args)
 
     def leave_SimpleStatementLine(self, original, updated):
+        if self._plan(original, "quiet_stdout") is not None:
+            return _quiet_stdout(self.module, updated)
+        return self._leave_wrappable(original, updated)
+
+    def _leave_wrappable(self, original, updated):
         plan = self._plan(original, "wrap")
         if plan is None:
             return updated
         return _wrap(self.module, updated, plan)
 
-    leave_For = leave_SimpleStatementLine
-    leave_While = leave_SimpleStatementLine
+    leave_For = _leave_wrappable
+    leave_While = _leave_wrappable
 
 
 def _with_trailing_comma(args: List[cst.Arg]) -> List[cst.Arg]:
@@ -390,7 +447,7 @@ def apply_fixes(module: cst.Module, plans: Sequence[FixPlan]) -> bytes:
     new = module.visit(_Applier(module, plans))
     imports = []
     for p in plans:
-        if p.kind == "wrap" or p.kind == "nosignal":
+        if p.kind in ("wrap", "nosignal", "quiet_stdout"):
             imports.extend(p.imports)
             for extra in p.data.get("also", ()) or ():
                 imports.extend(extra.imports)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sigpipe_lint.fixes import plan_quiet_stdout
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -53,8 +54,15 @@ class SigpipeReset(Rule):
     ```
 
     ## Fix safety
-    No automatic fix: the right replacement depends on what the program writes to stdout
-    and how it should end, so the "Use instead" recipe has to be applied by hand.
+    Unsafe (`--unsafe-fixes`): the reset line is replaced by a `sys.excepthook` that, for an
+    uncaught `BrokenPipeError` while stdout's reader is gone (checked with `poll`: the pipe
+    reports POLLERR), points stdout at `/dev/null` and lets the program end quietly; any
+    other exception, a dead socket peer included, is reported as before. SIGPIPE stays
+    ignored, so socket writes raise exceptions that code can handle. It is unsafe because
+    the exit status of `cli | head` becomes 1 instead of 141, code between the failed
+    `print` and the end of the program may now run (the signal used to stop it at once),
+    and an application's own `except` around `print` now sees the error. Offered only when
+    the reset is a statement of its own.
     """
 
     code = "SPL002"
@@ -95,10 +103,30 @@ signal(SIGPIPE, 0)
         Invalid(
             """
 import signal
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet `| head`
 """,
             line=3,
             column=1,
+            unsafe_fixed='''
+import signal
+import os
+import select
+import sys
+def _sigpipe_lint_quiet_stdout(exc_type, exc, tb, _previous=sys.excepthook):
+    """`cli | head`: exit quietly once stdout's reader is gone; report anything else as before."""
+    if issubclass(exc_type, BrokenPipeError):
+        try:
+            poller = select.poll()
+            poller.register(sys.stdout.fileno(), select.POLLOUT)
+            broken = any(event & select.POLLERR for _, event in poller.poll(0))
+        except (AttributeError, OSError, ValueError):
+            broken = False
+        if broken:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+    _previous(exc_type, exc, tb)
+sys.excepthook = _sigpipe_lint_quiet_stdout  # quiet `| head`
+''',
         ),
         Invalid(
             """
@@ -132,4 +160,5 @@ def main():
             if writes:
                 msg += "; this module writes to sockets at line(s) {lines}"
             msg += "; keep SIGPIPE ignored and handle BrokenPipeError on stdout instead"
-            yield Report(s.call, msg, related=writes)
+            fixes = [p for p in (plan_quiet_stdout(s.ctx, s.call),) if p]
+            yield Report(s.call, msg, related=writes, fixes=fixes)
