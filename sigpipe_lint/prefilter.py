@@ -2,8 +2,8 @@
 
 A rule can only report something in a file that
 - mentions SIGPIPE (SPL002 looks for resets of it), or
-- both names a source of sockets (`socket`, `ssl` wrappers contain "socket" too, or an
-  http.server handler class, whose attributes are sockets) and holds a way to write through
+- both imports a source of sockets (socket, ssl, socketserver, http.server, xmlrpc,
+  wsgiref) or calls `.wrap_socket(`, and holds a way to write through
   one: `.send*(`, a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
   those to exist) or a descriptor (`fileno`, for `os.write(sock.fileno(), ...)`).
 
@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 
 _SIGPIPE = re.compile(rb"SIGPIPE")
-_SOCKET_SOURCE = re.compile(rb"socket|HTTPRequestHandler")
+# The engine only knows a value is a socket through an import of a module that makes or
+# hands out sockets (resolved names: socket.socket, a socketserver/http.server handler base,
+# an annotation), or through a `.wrap_socket(...)` call. The word "socket" in a docstring
+# is not enough: an import line naming one of those modules is.
+_SOCKET_SOURCE = re.compile(
+    rb"(?:^|[;:\r]|\xef\xbb\xbf)[ \t\f]*(?:from|import)[ \t\f][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref)\b|wrap_socket",
+    re.MULTILINE,
+)
 _WRITE = re.compile(
     rb"\.\s*send(?:all|to|msg|file)?\s*\(|\.\s*makefile\s*\(|wfile|fileno"
 )
