@@ -110,6 +110,10 @@ SOCKET_CONSTRUCTORS = {
     "ssl.SSLSocket": "tls",
 }
 SOCKET_PAIR_CONSTRUCTORS = {"socket.socketpair"}
+PEERLESS_FAMILIES = tuple(
+    "socket." + f
+    for f in ("AF_ALG", "AF_RDS", "AF_CAN", "AF_NETLINK", "AF_PACKET", "AF_QIPCRTR")
+)
 
 # Annotations that say "this parameter is a socket".
 SOCKET_TYPES = {"socket.socket": False, "ssl.SSLSocket": True}
@@ -988,6 +992,12 @@ class ModuleFacts:
             what = SOCKET_CONSTRUCTORS[q]
             dgram = False
             stream = what != "stream?"
+            family_index = {"socket.socket": 0, "socket.fromfd": 1}.get(q)
+            family = arg_at(call, family_index, "family") if family_index is not None else None
+            if family is not None and self.mentions(family, scope, PEERLESS_FAMILIES):
+                # Kernel interfaces (crypto, netlink, raw packets) and datagram families
+                # have no peer to die: never a finding.
+                return SockInfo("socket", dgram=True, origin=q + "()")
             type_index = {"socket.socket": 1, "socket.fromfd": 2}.get(q)
             if type_index is not None:
                 t = arg_at(call, type_index, "type")
@@ -1008,7 +1018,7 @@ class ModuleFacts:
             recv = self.sock_info(func.value, scope, depth + 1, self_cls)
             if recv is not None and recv.kind == "socket":
                 if attr == "accept":
-                    return SockInfo("pair", tls=recv.tls, origin="accept()", stream=True)
+                    return dataclasses.replace(recv, kind="pair", origin="accept()", stream=not recv.dgram)
                 if attr == "dup":
                     return recv
                 if attr == "makefile":

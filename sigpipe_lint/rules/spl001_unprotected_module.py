@@ -129,6 +129,15 @@ u.sendto(b"x", ("h", 1))
         Valid(
             """
 import socket
+algo = socket.socket(socket.AF_ALG, socket.SOCK_SEQPACKET, 0)
+algo.bind(("hash", "sha256"))
+op, _ = algo.accept()
+op.sendall(b"abc")
+"""
+        ),
+        Valid(
+            """
+import socket
 class socket_like:
     def send(self, data): pass
 zmq_sock = context.socket(1)
