@@ -111,8 +111,9 @@ SOCKET_CONSTRUCTORS = {
 }
 SOCKET_PAIR_CONSTRUCTORS = {"socket.socketpair"}
 PEERLESS_FAMILIES = tuple(
-    "socket." + f
-    for f in ("AF_ALG", "AF_RDS", "AF_CAN", "AF_NETLINK", "AF_PACKET", "AF_QIPCRTR")
+    "socket." + prefix + f
+    for f in ("ALG", "RDS", "CAN", "NETLINK", "PACKET", "QIPCRTR")
+    for prefix in ("AF_", "PF_")
 )
 
 # Annotations that say "this parameter is a socket".
@@ -1073,8 +1074,10 @@ class ModuleFacts:
                 info = self.sock_info(func.value, ctx.scope, self_cls=_method_class(ctx))
                 if info is None or info.dgram:
                     continue
-                if method == "sendto" and not info.stream:
-                    continue  # sendto(data, address) is the datagram idiom: report only known streams
+                if not info.stream and (
+                    method == "sendto" or (method == "sendmsg" and len(positional_args(call)) >= 4)
+                ):
+                    continue  # a destination address is the datagram idiom: report only known streams
                 if method in SEND_METHODS and info.kind != "socket":
                     continue
                 if method in FILE_WRITE_METHODS and info.kind != "file":
