@@ -897,6 +897,12 @@ class ModuleFacts:
                         infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler"))
                     return _merge(infos)
             return None
+        if isinstance(expr, cst.Tuple) and expr.elements:
+            # return conn, size: a tuple whose first item is a socket, like accept()'s
+            first = self.sock_info(expr.elements[0].value, scope, depth + 1, self_cls)
+            if first is not None and first.kind == "socket":
+                return dataclasses.replace(first, kind="pair", pair_both=False)
+            return None
         if isinstance(expr, cst.Subscript):
             inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
             idx = _subscript_index(expr)
@@ -1209,6 +1215,11 @@ class ModuleFacts:
                 elif f.value.value == func.cls.name:
                     out.append((call, ctx))
                 elif self._instance_of(f.value, ctx.scope, func.cls):
+                    out.append((call, ctx))
+        if func.name == "__init__" and func.cls is not None:
+            # Cls(...) calls Cls.__init__: its arguments are __init__'s parameters after self.
+            for call, ctx in self.calls_by_name.get(func.cls.name, ()):
+                if isinstance(call.func, cst.Name) and func.cls in self._local_classes(call.func, ctx.scope):
                     out.append((call, ctx))
         return out
 
