@@ -22,12 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from sigpipe_lint import __version__
+from sigpipe_lint.atomic import replace_file
 from sigpipe_lint.findings import FileResult
 
 CACHE_DIR_NAME = ".sigpipe_lint_cache"
@@ -116,17 +116,7 @@ class Cache:
             if not entry.parent.is_dir():
                 self._prepare()
                 entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(result.to_dict(), f, separators=(",", ":"))
-                os.replace(tmp, entry)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            replace_file(str(entry), json.dumps(result.to_dict(), separators=(",", ":")).encode())
         except OSError:
             # A read-only checkout or a full disk: run on without a cache, never fail for it.
             self.writable = False
@@ -175,17 +165,7 @@ class Cache:
         try:
             self._prepare()
             self._dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-index-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(index, f, separators=(",", ":"))
-                os.replace(tmp, self._index_file())
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            replace_file(str(self._index_file()), json.dumps(index, separators=(",", ":")).encode())
         except OSError:
             self.writable = False
 

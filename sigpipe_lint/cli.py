@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from sigpipe_lint import __version__
 from sigpipe_lint.config import ConfigError, Settings, load_settings, split_codes, validate_codes

@@ -6,7 +6,7 @@ Every adapter (CLI, flake8 plugin, pre-commit hook, audit) calls `analyze_source
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Set
+from typing import Iterable, List, Optional, Sequence, Set
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import FileResult, Finding, FixInfo

@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import os
 import stat
-import tempfile
+
+from sigpipe_lint.atomic import replace_file
 
 
 class FileChanged(Exception):
@@ -21,22 +22,7 @@ def write_atomically(path: str, data: bytes, expected_old: bytes) -> None:
     with open(path, "rb") as f:
         if f.read() != expected_old:
             raise FileChanged(f"{path} changed while it was being fixed; left as it is")
-    st = os.stat(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sigpipe-lint-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(path, data, mode=stat.S_IMODE(os.stat(path).st_mode), durable=True)
 
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:

@@ -7,8 +7,8 @@ rule pages (What it does / Why is this bad? / Example / Use instead / Fix safety
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence
 
 import libcst as cst
 
