@@ -134,6 +134,14 @@ NOT_HANDLER_BASES = {"socketserver.DatagramRequestHandler"}
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 FLAG_METHODS = {"send": 1, "sendall": 1, "sendto": 1, "sendmsg": 2}  # index of `flags`
 FILE_WRITE_METHODS = frozenset({"write", "writelines", "flush"})
+# Functions that write into a file argument: (positional index or -1, keyword).
+WRITING_FUNCTIONS = {
+    "shutil.copyfileobj": (1, "fdst"),
+    "json.dump": (1, "fp"),
+    "pickle.dump": (1, "file"),
+    "marshal.dump": (1, "file"),
+    "builtins.print": (-1, "file"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,6 +253,7 @@ class Write:
     method: str  # send, sendall, ..., write, os.write
     receiver: SockInfo
     label: str  # e.g. "sock.sendall()"
+    target: Optional[cst.BaseExpression] = None  # what is written to, when not `call.func.value`
 
 
 @dataclasses.dataclass
@@ -1087,7 +1096,8 @@ class ModuleFacts:
                 if method in SEND_METHODS and info.kind != "socket":
                     continue
                 if method in FILE_WRITE_METHODS and info.kind != "file":
-                    continue
+                    if not (method == "write" and info.kind == "socket" and info.tls):
+                        continue  # SSLSocket.write() is a write; a plain socket has none
                 label = f"{dotted(func.value) or '<socket>'}.{method}()"
                 out.append(Write(call, ctx, method, info, label))
         for call, ctx in self.calls_by_name.get("write", ()):
@@ -1098,7 +1108,21 @@ class ModuleFacts:
                 continue
             info = self.sock_info(pos[0], ctx.scope)
             if info is not None and info.kind == "fd" and not info.dgram:
-                out.append(Write(call, ctx, "os.write", info, "os.write()"))
+                out.append(Write(call, ctx, "os.write", info, "os.write()", target=pos[0]))
+        # Library functions that write into a file they are given: a socket file there is
+        # a socket write (http.server's copyfile(source, self.wfile) is the classic one).
+        for qualified, (index, keyword) in WRITING_FUNCTIONS.items():
+            for call, ctx in self.calls_by_name.get(qualified.rsplit(".", 1)[1], ()):
+                if self.qname(call.func, ctx.scope) != qualified:
+                    continue
+                arg = arg_at(call, index, keyword) if index >= 0 else keyword_arg(call, keyword)
+                if arg is None:
+                    continue
+                info = self.sock_info(arg, ctx.scope, self_cls=_method_class(ctx))
+                if info is not None and info.kind == "file" and not info.dgram:
+                    short = qualified.replace("builtins.", "")
+                    label = f"{short}() into {dotted(arg) or 'a socket file'}"
+                    out.append(Write(call, ctx, qualified, info, label, target=arg))
         return out
 
     def _find_signal_calls(self) -> List[SignalCall]:

@@ -5,7 +5,9 @@ A rule can only report something in a file that
 - both imports a source of sockets (socket, ssl, socketserver, http.server, xmlrpc,
   wsgiref) or calls `.wrap_socket(`, and holds a way to write through
   one: `.send*(`, a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
-  those to exist) or a descriptor (`fileno`, for `os.write(sock.fileno(), ...)`).
+  those to exist; library functions such as `shutil.copyfileobj` write into those too), a
+  descriptor (`fileno`, for `os.write(sock.fileno(), ...)`) or a TLS socket, whose
+  `write()` is a write (`wrap_socket`, `SSLSocket`).
 
 The test suite checks, on the fixtures and the standard library, that no file this drops
 holds a finding of the full analysis.
@@ -25,7 +27,7 @@ _SOCKET_SOURCE = re.compile(
     re.MULTILINE,
 )
 _WRITE = re.compile(
-    rb"\.\s*send(?:all|to|msg|file)?\s*\(|\.\s*makefile\s*\(|wfile|fileno"
+    rb"\.\s*send(?:all|to|msg|file)?\s*\(|\.\s*makefile\s*\(|wfile|fileno|wrap_socket|SSLSocket"
 )
 
 

@@ -130,6 +130,8 @@ def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
 
 def _receiver_code(write: Write) -> Optional[str]:
     call = write.call
+    if write.target is not None and write.method != "os.write":
+        return _simple_expr_code(write.target)
     if write.method == "os.write":
         pos = positional_args(call)
         if pos and isinstance(pos[0], cst.Call) and isinstance(pos[0].func, cst.Attribute):
