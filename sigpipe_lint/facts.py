@@ -814,6 +814,15 @@ class ModuleFacts:
                 return True
         return False
 
+    def handlers_catching(self, ctx: Ctx, exc: str) -> List[cst.ExceptHandler]:
+        """The `except` clauses around ctx (same function, innermost first) that catch `exc`."""
+        return [
+            h
+            for guard in reversed(ctx.guards)
+            for h in guard.handlers
+            if self.covers(h.type, guard.scope, exc)
+        ]
+
     def handled_locally(self, ctx: Ctx, exc: str) -> bool:
         return any(self.guard_covers(g, exc) for g in ctx.guards)
 

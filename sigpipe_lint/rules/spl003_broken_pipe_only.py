@@ -134,17 +134,15 @@ except ERRORS:
         for w in facts.writes:
             if facts.handled_locally(w.ctx, "ConnectionResetError"):
                 continue
-            for guard in w.ctx.guards:
-                for handler in guard.handlers:
-                    if id(handler) in seen:
-                        continue
-                    if facts.covers(handler.type, guard.scope, "BrokenPipeError"):
-                        seen.add(id(handler))
-                        yield Report(
-                            handler.type,
-                            f"this except catches BrokenPipeError but not ConnectionResetError "
-                            f"around {w.label}: a peer that dies with unread data resets the "
-                            f"connection, the write raises ConnectionResetError and the program "
-                            f"crashes; catch (BrokenPipeError, ConnectionResetError)",
-                            fixes=[p for p in (plan_extend_except(handler.type),) if p],
-                        )
+            for handler in facts.handlers_catching(w.ctx, "BrokenPipeError"):
+                if id(handler) in seen:
+                    continue
+                seen.add(id(handler))
+                yield Report(
+                    handler.type,
+                    f"this except catches BrokenPipeError but not ConnectionResetError "
+                    f"around {w.label}: a peer that dies with unread data resets the "
+                    f"connection, the write raises ConnectionResetError and the program "
+                    f"crashes; catch (BrokenPipeError, ConnectionResetError)",
+                    fixes=[p for p in (plan_extend_except(handler.type),) if p],
+                )

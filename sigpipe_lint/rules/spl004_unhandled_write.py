@@ -166,13 +166,10 @@ except (BrokenPipeError, ConnectionResetError):
 
 def _extend_or_wrap(facts, w):
     """Where a handler already catches BrokenPipeError here, extending it is enough (safe)."""
-    if facts.handled_locally(w.ctx, "BrokenPipeError"):
-        for guard in reversed(w.ctx.guards):
-            for handler in guard.handlers:
-                if facts.covers(handler.type, guard.scope, "BrokenPipeError"):
-                    plan = plan_extend_except(handler.type)
-                    if plan is not None:
-                        return plan
+    for handler in facts.handlers_catching(w.ctx, "BrokenPipeError"):
+        plan = plan_extend_except(handler.type)
+        if plan is not None:
+            return plan
     return plan_wrap(facts, w)
 
 
