@@ -1,0 +1,158 @@
+"""The `sigpipe-lint` command line as a user meets it: output, exit status, settings, noqa, fixes."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sigpipe_lint import __version__
+
+POSITIVE = textwrap.dedent(
+    """\
+    import socket
+    s = socket.create_connection(("h", 1))
+    s.sendall(b"x")
+    """
+)
+SPL003_FILE = textwrap.dedent(
+    """\
+    import socket
+    s = socket.create_connection(("h", 1))
+    try:
+        s.sendall(b"x")
+    except BrokenPipeError:
+        pass
+    """
+)
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "sigpipe_lint", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "pos.py").write_text(POSITIVE)
+    (tmp_path / "clean.py").write_text("print('hello')\n")
+    return tmp_path
+
+
+def test_text_output_and_exit_statuses(tree):
+    r = run("check", "--no-cache", ".", cwd=tree)
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("pos.py:3:1: SPL001 s.sendall() writes to a socket")
+    assert lines[-1] == "Found 1 finding in 2 files."
+    assert run("check", "--no-cache", "clean.py", cwd=tree).returncode == 0
+    assert run("check", "--no-cache", "--exit-zero", ".", cwd=tree).returncode == 0
+
+
+def test_json_output_fields(tree):
+    r = run("check", "--no-cache", "--output-format", "json", "pos.py", cwd=tree)
+    (item,) = json.loads(r.stdout)
+    assert {k: item[k] for k in ("path", "line", "column", "end_line", "end_column", "code")} == {
+        "path": "pos.py", "line": 3, "column": 1, "end_line": 3, "end_column": 16, "code": "SPL001",
+    }
+    assert item["fix"]["applicability"] == "safe" and "MSG_NOSIGNAL" in item["fix"]["message"]
+
+
+def test_usage_errors_exit_2(tree):
+    r = run("check", "--select", "XYZ999", ".", cwd=tree)
+    assert r.returncode == 2 and "unknown rule code" in r.stderr
+    assert run("check", "--no-such-flag", cwd=tree).returncode == 2
+    r = run("check", "--no-cache", "missing.py", "pos.py", cwd=tree)
+    assert r.returncode == 2 and "missing.py: no such file" in r.stderr and "pos.py:3:1" in r.stdout
+
+
+def test_unparsable_file_gets_one_line_and_the_rest_is_checked(tree):
+    (tree / "py2.py").write_text("import socket\ns = socket.socket()\nprint 'hello'\ns.send('x')\n")
+    r = run("check", "--no-cache", ".", cwd=tree)
+    assert r.returncode == 2
+    errors = [l for l in r.stderr.splitlines() if "py2.py" in l]
+    assert len(errors) == 1 and "syntax error" in errors[0]
+    assert "pos.py:3:1: SPL001" in r.stdout
+
+
+def test_select_ignore_and_pyproject_settings(tree):
+    assert "SPL004" not in run("check", "--no-cache", "pos.py", cwd=tree).stdout
+    assert "SPL004" in run("check", "--no-cache", "--select", "SPL", "pos.py", cwd=tree).stdout
+    assert "SPL004" in run("check", "--no-cache", "--extend-select", "SPL004", "pos.py", cwd=tree).stdout
+    r = run("check", "--no-cache", "--ignore", "SPL001", "pos.py", cwd=tree)
+    assert r.returncode == 0 and "SPL001" not in r.stdout
+    (tree / "pyproject.toml").write_text('[tool.sigpipe-lint]\nselect = ["SPL004"]\n')
+    r = run("check", "--no-cache", "pos.py", cwd=tree)
+    assert "SPL004" in r.stdout and "SPL001" not in r.stdout
+    (tree / "pyproject.toml").write_text('[tool.sigpipe-lint]\nbogus = 1\n')
+    r = run("check", "--no-cache", "pos.py", cwd=tree)
+    assert r.returncode == 2 and "unknown setting" in r.stderr
+
+
+def test_noqa(tree):
+    (tree / "pos.py").write_text(POSITIVE.replace('s.sendall(b"x")', 's.sendall(b"x")  # noqa: SPL001'))
+    assert run("check", "--no-cache", "pos.py", cwd=tree).returncode == 0
+    (tree / "pos.py").write_text(POSITIVE.replace('s.sendall(b"x")', 's.sendall(b"x")  # noqa: SPL003'))
+    assert run("check", "--no-cache", "pos.py", cwd=tree).returncode == 1
+    (tree / "pos.py").write_text(POSITIVE.replace('s.sendall(b"x")', 's.sendall(b"x")  # noqa'))
+    assert run("check", "--no-cache", "pos.py", cwd=tree).returncode == 0
+
+
+def test_default_and_given_excludes(tree):
+    for folder in ("build", ".tox", "node_modules", "venvdir", "generated"):
+        (tree / folder).mkdir()
+        (tree / folder / "x.py").write_text(POSITIVE)
+    (tree / "venvdir" / "pyvenv.cfg").write_text("home = /usr\n")
+    r = run("check", "--no-cache", "--exclude", "generated", ".", cwd=tree)
+    assert [l.split(":")[0] for l in r.stdout.splitlines()[:-1]] == ["pos.py"]
+
+
+def test_rule_pages_and_version(tree):
+    r = run("rule", "SPL003", cwd=tree)
+    assert r.returncode == 0 and "## Why is this bad?" in r.stdout and "## Fix safety" in r.stdout
+    r = run("rule", "--all", cwd=tree)
+    assert [l.split()[0] for l in r.stdout.splitlines()] == ["SPL001", "SPL002", "SPL003", "SPL004"]
+    assert run("rule", "SPL999", cwd=tree).returncode == 2
+    assert run("--version", cwd=tree).stdout.strip() == f"sigpipe-lint {__version__}"
+
+
+def test_diff_writes_nothing_and_fix_writes_keeping_the_mode(tree):
+    path = tree / "h.py"
+    path.write_text(SPL003_FILE)
+    os.chmod(path, 0o754)
+    r = run("check", "--no-cache", "--diff", "h.py", cwd=tree)
+    assert r.returncode == 1
+    assert "-except BrokenPipeError:" in r.stdout and "+except (BrokenPipeError, ConnectionResetError):" in r.stdout
+    assert path.read_text() == SPL003_FILE
+    r = run("check", "--no-cache", "--fix", "h.py", cwd=tree)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "except (BrokenPipeError, ConnectionResetError):" in path.read_text()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o754
+    assert not [p for p in os.listdir(tree) if p.startswith(".sigpipe-lint-")]  # no temp file left
+    # A second --fix changes nothing.
+    before = path.read_bytes()
+    assert run("check", "--no-cache", "--fix", "h.py", cwd=tree).returncode == 0
+    assert path.read_bytes() == before
+
+
+def test_unsafe_fixes_are_held_back_with_a_hint(tree):
+    (tree / "pos.py").write_text(POSITIVE)
+    r = run("check", "--no-cache", "--select", "SPL004", "--fix", "pos.py", cwd=tree)
+    assert r.returncode == 1 and "1 unsafe fix is available with --fix --unsafe-fixes." in r.stderr
+    assert (tree / "pos.py").read_text() == POSITIVE
+    r = run("check", "--no-cache", "--select", "SPL004", "--fix", "--unsafe-fixes", "pos.py", cwd=tree)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "except (BrokenPipeError, ConnectionResetError) as exc:" in (tree / "pos.py").read_text()
+
+
+def test_files_the_prefilter_drops_are_not_parsed(tree):
+    """By design: a file that cannot hold a finding is never parsed, so its syntax is not judged."""
+    (tree / "py2_no_socket.py").write_text("print 'hello'\n")
+    r = run("check", "--no-cache", "py2_no_socket.py", cwd=tree)
+    assert r.returncode == 0 and r.stderr == ""
