@@ -86,7 +86,12 @@ def _fix_info(fixes) -> Optional[FixInfo]:
 
 
 def analyze_source(
-    source: bytes, path: str, codes: Sequence[str], prefilter: bool = True, fix: Optional[str] = None
+    source: bytes,
+    path: str,
+    codes: Sequence[str],
+    prefilter: bool = True,
+    fix: Optional[str] = None,
+    _passes: int = 4,
 ) -> FileResult:
     """Analyse one file's bytes with the given rule codes enabled.
 
@@ -109,10 +114,12 @@ def analyze_source(
             if allowed:
                 fixed = apply_fixes(module, allowed)
                 if fixed != source:
-                    result.fixed_source = fixed
-                    again = analyze_source(fixed, path, codes)
+                    # Like ruff, fix until nothing changes: a fix can make another one due
+                    # (an import it adds gives an unbound name a meaning).
+                    again = analyze_source(fixed, path, codes, fix=fix if _passes > 1 else None, _passes=_passes - 1)
                     if again.error:
                         raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
+                    result.fixed_source = again.fixed_source or fixed
                     result.findings = again.findings
         if fix != UNSAFE:
             result.unsafe_fixes_held_back = sum(
