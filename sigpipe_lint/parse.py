@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 
@@ -51,7 +52,7 @@ def parse(source: bytes) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
-        raise ParseFailure(f"syntax error at line {e.raw_line}, column {e.raw_column + 1}: {e.message}") from None
+        raise ParseFailure(_syntax_error(source, e)) from None
     except UnicodeDecodeError as e:
         raise ParseFailure(f"cannot decode: {e.reason} at byte {e.start} ({e.encoding})") from None
     except LookupError as e:  # unknown coding cookie
@@ -62,3 +63,20 @@ def parse(source: bytes) -> cst.Module:
         raise ParseFailure("too deeply nested to parse") from None
     except (ValueError, TypeError) as e:  # e.g. NUL bytes
         raise ParseFailure(f"cannot parse: {e}") from None
+
+
+def _syntax_error(source: bytes, e: "cst.ParserSyntaxError") -> str:
+    """Python's own account of a syntax error: libcst's native parser places it imprecisely.
+
+    Only called for files that failed to parse, so the second parse costs nothing in the
+    common case.
+    """
+    try:
+        compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as py:
+        where = f"line {py.lineno}" + (f", column {py.offset}" if py.offset else "")
+        return f"syntax error at {where}: {py.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    # Python accepts it: a construct libcst cannot parse.
+    return f"libcst cannot parse it (Python can): {e.message.splitlines()[0] if e.message else e}"
