@@ -16,6 +16,10 @@ from sigpipe_lint.positions import positions
 from sigpipe_lint.prefilter import may_match
 from sigpipe_lint.rules import RULES_BY_CODE
 
+# libcst parses about 60-100 KB a second here: a 9.4 MB generated file took 156 s. Files
+# above this size that could hold a finding are reported as not analysed instead.
+MAX_SOURCE_BYTES = 5_000_000
+
 _NOQA = re.compile(
     rb"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
     re.IGNORECASE,
@@ -103,6 +107,12 @@ def analyze_source(
     result = FileResult(path=path, lines=source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0))
     if prefilter and not may_match(source):
         result.prefiltered = True
+        return result
+    if len(source) > MAX_SOURCE_BYTES:
+        result.error = (
+            f"not analysed: {len(source) / 1e6:.1f} MB is over the {MAX_SOURCE_BYTES / 1e6:.0f} MB "
+            f"limit for one file (libcst needs minutes for such files; generated code?)"
+        )
         return result
     try:
         module = parse(source)

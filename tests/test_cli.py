@@ -156,3 +156,13 @@ def test_files_the_prefilter_drops_are_not_parsed(tree):
     (tree / "py2_no_socket.py").write_text("print 'hello'\n")
     r = run("check", "--no-cache", "py2_no_socket.py", cwd=tree)
     assert r.returncode == 0 and r.stderr == ""
+
+
+def test_a_huge_file_is_reported_not_parsed_for_minutes(tree):
+    big = tree / "generated.py"
+    row = "x = [" + ", ".join(str(i) for i in range(100)) + "]\n"
+    big.write_text(POSITIVE + row * (5_100_000 // len(row)))
+    r = run("check", "--no-cache", ".", cwd=tree)
+    assert r.returncode == 2
+    assert "generated.py: not analysed" in r.stderr and "5 MB limit" in r.stderr
+    assert "pos.py:3:1: SPL001" in r.stdout
