@@ -8,9 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sigpipe_lint.engine import analyze_source
 from sigpipe_lint.findings import FileResult
-from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
 from sigpipe_lint.prefilter import may_match
 
 
@@ -42,8 +40,12 @@ def process_file(path: str, options: RunOptions) -> FileResult:
         return FileResult(path=path, error="no such file (it disappeared during the run)")
     except OSError as e:
         return FileResult(path=path, error=f"cannot read: {e.strerror or e}")
+    from sigpipe_lint.engine import analyze_source  # libcst: imported by the processes that parse
+
     result = analyze_source(source, path, options.codes, fix=options.fix)
     if result.fixed_source is not None:
+        from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
+
         if options.diff or path == "-":
             result.diff = unified_diff(path, source, result.fixed_source)
         else:
@@ -169,8 +171,10 @@ def _stderr_is_terminal() -> bool:
 def _pool_context():
     import multiprocessing
 
-    # fork: workers inherit the imported libcst (0.3 s per worker otherwise). Safe here: the
-    # pool is started before anything in this process runs a thread.
+    # fork: cheap to start, and workers inherit what this process imported. libcst is not
+    # among it (the parent only reads and filters); each worker imports it while this
+    # process goes on reading. All workers are forked at the first submit, before the
+    # executor's thread starts.
     if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return None
@@ -188,17 +192,29 @@ def run(
 
     jobs: worker processes (None: one per CPU; 1: none). cache: a sigpipe_lint.cache.Cache,
     used for report-only runs. The output does not depend on `jobs` or on the cache.
+
+    Survivors of the pre-filter go to the workers as soon as they are found, so the workers
+    import libcst and parse while this process is still reading and filtering the tree.
     """
     stats = stats if stats is not None else RunStats()
     stats.files = len(files)
     jobs = max(1, jobs or os.cpu_count() or 1)
     use_cache = cache is not None and options.fix is None
     results: Dict[int, FileResult] = {}
+    pool = _LazyPool(jobs, options)
     # index, path, size, cache key, stat signature at the time of our read
-    todo: List[Tuple[int, str, int, Optional[str], Optional[Tuple[int, int, int]]]] = []
+    local: List[Tuple[int, str, int, Optional[str], Optional[Tuple[int, int, int]]]] = []
+
+    def analyse(item) -> None:
+        if item[1] == "-" or not pool.offer(item):
+            local.append(item)  # stdin, or too little work so far to be worth workers
+            if pool.should_start(local):
+                pool.start([t for t in local if t[1] != "-"])
+                local[:] = [t for t in local if t[1] == "-"]
+
     for i, path in enumerate(files):
         if path == "-":
-            todo.append((i, path, 0, None, None))
+            analyse((i, path, 0, None, None))
             continue
         try:
             st = os.stat(path)
@@ -214,7 +230,7 @@ def run(
                     continue
             source = read_source(path)
         except OSError:
-            todo.append((i, path, 0, None, None))  # process_file says why, in its words
+            local.append((i, path, 0, None, None))  # process_file says why, in its words
             continue
         if not may_match(source):
             results[i] = _prefiltered(path, source)
@@ -231,11 +247,11 @@ def run(
                 stats.cache_hits += 1
                 cache.remember(path, sig, key=key)
                 continue
-        todo.append((i, path, len(source), key, sig))
+        analyse((i, path, len(source), key, sig))
 
-    todo.sort(key=lambda t: (-t[2], t[0]))  # largest first
-    stats.analysed = len(todo)
-    bar = _Progress(len(todo), progress)
+    stats.analysed = len(local) + pool.submitted
+    stats.workers = pool.workers
+    bar = _Progress(stats.analysed, progress)
 
     def collect(item, result: FileResult) -> None:
         i, path, _size, key, sig = item
@@ -247,16 +263,11 @@ def run(
         bar.advance()
 
     try:
-        workers = min(jobs, len(todo))
-        if workers > 1 and len(todo) >= POOL_MIN_FILES and sum(t[2] for t in todo) >= POOL_MIN_BYTES:
-            stats.workers = workers
-            for item in [t for t in todo if t[1] == "-"]:  # stdin stays with this process
-                collect(item, _work(item[1], options))
-            _run_pool([t for t in todo if t[1] != "-"], options, workers, collect)
-        else:
-            for item in todo:
-                collect(item, _work(item[1], options))
+        for item in sorted(local, key=lambda t: (-t[2], t[0])):
+            collect(item, _work(item[1], options))
+        pool.collect(collect)
     finally:
+        pool.shutdown()
         bar.close()
         if use_cache:
             cache.save_index()
@@ -266,14 +277,48 @@ def run(
     return out
 
 
-def _run_pool(todo, options: RunOptions, workers: int, collect) -> None:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+class _LazyPool:
+    """A process pool started only once the survivors add up to enough work for it."""
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        futures = {pool.submit(_work, item[1], options): item for item in todo}
-        for fut in as_completed(futures):
-            item = futures[fut]
+    def __init__(self, jobs: int, options: RunOptions):
+        self.jobs = jobs
+        self.options = options
+        self.executor = None
+        self.futures: Dict[object, tuple] = {}
+        self.workers = 0
+
+    @property
+    def submitted(self) -> int:
+        return len(self.futures)
+
+    def should_start(self, pending) -> bool:
+        if self.jobs < 2 or self.executor is not None:
+            return False
+        work = [t for t in pending if t[1] != "-"]
+        return len(work) >= POOL_MIN_FILES and sum(t[2] for t in work) >= POOL_MIN_BYTES
+
+    def start(self, pending) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = self.jobs
+        self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context())
+        for item in sorted(pending, key=lambda t: (-t[2], t[0])):  # largest first
+            self.offer(item)
+
+    def offer(self, item) -> bool:
+        if self.executor is None:
+            return False
+        self.futures[self.executor.submit(_work, item[1], self.options)] = item
+        return True
+
+    def collect(self, collect) -> None:
+        if self.executor is None:
+            return
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        for fut in as_completed(self.futures):
+            item = self.futures[fut]
             try:
                 result = fut.result()
             except BrokenProcessPool:
@@ -285,3 +330,7 @@ def _run_pool(todo, options: RunOptions, workers: int, collect) -> None:
                 collect((item[0], item[1], item[2], None, None), result)
                 continue
             collect(item, result)
+
+    def shutdown(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)

@@ -166,3 +166,16 @@ def test_a_huge_file_is_reported_not_parsed_for_minutes(tree):
     assert r.returncode == 2
     assert "generated.py: not analysed" in r.stderr and "5 MB limit" in r.stderr
     assert "pos.py:3:1: SPL001" in r.stdout
+
+
+def test_the_command_line_does_not_import_libcst_until_a_file_needs_parsing(tmp_path):
+    """Warm runs and pre-filtered trees must not pay libcst's import (a third of a second)."""
+    code = (
+        "import sys\n"
+        "from sigpipe_lint.cli import main\n"
+        "status = main(['check', '--no-cache', sys.argv[1]])\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    (tmp_path / "plain.py").write_text("print('no sockets here')\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plain.py")], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip().splitlines()[-1] == "False"

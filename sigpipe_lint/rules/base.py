@@ -10,9 +10,9 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence
 
-import libcst as cst
+if TYPE_CHECKING:  # pragma: no cover - libcst is imported only where a file is parsed
+    import libcst as cst
 
-if TYPE_CHECKING:  # pragma: no cover
     from sigpipe_lint.facts import ModuleFacts
     from sigpipe_lint.fixes import FixPlan
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sigpipe_lint.fixes import plan_nosignal, plan_wrap
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -203,6 +202,7 @@ class Handler(socketserver.StreamRequestHandler):
     ]
 
     def check(self, facts) -> Iterable[Report]:
+        from sigpipe_lint.fixes import plan_nosignal, plan_wrap  # libcst only when analysing
         if facts.has_sigpipe_policy or facts.uses_nosignal or facts.handles_broken_pipe_anywhere:
             return
         resets = any(s.disposition == "default" and not s.in_child for s in facts.sigpipe_calls)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sigpipe_lint.fixes import plan_quiet_stdout
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -147,6 +146,7 @@ def main():
     ]
 
     def check(self, facts) -> Iterable[Report]:
+        from sigpipe_lint.fixes import plan_quiet_stdout  # libcst only when analysing
         writes = [w.call for w in facts.writes]
         for s in facts.sigpipe_calls:
             if s.disposition != "default" or s.in_child:

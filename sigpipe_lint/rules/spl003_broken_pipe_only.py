@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sigpipe_lint.fixes import plan_extend_except
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 
@@ -130,6 +129,7 @@ except ERRORS:
     ]
 
     def check(self, facts) -> Iterable[Report]:
+        from sigpipe_lint.fixes import plan_extend_except  # libcst only when analysing
         seen = set()
         for w in facts.writes:
             if facts.handled_locally(w.ctx, "ConnectionResetError"):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sigpipe_lint.facts import PEER_DEATH
-from sigpipe_lint.fixes import plan_extend_except, plan_wrap
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 # How many levels of callers inside the module to follow. 0 would check the write's own
@@ -166,6 +164,8 @@ except (BrokenPipeError, ConnectionResetError):
 
 def _extend_or_wrap(facts, w):
     """Where a handler already catches BrokenPipeError here, extending it is enough (safe)."""
+    from sigpipe_lint.fixes import plan_extend_except, plan_wrap  # libcst only when analysing
+
     for handler in facts.handlers_catching(w.ctx, "BrokenPipeError"):
         plan = plan_extend_except(handler.type)
         if plan is not None:
@@ -173,7 +173,7 @@ def _extend_or_wrap(facts, w):
     return plan_wrap(facts, w)
 
 
-def _handled(facts, ctx, depth, memo, missing=PEER_DEATH) -> bool:
+def _handled(facts, ctx, depth, memo, missing=("BrokenPipeError", "ConnectionResetError")) -> bool:
     """Whether the `missing` exceptions are caught at ctx, or at every caller of its function."""
     still = tuple(e for e in missing if not facts.handled_locally(ctx, e))
     if not still:
