@@ -162,7 +162,7 @@ class SockInfo:
 
 
 class Binding:
-    __slots__ = ("kind", "value", "scope", "index", "qname", "info")
+    __slots__ = ("kind", "value", "scope", "index", "qname", "info", "tick", "loops")
 
     def __init__(self, kind, value=None, scope=None, index=None, qname=None, info=None):
         self.kind = kind  # import, value, unpack, def, class, param, self, annot, other
@@ -171,6 +171,8 @@ class Binding:
         self.index = index  # position in a tuple target (unpack)
         self.qname = qname  # for import
         self.info = info  # FunctionInfo (def), ClassInfo (class, self)
+        self.tick = 0  # when the walk met it (source order of statements)
+        self.loops: Tuple[cst.CSTNode, ...] = ()  # the loops around it
 
 
 class Scope:
@@ -381,6 +383,8 @@ class ModuleFacts:
         self._qcache: Dict[tuple, Optional[str]] = {}
         self._scache: Dict[tuple, Optional[SockInfo]] = {}
         self._class_of_scope: Dict[int, ClassInfo] = {}
+        self._tick = 0
+        self._call_tick: Dict[int, int] = {}
         self._walk()
         self.writes: List[Write] = self._find_writes()
         self.sigpipe_calls: List[SignalCall] = self._find_signal_calls()
@@ -399,6 +403,7 @@ class ModuleFacts:
         REFS = self._REFS
         while stack:
             node, ctx = pop()
+            self._tick += 1
             t = type(node)
             handler = special.get(t)
             if handler is not None:
@@ -503,10 +508,11 @@ class ModuleFacts:
                 self._bind(ctx, h.name.name.value, Binding("other"))
         guard = Guard(node, types, ctx.scope, list(node.handlers))
         self.guards.append((guard, ctx))
-        push((node.body, ctx.replace(guards=ctx.guards + (guard,))))
-        for part in list(node.handlers) + [node.orelse, node.finalbody]:
+        # Pushed last-first, so the walk meets them in source order.
+        for part in reversed(list(node.handlers) + [node.orelse, node.finalbody]):
             if part is not None:
                 push((part, ctx))
+        push((node.body, ctx.replace(guards=ctx.guards + (guard,))))
         return True
 
     def _h_with(self, node: cst.With, ctx: Ctx, push):
@@ -518,15 +524,16 @@ class ModuleFacts:
                 guards = guards + (g,)
             if item.asname is not None:
                 self._bind_target(item.asname.name, expr, ctx)
-            push((expr, ctx))
         push((node.body, ctx.replace(guards=guards)))
+        for item in reversed(node.items):
+            push((item.item, ctx))
         return True
 
     def _h_loop(self, node, ctx: Ctx, push):
         loops = ctx.loops + (node,)
-        push((node.body, ctx.replace(loops=loops)))
         if node.orelse is not None:
             push((node.orelse, ctx))
+        push((node.body, ctx.replace(loops=loops)))
         if isinstance(node, cst.For):
             self._bind_target(node.target, None, ctx)
             push((node.iter, ctx))
@@ -598,6 +605,7 @@ class ModuleFacts:
         name = call_name(node)
         if name is not None:
             self.calls_by_name.setdefault(name, []).append((node, ctx))
+            self._call_tick[id(node)] = self._tick
         for a in node.args:
             if a.keyword is not None and a.keyword.value == "preexec_fn":
                 self.preexec_values.append((a.value, ctx))
@@ -635,6 +643,8 @@ class ModuleFacts:
     }
 
     def _bind(self, ctx: Ctx, name: str, binding: Binding) -> None:
+        binding.tick = self._tick
+        binding.loops = ctx.loops
         scope = ctx.scope
         if name in scope.globals:
             scope = self.module_scope
@@ -1095,7 +1105,7 @@ class ModuleFacts:
                 func = call.func
                 if not isinstance(func, cst.Attribute):
                     continue
-                info = self.sock_info(func.value, ctx.scope, self_cls=_method_class(ctx))
+                info = self._receiver_info(func.value, call, ctx)
                 if info is None or info.dgram:
                     continue
                 if not info.stream and (
@@ -1133,6 +1143,25 @@ class ModuleFacts:
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
         return out
+
+    def _receiver_info(self, expr, call: cst.Call, ctx: Ctx) -> Optional[SockInfo]:
+        """sock_info of a write's receiver, counting only the bindings that can reach it.
+
+        In a function, a local name bound several times is judged by the bindings that can
+        reach the write: those before it, and those inside a loop that also holds the write
+        (the next iteration sees them). `c = Client(addr); c.send(m)` followed later by
+        `c = socket.socket()` is not a socket write.
+        """
+        self_cls = _method_class(ctx)
+        if isinstance(expr, cst.Name) and ctx.scope.kind == "function":
+            bindings, bscope = self.lookup(expr.value, ctx.scope)
+            if bindings and bscope is ctx.scope and len(bindings) > 1:
+                tick = self._call_tick.get(id(call), 0)
+                around = {id(loop) for loop in ctx.loops}
+                before = [b for b in bindings if b.tick < tick or any(id(lp) in around for lp in b.loops)]
+                if before and len(before) < len(bindings):
+                    return _merge(self._sock_of_binding(b, 0, self_cls) for b in before)
+        return self.sock_info(expr, ctx.scope, self_cls=self_cls)
 
     def _find_signal_calls(self) -> List[SignalCall]:
         out: List[SignalCall] = []
