@@ -42,6 +42,12 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[st
             seen.add(key)
             files.append(key)
 
+    def problem(p: str, reason: str) -> None:
+        key = os.path.normpath(p)
+        if key not in seen:  # a path reached twice is reported once
+            seen.add(key)
+            problems.append((key, reason))
+
     for raw in paths:
         if raw == "-":
             add(raw)
@@ -55,18 +61,18 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[st
                         if os.path.isdir(full):
                             continue
                         if os.path.exists(full) and not os.path.isfile(full):
-                            problems.append((full, "not a regular file"))  # a FIFO would block the read
+                            problem(full, "not a regular file")  # a FIFO would block the read
                             continue
                         add(full)
         elif os.path.lexists(raw):
             if _excluded(raw, exclude):
                 continue
             if os.path.exists(raw) and not os.path.isfile(raw):
-                problems.append((raw, "not a regular file"))  # a FIFO would block the read
+                problem(raw, "not a regular file")  # a FIFO would block the read
                 continue
             add(raw)
         else:
-            problems.append((raw, "no such file or folder"))
+            problem(raw, "no such file or folder")
     files.sort()
     return files, problems
 

@@ -74,6 +74,8 @@ def _syntax_error(source: bytes, e: "cst.ParserSyntaxError") -> str:
     try:
         compile(source, "<file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as py:
+        if not py.lineno:
+            return f"syntax error: {py.msg}"
         where = f"line {py.lineno}" + (f", column {py.offset}" if py.offset else "")
         return f"syntax error at {where}: {py.msg}"
     except (ValueError, RecursionError, MemoryError):

@@ -179,3 +179,10 @@ def test_the_command_line_does_not_import_libcst_until_a_file_needs_parsing(tmp_
     (tmp_path / "plain.py").write_text("print('no sockets here')\n")
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plain.py")], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_fifo_named_twice_is_reported_once(tree):
+    os.mkfifo(tree / "pipe.py")
+    r = run("check", "--no-cache", ".", "pipe.py", cwd=tree)
+    assert r.returncode == 2
+    assert [l for l in r.stderr.splitlines() if "pipe.py" in l] == ["sigpipe-lint: error: pipe.py: not a regular file"]
