@@ -78,7 +78,9 @@ def _syntax_error(source: bytes, e: "cst.ParserSyntaxError") -> str:
             return f"syntax error: {py.msg}"
         where = f"line {py.lineno}" + (f", column {py.offset}" if py.offset else "")
         return f"syntax error at {where}: {py.msg}"
-    except (ValueError, RecursionError, MemoryError):
+    except ValueError as bad:  # Python 3.9-3.11: NUL bytes
+        return f"syntax error: {bad}"
+    except (RecursionError, MemoryError):
         pass
     # Python accepts it: a construct libcst cannot parse.
     return f"libcst cannot parse it (Python can): {e.message.splitlines()[0] if e.message else e}"
