@@ -154,6 +154,7 @@ class SockInfo:
     origin: str = ""  # how we know, for messages
     pair_both: bool = False  # for "pair": both items are sockets (socketpair)
     stream: bool = False  # known to be SOCK_STREAM (not merely "not known to be datagram")
+    handler: bool = False  # a request handler's connection: the server closes it
 
 
 # ---------------------------------------------------------------------------------------
@@ -211,7 +212,6 @@ class FunctionInfo:
         self.outer = outer
         self.cls = cls  # ClassInfo when a method
         self.returns: List[Tuple[cst.BaseExpression, Scope]] = []
-        self.ctx: Optional["Ctx"] = None  # where the def statement stands
 
 
 class Guard:
@@ -438,7 +438,6 @@ class ModuleFacts:
             cls = self._class_of_scope.get(id(outer))
         scope = Scope("function", outer)
         info = FunctionInfo(node.name.value, node, scope, outer, cls)
-        info.ctx = ctx
         self.functions.append(info)
         self._bind(ctx, node.name.value, Binding("def", info=info))
         if cls is not None:
@@ -476,7 +475,6 @@ class ModuleFacts:
     def _h_lambda(self, node: cst.Lambda, ctx: Ctx, push):
         scope = Scope("function", ctx.scope)
         info = FunctionInfo("<lambda>", node, scope, ctx.scope, None)
-        info.ctx = ctx
         self.functions.append(info)
         params = node.params
         for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
@@ -922,7 +920,7 @@ class ModuleFacts:
                     if attr in self.handler_attrs(cls):
                         tls = self.module_mentions_ssl()
                         kind = "file" if attr == "wfile" else "socket"
-                        infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler"))
+                        infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
                     return _merge(infos)
             return None
         if isinstance(expr, cst.Tuple) and expr.elements:
@@ -1324,6 +1322,7 @@ def _merge(infos) -> Optional[SockInfo]:
         origin=same[0].origin,
         pair_both=all(i.pair_both for i in same),
         stream=all(i.stream for i in same),
+        handler=any(i.handler for i in found),
     )
 
 

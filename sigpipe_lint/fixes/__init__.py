@@ -118,7 +118,7 @@ def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
     """How to end the conversation with the dead peer at the write itself."""
     if receiver is None:
         return None
-    if "request handler" in write.receiver.origin:
+    if write.receiver.handler:
         # The server closes the connection after the handler returns; closing wfile here
         # would make http.server's own flush() fail. Tell http.server not to keep it alive.
         return "self.close_connection = True"
