@@ -109,11 +109,6 @@ def keyword_count(call: cst.Call, name: Optional[str] = None) -> int:
     return sum(1 for a in call.args if a.keyword is not None and (name is None or a.keyword.value == name))
 
 
-def _simple_expr_code(expr) -> Optional[str]:
-    """Source of a side-effect-free receiver (a name or attribute chain), else None."""
-    return dotted(expr)
-
-
 def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
     """How to end the conversation with the dead peer at the write itself."""
     if receiver is None:
@@ -129,17 +124,16 @@ def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
 
 
 def _receiver_code(write: Write) -> Optional[str]:
-    call = write.call
-    if write.target is not None and write.method != "os.write":
-        return _simple_expr_code(write.target)
-    if write.method == "os.write":
-        pos = positional_args(call)
-        if pos and isinstance(pos[0], cst.Call) and isinstance(pos[0].func, cst.Attribute):
-            if pos[0].func.attr.value == "fileno":
-                return _simple_expr_code(pos[0].func.value)
+    """Source of what the write writes to, when it is a plain name or attribute chain."""
+    if write.method == "os.write":  # os.write(sock.fileno(), ...): close the socket
+        fd = write.target
+        if isinstance(fd, cst.Call) and isinstance(fd.func, cst.Attribute) and fd.func.attr.value == "fileno":
+            return dotted(fd.func.value)
         return None
-    if isinstance(call.func, cst.Attribute):
-        return _simple_expr_code(call.func.value)
+    if write.target is not None:  # shutil.copyfileobj(src, sockfile) and friends
+        return dotted(write.target)
+    if isinstance(write.call.func, cst.Attribute):
+        return dotted(write.call.func.value)
     return None
 
 
@@ -158,8 +152,8 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         if looped and len(looped) == len(sites):
             plans = []
             for call, c in looped:
-                close = _close_at_call_site(facts, ctx.func, receiver, call)
-                plans.append(_wrap_plan(c.stmt, close, "break"))
+                there = _receiver_at_call_site(ctx.func, receiver, call)
+                plans.append(_wrap_plan(c.stmt, _close_code(write, there), "break"))
             first = plans[0]
             first.data["also"] = plans[1:]
             first.message = "catch the peer's death around the helper's call in the loop, close, and leave the loop"
@@ -178,27 +172,23 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
     return _wrap_plan(ctx.stmt, _close_code(write, receiver), exit_stmt)
 
 
-def _close_at_call_site(facts, func, receiver: Optional[str], call: cst.Call) -> Optional[str]:
+def _receiver_at_call_site(func, receiver: Optional[str], call: cst.Call) -> Optional[str]:
+    """The helper's receiver as the caller names it: self.sock -> pub.sock, sock -> the argument."""
     if receiver is None:
         return None
-    head = receiver.split(".")[0]
+    head, rest = receiver.split(".")[0], receiver[len(receiver.split(".")[0]):]
     if head == "self" and isinstance(call.func, cst.Attribute):
         instance = dotted(call.func.value)  # self.publish(...) or pub.publish(...)
-        if instance is not None:
-            return f"{instance}{receiver[len(head):]}.close()"
-    # A parameter of the helper: close what the caller passed for it.
+        return f"{instance}{rest}" if instance is not None else None
     node = func.node
     if isinstance(node, cst.FunctionDef):
-        params = list(node.params.posonly_params) + list(node.params.params)
-        names = [p.name.value for p in params]
+        names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
         if func.cls is not None and names:
             names = names[1:]
         if head in names:
             arg = arg_at(call, names.index(head), head)
             code = dotted(arg) if arg is not None else None
-            if code is not None:
-                rest = receiver[len(head):]
-                return f"{code}{rest}.close()"
+            return f"{code}{rest}" if code is not None else None
     return None
 
 
