@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
@@ -60,14 +58,6 @@ class Settings:
         chosen |= {c for c in codes if _matches(c, self.extend_select)}
         chosen -= {c for c in codes if _matches(c, self.ignore)}
         return [c for c in codes if c in chosen]
-
-    def fingerprint(self) -> str:
-        """What the analysis of one file depends on, besides its content and our version."""
-        data = json.dumps({"codes": self.enabled_codes()}, sort_keys=True)
-        return hashlib.sha256(data.encode()).hexdigest()[:16]
-
-    def to_dict(self):
-        return asdict(self)
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:

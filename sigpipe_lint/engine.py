@@ -9,7 +9,7 @@ import re
 from typing import Iterable, List, Optional, Sequence, Set
 
 from sigpipe_lint.facts import ModuleFacts
-from sigpipe_lint.findings import FileResult, Finding, FixInfo
+from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.parse import ParseFailure, parse
 from sigpipe_lint.positions import positions
@@ -104,7 +104,7 @@ def analyze_source(
     that remain in the fixed code. `prefilter=False` parses every file; the tests use it to
     prove the pre-filter sound.
     """
-    result = FileResult(path=path, lines=source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0))
+    result = FileResult(path=path, lines=line_count(source))
     if prefilter and not may_match(source):
         result.prefiltered = True
         return result
@@ -119,6 +119,10 @@ def analyze_source(
         facts = ModuleFacts(module)
         plans: list = []
         result.findings = analyze_module(module, facts, path, codes, source, plans)
+        # An unsafe plan is held back unless asked for, also where a safe one comes with it
+        # (SPL001: MSG_NOSIGNAL is safe, the wrap that stops the crash is not).
+        if fix != UNSAFE:
+            result.unsafe_fixes_held_back = sum(1 for p in plans if p.applicability == UNSAFE)
         if fix and plans:
             allowed = [p for p in plans if p.applicability == SAFE or fix == UNSAFE]
             if allowed:
@@ -131,10 +135,7 @@ def analyze_source(
                         raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
                     result.fixed_source = again.fixed_source or fixed
                     result.findings = again.findings
-        if fix != UNSAFE:
-            result.unsafe_fixes_held_back = sum(
-                1 for f in result.findings if f.fix is not None and f.fix.applicability == UNSAFE
-            )
+                    result.unsafe_fixes_held_back = again.unsafe_fixes_held_back if fix != UNSAFE else 0
     except ParseFailure as e:
         result.error = str(e)
     except FixFailed as e:

@@ -81,3 +81,8 @@ class FileResult:
             prefiltered=d["prefiltered"],
             lines=d["lines"],
         )
+
+
+def line_count(source: bytes) -> int:
+    """Lines in a file, a last line without its newline included."""
+    return source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sigpipe_lint.findings import FileResult
+from sigpipe_lint.findings import FileResult, line_count
 from sigpipe_lint.prefilter import may_match
 
 
@@ -61,10 +61,10 @@ def process_file(path: str, options: RunOptions) -> FileResult:
 #
 # Measured (docs/performance.md): filtering in workers costs more in IPC than it saves, so
 # this process reads every file once, runs the bytes pre-filter and looks the survivors up
-# in the cache; only the misses go to workers, largest first (the survivors are the big
-# network modules: balance by size, not count). A worker re-reads its file through
-# `process_file`, the one unit of work: reading is ~0.3 ms per 1,000 lines against ~100 ms
-# for the parse, so passing the bytes through the pipe would save nothing measurable.
+# in the cache; the misses go to workers as soon as they are found (the first batch largest
+# first), so the workers import libcst and parse while this process reads. A worker re-reads
+# its file through `process_file`, the one unit of work: reading is ~0.3 ms per 1,000 lines
+# against ~100 ms for the parse, so passing the bytes through the pipe would save nothing.
 
 # Below these, starting worker processes costs more than it saves.
 POOL_MIN_FILES = 2
@@ -86,8 +86,7 @@ class RunStats:
 
 def _prefiltered(path: str, source: bytes) -> FileResult:
     # The same result analyze_source gives when may_match is False, without a second regex pass.
-    lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
-    return FileResult(path=path, lines=lines, prefiltered=True)
+    return FileResult(path=path, lines=line_count(source), prefiltered=True)
 
 
 def _work(path: str, options: RunOptions) -> FileResult:

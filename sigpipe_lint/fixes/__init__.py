@@ -32,10 +32,14 @@ NOSIGNAL_EXPR = 'getattr({mod}, "MSG_NOSIGNAL", 0)'
 class FixPlan:
     applicability: str
     message: str
-    kind: str  # extend_except, nosignal, wrap
+    kind: str  # extend_except, nosignal, quiet_stdout, wrap
     target: cst.CSTNode  # the original node to change
     data: Dict[str, object] = field(default_factory=dict)
     imports: Tuple[Tuple[str, Optional[str]], ...] = ()  # (module, asname)
+    extra: Tuple["FixPlan", ...] = ()  # more edits of the same fix (every looped call site)
+
+    def parts(self) -> List["FixPlan"]:
+        return [self, *self.extra]
 
 
 class FixFailed(Exception):
@@ -155,7 +159,7 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
                 there = _receiver_at_call_site(ctx.func, receiver, call)
                 plans.append(_wrap_plan(c.stmt, _close_code(write, there), "break"))
             first = plans[0]
-            first.data["also"] = plans[1:]
+            first.extra = tuple(plans[1:])
             first.message = "catch the peer's death around the helper's call in the loop, close, and leave the loop"
             return first
     if not _wrappable(ctx):
@@ -273,10 +277,9 @@ class _Applier(cst.CSTTransformer):
         super().__init__()
         self.module = module
         self.by_target: Dict[int, FixPlan] = {}
-        for p in plans:
-            self.by_target.setdefault((id(p.target), p.kind), p)
-            for extra in p.data.get("also", ()) or ():
-                self.by_target.setdefault((id(extra.target), extra.kind), extra)
+        for plan in plans:
+            for p in plan.parts():
+                self.by_target.setdefault((id(p.target), p.kind), p)
 
     def _plan(self, node, kind) -> Optional[FixPlan]:
         return self.by_target.get((id(node), kind))
@@ -437,12 +440,7 @@ def _add_imports(module: cst.Module, imports) -> cst.Module:
 def apply_fixes(module: cst.Module, plans: Sequence[FixPlan]) -> bytes:
     """The module's bytes with the plans applied; raises FixFailed if the result won't parse."""
     new = module.visit(_Applier(module, plans))
-    imports = []
-    for p in plans:
-        if p.kind in ("wrap", "nosignal", "quiet_stdout"):
-            imports.extend(p.imports)
-            for extra in p.data.get("also", ()) or ():
-                imports.extend(extra.imports)
+    imports = [i for plan in plans for p in plan.parts() for i in p.imports]
     new = _add_imports(new, imports)
     data = new.bytes
     try:
