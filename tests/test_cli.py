@@ -142,6 +142,9 @@ def test_diff_writes_nothing_and_fix_writes_keeping_the_mode(tree):
 
 
 def test_unsafe_fixes_are_held_back_with_a_hint(tree):
+    # SPL001 offers a safe part (MSG_NOSIGNAL) and an unsafe one (the wrap): the hint counts it.
+    r = run("check", "--no-cache", "pos.py", cwd=tree)
+    assert "1 unsafe fix is available with --fix --unsafe-fixes." in r.stderr
     (tree / "pos.py").write_text(POSITIVE)
     r = run("check", "--no-cache", "--select", "SPL004", "--fix", "pos.py", cwd=tree)
     assert r.returncode == 1 and "1 unsafe fix is available with --fix --unsafe-fixes." in r.stderr
