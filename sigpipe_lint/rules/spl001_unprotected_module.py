@@ -12,7 +12,9 @@ class UnprotectedSocketWrite(Rule):
     ## What it does
     Reports every socket write (`send`, `sendall`, `sendto`, `sendmsg`, `sendfile` on a
     socket; `write`/`writelines`/`flush` on a socket file from `makefile()` or a request
-    handler's `wfile`; `os.write` on a socket's `fileno()`) in a module that has none of:
+    handler's `wfile`; `os.write` on a socket's `fileno()`; `SSLSocket.write()`; and
+    `shutil.copyfileobj`, `json.dump`, `pickle.dump`, `marshal.dump` or `print(file=...)`
+    into a socket file) in a module that has none of:
     a SIGPIPE policy (`signal.signal(SIGPIPE, SIG_IGN)` or a handler,
     `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`), `MSG_NOSIGNAL`/`SO_NOSIGPIPE`, or an `except`
     that catches `BrokenPipeError` (itself, `ConnectionError`, `OSError` and its aliases,
@@ -22,8 +24,10 @@ class UnprotectedSocketWrite(Rule):
     `socket.socket()`, `create_connection()`, `socketpair()`, `fromfd()`, `create_server()`,
     `accept()`, `wrap_socket()`, a parameter annotated `socket.socket`, a request handler's
     `self.request`/`self.connection`/`self.wfile`, or a name or `self.x` bound to one of
-    those. Generators, queues, ZeroMQ and websocket objects are never reported. Datagram
-    sockets (`SOCK_DGRAM`) are not reported: they never get EPIPE.
+    those (through helpers and methods that return one, and parameters that every call in
+    the module fills with one). Generators, queues, ZeroMQ and websocket objects are never
+    reported. Datagram sockets (`SOCK_DGRAM`) and peerless families (`AF_ALG`,
+    `AF_NETLINK`, ...) are not reported: they never get EPIPE.
 
     ## Why is this bad?
     When the peer dies, the next write (or the one after it: the first may still succeed)
