@@ -22,3 +22,15 @@ def expected_findings(path: Path) -> Set[Tuple[int, str]]:
 
 def fixture_files():
     return sorted(p for p in FIXTURES.rglob("*.py"))
+
+
+# A client whose only handler misses ConnectionResetError: SPL003 at 5:8 (safe fix), and
+# SPL004 at 4:5 (the write is not covered for ConnectionResetError).
+SPL003_CLIENT = b"""\
+import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except BrokenPipeError:
+    pass
+"""

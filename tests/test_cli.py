@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from expectations import SPL003_CLIENT
+
 from sigpipe_lint import __version__
 
 POSITIVE = textwrap.dedent(
@@ -18,16 +20,7 @@ POSITIVE = textwrap.dedent(
     s.sendall(b"x")
     """
 )
-SPL003_FILE = textwrap.dedent(
-    """\
-    import socket
-    s = socket.create_connection(("h", 1))
-    try:
-        s.sendall(b"x")
-    except BrokenPipeError:
-        pass
-    """
-)
+SPL003_FILE = SPL003_CLIENT.decode()
 
 
 def run(*args, cwd):

@@ -13,6 +13,8 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
+from expectations import SPL003_CLIENT
+
 from sigpipe_lint.rules import ALL_RULES
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -21,14 +23,7 @@ FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s"
 
 Key = Tuple[str, int, int, str]  # path, line, 1-based column, code
 
-CLIENT = b"""\
-import socket
-s = socket.create_connection(("h", 1))
-try:
-    s.sendall(b"x")
-except BrokenPipeError:
-    pass
-"""
+CLIENT = SPL003_CLIENT
 CLIENT_SPL004 = (4, 5, "SPL004")
 CLIENT_SPL003 = (5, 8, "SPL003")
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import hypothesmith
 import libcst as cst
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

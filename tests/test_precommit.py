@@ -10,19 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from expectations import SPL003_CLIENT
+
 ROOT = Path(__file__).parents[1]
 INSTALL_TIMEOUT = 900  # try-repo builds a fresh virtualenv and pip-installs the package
 GIT = ["git", "-c", "user.name=sigpipe-lint tests", "-c", "user.email=tests@example.invalid",
        "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
 
-CLIENT = b"""\
-import socket
-s = socket.create_connection(("h", 1))
-try:
-    s.sendall(b"x")
-except BrokenPipeError:
-    pass
-"""
+CLIENT = SPL003_CLIENT
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
