@@ -181,6 +181,26 @@ def serve(srv: Sock):
     conn.send(b"hello")
 """,
             line=5,
+            fixed="""
+from socket import socket as Sock
+import socket
+def serve(srv: Sock):
+    conn, addr = srv.accept()
+    conn.send(b"hello", getattr(socket, "MSG_NOSIGNAL", 0))
+""",
+            unsafe_fixed="""
+from socket import socket as Sock
+import socket
+import sys
+def serve(srv: Sock):
+    conn, addr = srv.accept()
+    try:
+        conn.send(b"hello", getattr(socket, "MSG_NOSIGNAL", 0))
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+        conn.close()
+        return
+""",
         ),
         Invalid(
             """

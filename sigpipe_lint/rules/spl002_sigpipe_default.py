@@ -133,6 +133,26 @@ from signal import *
 signal(SIGPIPE, SIG_DFL)
 """,
             line=3,
+            unsafe_fixed='''
+from signal import *
+import os
+import select
+import sys
+def _sigpipe_lint_quiet_stdout(exc_type, exc, tb, _previous=sys.excepthook):
+    """`cli | head`: exit quietly once stdout's reader is gone; report anything else as before."""
+    if issubclass(exc_type, BrokenPipeError):
+        try:
+            poller = select.poll()
+            poller.register(sys.stdout.fileno(), select.POLLOUT)
+            broken = any(event & select.POLLERR for _, event in poller.poll(0))
+        except (AttributeError, OSError, ValueError):
+            broken = False
+        if broken:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+    _previous(exc_type, exc, tb)
+sys.excepthook = _sigpipe_lint_quiet_stdout
+''',
         ),
         Invalid(
             """
@@ -142,6 +162,27 @@ def main():
 """,
             line=4,
             column=5,
+            unsafe_fixed='''
+import signal as sg
+import os
+import select
+import sys
+def main():
+    def _sigpipe_lint_quiet_stdout(exc_type, exc, tb, _previous=sys.excepthook):
+        """`cli | head`: exit quietly once stdout's reader is gone; report anything else as before."""
+        if issubclass(exc_type, BrokenPipeError):
+            try:
+                poller = select.poll()
+                poller.register(sys.stdout.fileno(), select.POLLOUT)
+                broken = any(event & select.POLLERR for _, event in poller.poll(0))
+            except (AttributeError, OSError, ValueError):
+                broken = False
+            if broken:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return
+        _previous(exc_type, exc, tb)
+    sys.excepthook = _sigpipe_lint_quiet_stdout
+''',
         ),
     ]
 

@@ -125,6 +125,15 @@ except ERRORS:
     pass
 """,
             line=7,
+            fixed="""
+import socket
+ERRORS = (BrokenPipeError, ValueError)
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except (ERRORS, ConnectionResetError):
+    pass
+""",
         ),
     ]
 

@@ -92,6 +92,17 @@ s = socket.create_connection(("h", 1))
 s.sendall(b"x")
 """,
             line=5,
+            unsafe_fixed="""
+import signal, socket
+import sys
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except (BrokenPipeError, ConnectionResetError) as exc:
+    print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+    s.close()
+""",
         ),
         Invalid(
             """
