@@ -34,3 +34,9 @@ try:
 except BrokenPipeError:
     pass
 """
+
+
+def all_codes():
+    from sigpipe_lint.rules import ALL_RULES
+
+    return tuple(r.code for r in ALL_RULES)

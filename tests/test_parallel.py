@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-import pytest
 
+from sigpipe_lint import runner
 from sigpipe_lint.cli import main
 from sigpipe_lint.discover import discover
 from sigpipe_lint.report import render
 from sigpipe_lint.runner import POOL_MIN_BYTES, RunOptions, RunStats, run
 
 from _audit_tree import SIGPIPE_RESET, UNPROTECTED, make_tree
+from expectations import FIXTURES, all_codes
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-CODES = ("SPL001", "SPL002", "SPL003", "SPL004")
+CODES = all_codes()
 
 
 def _big_tree(root: Path) -> Path:
@@ -41,12 +41,14 @@ def test_jobs_identical_on_own_tree(tmp_path):
     assert "SPL001" in one and "SPL002" in one
 
 
-def test_jobs_identical_on_fixtures():
-    if not FIXTURES.is_dir() or not list(FIXTURES.rglob("*.py")):
-        pytest.skip("no fixtures yet")
-    one, _ = _outputs([str(FIXTURES)], 1)
-    two, _ = _outputs([str(FIXTURES)], 2)
+def test_jobs_identical_on_fixtures(monkeypatch):
+    # The fixtures are smaller than the pool threshold: lower it so two workers really run.
+    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)
+    one, s1 = _outputs([str(FIXTURES)], 1)
+    two, s2 = _outputs([str(FIXTURES)], 2)
+    assert (s1.workers, s2.workers) == (0, 2)
     assert one == two
+    assert "SPL002" in one and "SPL003" in one
 
 
 def test_small_runs_start_no_pool(tmp_path):
@@ -66,4 +68,6 @@ def test_cli_jobs(tmp_path, monkeypatch, capsys):
         status = main(["check", ".", "--no-cache", "--jobs", jobs, "--output-format", "json"])
         outs.append((status, capsys.readouterr().out))
     assert outs[0] == outs[1]
+    assert outs[0][0] == 2  # pkg/bad.py does not parse
+    assert '"SPL001"' in outs[0][1] and '"SPL002"' in outs[0][1]
     assert main(["check", ".", "--jobs", "0"]) == 2

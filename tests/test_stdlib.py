@@ -21,28 +21,46 @@ def stdlib_files():
     return sorted(out)
 
 
+# Files the engine may fail on: the stdlib's own deliberately broken test data (Python
+# refuses them too, checked below), and grammar tests libcst's parser does not accept
+# (e.g. `(pars): bool = True`, a parenthesised annotated target).
+LIBCST_LIMITS = {"test_grammar.py", "ann_module.py"}
+
+
 def _both_ways(path):
     source = path.read_bytes()
     filtered = analyze_source(source, str(path), ALL_CODES)
-    if not filtered.prefiltered:
-        return str(path), None, filtered.error, len(filtered.findings)
-    full = analyze_source(source, str(path), ALL_CODES, prefilter=False)
-    return str(path), [(f.line, f.code) for f in full.findings], full.error, 0
+    full = filtered
+    if filtered.prefiltered:
+        full = analyze_source(source, str(path), ALL_CODES, prefilter=False)
+    python_accepts = True
+    if full.error:
+        try:
+            compile(source, str(path), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            python_accepts = False
+    dropped = [(f.line, f.code) for f in full.findings] if filtered.prefiltered else []
+    return str(path), filtered.prefiltered, dropped, full.error, python_accepts, len(full.findings)
 
 
 def test_stdlib_without_crash_and_prefilter_drops_no_finding():
     files = stdlib_files()
-    assert len(files) > 500
-    dropped_with_findings = []
+    assert len(files) > 1000  # the whole stdlib with its tests: about 1,800 files
+    dropped_with_findings, unexplained_errors = [], []
     analysed = findings = 0
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for path, full, error, n in pool.map(_both_ways, files, chunksize=8):
-            if full is None:
+        for path, prefiltered, dropped, error, python_accepts, n in pool.map(_both_ways, files, chunksize=8):
+            if dropped:
+                dropped_with_findings.append((path, dropped))
+            if error and (python_accepts and os.path.basename(path) not in LIBCST_LIMITS or "internal" in error):
+                unexplained_errors.append((path, error))
+            if not prefiltered:
                 analysed += 1
                 findings += n
-            elif full:
-                dropped_with_findings.append((path, full))
     assert dropped_with_findings == []
+    assert unexplained_errors == []
+    # socket.py, socketserver.py, http/*, ftplib, ... survive the pre-filter; ftplib,
+    # http.server, nntplib and telnetlib alone hold more than ten findings.
     assert analysed > 20 and findings > 10
 
 
