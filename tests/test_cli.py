@@ -52,7 +52,7 @@ def test_json_output_fields(tree):
     r = run("check", "--no-cache", "--output-format", "json", "pos.py", cwd=tree)
     (item,) = json.loads(r.stdout)
     assert {k: item[k] for k in ("path", "line", "column", "end_line", "end_column", "code")} == {
-        "path": "pos.py", "line": 3, "column": 1, "end_line": 3, "end_column": 16, "code": "SPL001",
+        "path": "pos.py", "line": 3, "column": 1, "end_line": 3, "end_column": 1 + len('s.sendall(b"x")'), "code": "SPL001",
     }
     assert item["fix"]["applicability"] == "safe" and "MSG_NOSIGNAL" in item["fix"]["message"]
 
@@ -169,12 +169,18 @@ def test_the_command_line_does_not_import_libcst_until_a_file_needs_parsing(tmp_
     code = (
         "import sys\n"
         "from sigpipe_lint.cli import main\n"
-        "status = main(['check', '--no-cache', sys.argv[1]])\n"
-        "print('libcst' in sys.modules)\n"
+        "status = main(['check', '--no-cache', '--jobs', '1', sys.argv[1]])\n"
+        "print(status, 'libcst' in sys.modules)\n"
     )
     (tmp_path / "plain.py").write_text("print('no sockets here')\n")
-    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "plain.py")], capture_output=True, text=True, timeout=60)
-    assert r.stdout.strip().splitlines()[-1] == "False"
+    (tmp_path / "pos.py").write_text(POSITIVE)
+
+    def probe(name):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], capture_output=True, text=True, timeout=60)
+        return r.stdout.strip().splitlines()[-1]
+
+    assert probe("plain.py") == "0 False"
+    assert probe("pos.py") == "1 True"  # the probe sees libcst when a file is parsed
 
 
 def test_a_fifo_named_twice_is_reported_once(tree):

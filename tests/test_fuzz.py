@@ -135,4 +135,8 @@ def test_fix_that_adds_an_import_changes_an_unbound_name():
         "sock = ssl.wrap_socket(socket.socket())\nsock.sendall(data)\nos.write(sock.fileno(), data)\n"
         + next(p for p in FIXTURES if p.name == "c09_sigdfl_cli.py").read_text(encoding="utf-8")
     )
-    check_fixer(text.encode("utf-8"))
+    source = text.encode("utf-8")
+    first = analyze_source(source, "mutant.py", CODES, fix="unsafe")
+    assert first.error is None and first.fixed_source is not None
+    assert b"import os" in first.fixed_source
+    check_fixer(source)

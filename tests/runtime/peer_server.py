@@ -8,6 +8,7 @@ Prints `listening PORT` once bound and `received N` after the first read; the ha
 synchronises on those lines and then SIGKILLs this process. Every wait is bounded so a
 forgotten peer goes away by itself.
 """
+import select
 import socket
 import sys
 
@@ -21,7 +22,7 @@ def main(mode):
     if mode == "rst":
         data = conn.recv(1)
         print("received", len(data), flush=True)
-        sys.stdin.buffer.read()  # blocks until killed (or the harness goes away)
+        select.select([sys.stdin], [], [], 60)  # until killed, the harness goes away, or 60 s
         return
     data = conn.recv(65536)
     print("received", len(data), flush=True)

@@ -217,7 +217,7 @@ PROBES = {
 # killed: `rst` stops reading (its unread bytes make its kernel send RST when killed),
 # `fin` keeps reading (its kernel sends FIN).
 DOOMED_CLIENT = r"""
-import socket, sys
+import select, socket, sys
 port, protocol, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port), timeout=60)
 s.sendall({"line": b"STREAM\n", "http": b"GET /stream HTTP/1.0\r\n\r\n"}[protocol])
@@ -226,7 +226,7 @@ print("got", len(data), flush=True)
 if mode == "fin":
     while data:
         data = s.recv(65536)
-sys.stdin.buffer.read()
+select.select([sys.stdin], [], [], 60)  # until killed, the harness goes away, or 60 s
 """
 
 
