@@ -13,11 +13,10 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
-from expectations import SPL003_CLIENT
+from expectations import FIXTURES, SPL003_CLIENT
 
 from sigpipe_lint.rules import ALL_RULES
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 TIMEOUT = 600
 FORMAT = "%(path)s\t%(row)d\t%(col)d\t%(code)s"
 

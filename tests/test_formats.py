@@ -83,10 +83,21 @@ def test_sarif_content(tmp_path, monkeypatch, capsys):
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/bad.py"
 
 
-def test_sarif_is_stable(tmp_path, monkeypatch, capsys):
-    first = _sarif(tmp_path / "1", monkeypatch, capsys)
-    second = _sarif(tmp_path / "2", monkeypatch, capsys)
-    assert first == second
+def test_sarif_is_stable(tmp_path):
+    """Two runs in separate processes with different hash seeds give the same bytes, so no
+    set or dict order leaks into the output."""
+    import subprocess
+    import sys
+
+    tree = make_tree(tmp_path / "tree")
+    outs = []
+    for seed in ("1", "2"):
+        r = subprocess.run(
+            [sys.executable, "-m", "sigpipe_lint", "check", ".", "--select", "SPL", "--no-cache", "--output-format", "sarif"],
+            cwd=tree, capture_output=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        outs.append(r.stdout)
+    assert outs[0] == outs[1] and b'"ruleId": "SPL001"' in outs[0]
 
 
 def test_github_escaping():

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import hypothesmith
 import libcst as cst
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from expectations import fixture_files
 from sigpipe_lint.engine import analyze_source
 from sigpipe_lint.rules import RULES_BY_CODE
 
@@ -30,7 +30,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures").rglob("*.py"))
+FIXTURES = fixture_files()
 
 
 def check_fixer(source: bytes) -> None:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from expectations import FIXTURES
+
 GOOD = b'import socket\n\n\ndef main():\n    s = socket.create_connection(("h", 1))\n    while True:\n        s.sendall(b"x")\n'
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def cli(cwd, *args, timeout=120):
