@@ -1,22 +1,19 @@
-"""Step 4 of the pipeline: everything a rule may ask about one module, learnt in one walk.
+"""Module facts, layer 1: names and scopes, and the one walk that learns them.
 
-`ModuleFacts(module)` walks the libcst tree once (a plain iterative walk over the dataclass
+`ModuleNames(module)` walks the libcst tree once (a plain iterative walk over the dataclass
 fields: libcst's own visitor rebuilds every node and costs about as much as the parse) and
-records scopes and bindings, calls, `try` statements, loops and statements. Questions are
-then answered lazily and memoised:
+records scopes and bindings, calls, `try`/`with` guards, loops and statements. It answers:
 
 - `qname(expr, scope)`: what a name means through the module's imports and bindings
   (`import socket as s; s.MSG_NOSIGNAL` is `socket.MSG_NOSIGNAL`; `from signal import *`
   makes `SIGPIPE` `signal.SIGPIPE`; a local `class ConnectionError` is not the builtin).
-  This is a small scope model of our own instead of libcst's QualifiedNameProvider, whose
-  scope analysis costs several times the parse (see docs/architecture in the README).
-- `sock_info(expr, scope)`: whether an expression is a socket, a socket file or a socket
-  descriptor, and whether it may be TLS or datagram.
-- `writes`: every socket write in the module, with its context (function, enclosing
-  handlers, loops, statement).
-- `sigpipe_calls`, `uses_nosignal`, `handles_epipe_anywhere`: the module's SIGPIPE policy
-  and protection.
-- `covers(handler_type, exc)`: whether an `except` clause's types catch an exception.
+  A small scope model of our own instead of libcst's QualifiedNameProvider, whose scope
+  analysis costs several times the parse (README, "How it works").
+- `lookup`, `value_exprs`, `mentions`: bindings, tuples bound to names, flag expressions.
+- `call_sites(func)`: the calls of a function or method inside the module.
+
+The other layers build on it: `sockets.py` (what is a socket, what is a write),
+`guards.py` (what catches a dead peer's exceptions), `signals.py` (SIGPIPE dispositions).
 """
 
 from __future__ import annotations
@@ -77,85 +74,6 @@ _ALIASES = {
 }
 
 # The classes above each exception, itself included.
-EXCEPTION_ANCESTORS = {
-    "BrokenPipeError": frozenset(
-        {
-            "builtins.BrokenPipeError",
-            "builtins.ConnectionError",
-            "builtins.OSError",
-            "builtins.Exception",
-            "builtins.BaseException",
-        }
-    ),
-    "ConnectionResetError": frozenset(
-        {
-            "builtins.ConnectionResetError",
-            "builtins.ConnectionError",
-            "builtins.OSError",
-            "builtins.Exception",
-            "builtins.BaseException",
-        }
-    ),
-}
-PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
-
-# Calls whose result is a socket.
-SOCKET_CONSTRUCTORS = {
-    "socket.socket": "stream?",
-    "socket.create_connection": "stream",
-    "socket.create_server": "stream",
-    "socket.fromfd": "stream?",
-    "socket.fromshare": "stream",
-    "ssl.wrap_socket": "tls",
-    "ssl.SSLSocket": "tls",
-}
-SOCKET_PAIR_CONSTRUCTORS = {"socket.socketpair"}
-PEERLESS_FAMILIES = tuple(
-    "socket." + prefix + f
-    for f in ("ALG", "RDS", "CAN", "NETLINK", "PACKET", "QIPCRTR")
-    for prefix in ("AF_", "PF_")
-)
-
-# Annotations that say "this parameter is a socket".
-SOCKET_TYPES = {"socket.socket": False, "ssl.SSLSocket": True}
-
-# Request handler base classes whose attributes are sockets and socket files.
-HANDLER_BASES = {
-    "socketserver.BaseRequestHandler": ("request",),
-    "socketserver.StreamRequestHandler": ("request", "connection", "wfile"),
-    "http.server.BaseHTTPRequestHandler": ("request", "connection", "wfile"),
-    "http.server.SimpleHTTPRequestHandler": ("request", "connection", "wfile"),
-    "http.server.CGIHTTPRequestHandler": ("request", "connection", "wfile"),
-    "xmlrpc.server.SimpleXMLRPCRequestHandler": ("request", "connection", "wfile"),
-    "wsgiref.simple_server.WSGIRequestHandler": ("request", "connection", "wfile"),
-}
-NOT_HANDLER_BASES = {"socketserver.DatagramRequestHandler"}
-
-SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
-FLAG_METHODS = {"send": 1, "sendall": 1, "sendto": 1, "sendmsg": 2}  # index of `flags`
-FILE_WRITE_METHODS = frozenset({"write", "writelines", "flush"})
-# Functions that write into a file argument: (positional index or -1, keyword).
-WRITING_FUNCTIONS = {
-    "shutil.copyfileobj": (1, "fdst"),
-    "json.dump": (1, "fp"),
-    "pickle.dump": (1, "file"),
-    "marshal.dump": (1, "file"),
-    "builtins.print": (-1, "file"),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class SockInfo:
-    """What is known of a socket-like value."""
-
-    kind: str  # "socket", "file" (makefile/wfile), "pair" (accept()/socketpair()), "fd"
-    tls: bool = False  # may be an ssl.SSLSocket
-    dgram: bool = False  # known to be SOCK_DGRAM/SOCK_RAW: no EPIPE
-    origin: str = ""  # how we know, for messages
-    pair_both: bool = False  # for "pair": both items are sockets (socketpair)
-    stream: bool = False  # known to be SOCK_STREAM (not merely "not known to be datagram")
-    handler: bool = False  # a request handler's connection: the server closes it
-
 
 # ---------------------------------------------------------------------------------------
 # Scopes, bindings, contexts
@@ -244,28 +162,6 @@ class Ctx:
         for k, v in kw.items():
             setattr(new, k, v)
         return new
-
-
-@dataclasses.dataclass
-class Write:
-    """One socket write."""
-
-    call: cst.Call
-    ctx: Ctx
-    method: str  # send, sendall, ..., write, os.write
-    receiver: SockInfo
-    label: str  # e.g. "sock.sendall()"
-    target: Optional[cst.BaseExpression] = None  # what is written to, when not `call.func.value`
-
-
-@dataclasses.dataclass
-class SignalCall:
-    """One `signal.signal(SIGPIPE, ...)` or `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`."""
-
-    call: cst.Call
-    ctx: Ctx
-    disposition: str  # "default", "ignore", "handler", "block"
-    in_child: bool  # runs only in a child process (preexec_fn)
 
 
 _SKIP_FIELD_PREFIXES = (
@@ -367,8 +263,8 @@ def _literal_string(expr) -> Optional[str]:
 # ---------------------------------------------------------------------------------------
 
 
-class ModuleFacts:
-    def __init__(self, module: cst.Module):
+class ModuleNames:
+    def _init_names(self, module: cst.Module) -> None:
         self.module = module
         self.module_scope = Scope("module", None)
         self.functions: List[FunctionInfo] = []
@@ -381,15 +277,11 @@ class ModuleFacts:
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
-        self._scache: Dict[tuple, Optional[SockInfo]] = {}
         self._class_of_scope: Dict[int, ClassInfo] = {}
         self._tick = 0
         self._call_tick: Dict[int, int] = {}
         self._walk()
-        self.writes: List[Write] = self._find_writes()
-        self.sigpipe_calls: List[SignalCall] = self._find_signal_calls()
 
-    # -- walking ------------------------------------------------------------------------
 
     _REFS = frozenset({"MSG_NOSIGNAL", "SO_NOSIGPIPE", "EPIPE"})
 
@@ -798,65 +690,6 @@ class ModuleFacts:
                 stack.extend(el.value for el in e.elements)
         return False
 
-    # -- exceptions ---------------------------------------------------------------------
-
-    def covers(self, handler_type, scope: Scope, exc: str) -> bool:
-        """Whether an except clause's type expression (None: bare) catches `exc`."""
-        if handler_type is None:
-            return True
-        wanted = EXCEPTION_ANCESTORS[exc]
-        for e, s in self.value_exprs(handler_type, scope):
-            if self.qname(e, s) in wanted:
-                return True
-        return False
-
-    def guard_covers(self, guard: Guard, exc: str) -> bool:
-        for t in guard.types:
-            if isinstance(t, tuple) and t and t[0] == "suppress":
-                _, call, arg = t
-                if self.qname(call.func, guard.scope) != "contextlib.suppress":
-                    return False
-                if self.covers(arg, guard.scope, exc):
-                    return True
-            elif self.covers(t, guard.scope, exc):
-                return True
-        return False
-
-    def handlers_catching(self, ctx: Ctx, exc: str) -> List[cst.ExceptHandler]:
-        """The `except` clauses around ctx (same function, innermost first) that catch `exc`."""
-        return [
-            h
-            for guard in reversed(ctx.guards)
-            for h in guard.handlers
-            if self.covers(h.type, guard.scope, exc)
-        ]
-
-    def handled_locally(self, ctx: Ctx, exc: str) -> bool:
-        return any(self.guard_covers(g, exc) for g in ctx.guards)
-
-    # -- sockets ------------------------------------------------------------------------
-
-    def module_mentions_ssl(self) -> bool:
-        return any(m == "ssl" or m.startswith("ssl.") for m in self.imported_modules)
-
-    def handler_attrs(self, cls: ClassInfo, _seen=None) -> Tuple[str, ...]:
-        """Socket attributes a request-handler class inherits (request, connection, wfile)."""
-        seen = _seen or set()
-        if id(cls) in seen:
-            return ()
-        seen.add(id(cls))
-        attrs: Set[str] = set()
-        for base in cls.node.bases:
-            q = self.qname(base.value, cls.outer)
-            if q in NOT_HANDLER_BASES:
-                continue
-            if q in HANDLER_BASES:
-                attrs.update(HANDLER_BASES[q])
-            elif q is not None and q.startswith("<local>."):
-                for other in self._local_classes(base.value, cls.outer):
-                    attrs.update(self.handler_attrs(other, seen))
-        return tuple(sorted(attrs))
-
     def _local_classes(self, expr, scope) -> List[ClassInfo]:
         if isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
@@ -874,388 +707,6 @@ class ModuleFacts:
                 out.extend(self._class_attr_bindings(other, attr, seen))
         return out
 
-    def sock_info(self, expr, scope: Scope, _depth: int = 0, self_cls: Optional[ClassInfo] = None) -> Optional[SockInfo]:
-        """What is known of `expr` as a socket, or None when nothing says it is one.
-
-        `self_cls` is the class of `self` at the write being judged: `self.x` and
-        `self.method()` are looked up from there, so a subclass's override counts.
-        """
-        if _depth > 12:
-            return None
-        key = (id(expr), id(scope), id(self_cls))
-        if key in self._scache:
-            return self._scache[key]
-        self._scache[key] = None  # cycle guard
-        result = self._sock_info(expr, scope, _depth, self_cls)
-        self._scache[key] = result
-        return result
-
-    def _self_cls_of(self, name_expr, scope: Scope, self_cls: Optional[ClassInfo]) -> Optional[ClassInfo]:
-        if not isinstance(name_expr, cst.Name):
-            return None
-        cls = self._self_class(name_expr.value, scope)
-        if cls is None:
-            return None
-        if self_cls is not None and (self_cls is cls or cls in self._local_bases(self_cls)):
-            return self_cls
-        return cls
-
-    def _sock_info(self, expr, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
-        if isinstance(expr, cst.Call):
-            return self._sock_of_call(expr, scope, depth, self_cls)
-        if isinstance(expr, cst.Name):
-            bindings, bscope = self.lookup(expr.value, scope)
-            if not bindings:
-                return None
-            return _merge(self._sock_of_binding(b, depth, self_cls) for b in bindings)
-        if isinstance(expr, cst.Attribute):
-            if isinstance(expr.value, cst.Name):
-                cls = self._self_cls_of(expr.value, scope, self_cls)
-                if cls is not None:
-                    attr = expr.attr.value
-                    infos = [
-                        self.sock_info(v, s, depth + 1, cls)
-                        for v, s in self._class_attr_bindings(cls, attr)
-                    ]
-                    if attr in self.handler_attrs(cls):
-                        tls = self.module_mentions_ssl()
-                        kind = "file" if attr == "wfile" else "socket"
-                        infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
-                    return _merge(infos)
-            return None
-        if isinstance(expr, cst.Tuple) and expr.elements:
-            # return conn, size: a tuple whose first item is a socket, like accept()'s
-            first = self.sock_info(expr.elements[0].value, scope, depth + 1, self_cls)
-            if first is not None and first.kind == "socket":
-                return dataclasses.replace(first, kind="pair", pair_both=False)
-            return None
-        if isinstance(expr, cst.Subscript):
-            inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
-            idx = _subscript_index(expr)
-            if inner is not None and inner.kind == "pair" and idx is not None:
-                if idx == 0 or (inner.pair_both and idx == 1):
-                    return dataclasses.replace(inner, kind="socket", pair_both=False)
-            return None
-        return None
-
-    def _sock_of_binding(self, b: Binding, depth: int, self_cls) -> Optional[SockInfo]:
-        if b.kind == "value":
-            return self.sock_info(b.value, b.scope, depth + 1, self_cls)
-        if b.kind == "unpack":
-            inner = self.sock_info(b.value, b.scope, depth + 1, self_cls)
-            if inner is not None and inner.kind == "pair":
-                if b.index == 0 or (inner.pair_both and b.index == 1):
-                    return dataclasses.replace(inner, kind="socket", pair_both=False)
-            return None
-        if b.kind in ("param", "annot") and b.value is not None:
-            return self._sock_of_annotation(b.value, b.scope)
-        if b.kind == "param" and b.info is not None:
-            return self._sock_of_param(b, depth)
-        return None
-
-    def _sock_of_param(self, b: Binding, depth: int) -> Optional[SockInfo]:
-        """An unannotated parameter is a socket when every call in this module passes one."""
-        func: FunctionInfo = b.info
-        if func.name == "<lambda>" or not isinstance(func.node, cst.FunctionDef):
-            return None
-        sites = self.call_sites(func)
-        passed = self._thread_target_args(func, b.index)
-        if not sites and not passed:
-            return None
-        params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
-        if func.cls is not None and params:
-            params = params[1:]
-        name = params[b.index] if b.index is not None and b.index < len(params) else None
-        infos = []
-        for call, ctx in sites:
-            arg = arg_at(call, b.index, name) if name is not None else None
-            info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
-            if info is None:
-                return None
-            infos.append(info)
-        for arg, ctx in passed:
-            info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
-            if info is None:
-                return None
-            infos.append(info)
-        return _merge(infos)
-
-    def _thread_target_args(self, func: FunctionInfo, index: Optional[int]):
-        """(argument, ctx) for `Thread(target=func, args=(...))` calls naming `func`."""
-        out = []
-        for call, ctx in self.thread_targets:
-            target = keyword_arg(call, "target")
-            if not isinstance(target, cst.Name):
-                continue
-            bs, _ = self.lookup(target.value, ctx.scope)
-            if not bs or not any(b.kind == "def" and b.info is func for b in bs):
-                continue
-            args = keyword_arg(call, "args")
-            arg = None
-            if isinstance(args, (cst.Tuple, cst.List)) and index is not None and index < len(args.elements):
-                arg = args.elements[index].value
-            out.append((arg, ctx))
-        return out
-
-    def _sock_of_annotation(self, ann, scope) -> Optional[SockInfo]:
-        if isinstance(ann, cst.SimpleString):
-            text = _literal_string(ann)
-            if text is None:
-                return None
-            try:
-                ann = cst.parse_expression(text)
-            except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
-                return None
-        exprs = [ann]
-        if isinstance(ann, cst.Subscript):  # Optional[socket.socket], Union[...]
-            exprs = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
-        elif isinstance(ann, cst.BinaryOperation):  # socket.socket | None
-            exprs = [ann.left, ann.right]
-        for e in exprs:
-            q = self.qname(e, scope)
-            if q in SOCKET_TYPES:
-                tls = SOCKET_TYPES[q] or self.module_mentions_ssl()
-                return SockInfo("socket", tls=tls, origin=f"annotated {q}")
-        return None
-
-    def _sock_of_call(self, call: cst.Call, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
-        func = call.func
-        q = self.qname(func, scope)
-        if q in SOCKET_CONSTRUCTORS:
-            what = SOCKET_CONSTRUCTORS[q]
-            dgram = False
-            stream = what != "stream?"
-            family_index = {"socket.socket": 0, "socket.fromfd": 1}.get(q)
-            family = arg_at(call, family_index, "family") if family_index is not None else None
-            if family is not None and self.mentions(family, scope, PEERLESS_FAMILIES):
-                # Kernel interfaces (crypto, netlink, raw packets) and datagram families
-                # have no peer to die: never a finding.
-                return SockInfo("socket", dgram=True, origin=q + "()")
-            type_index = {"socket.socket": 1, "socket.fromfd": 2}.get(q)
-            if type_index is not None:
-                t = arg_at(call, type_index, "type")
-                if t is None:
-                    stream = q == "socket.socket"  # socket.socket() defaults to SOCK_STREAM
-                else:
-                    dgram = self.mentions(t, scope, ("socket.SOCK_DGRAM", "socket.SOCK_RAW"))
-                    stream = self.mentions(t, scope, ("socket.SOCK_STREAM",))
-            return SockInfo("socket", tls=(what == "tls"), dgram=dgram, origin=q + "()", stream=stream)
-        if q in SOCKET_PAIR_CONSTRUCTORS:
-            return SockInfo("pair", origin=q + "()", pair_both=True, stream=True)
-        if isinstance(func, cst.Attribute):
-            attr = func.attr.value
-            if attr == "wrap_socket":
-                return SockInfo("socket", tls=True, origin="wrap_socket()", stream=True)
-            if self._self_class_name(func.value, scope):
-                return self._sock_of_method_call(func, scope, depth, self_cls)
-            recv = self.sock_info(func.value, scope, depth + 1, self_cls)
-            if recv is not None and recv.kind == "socket":
-                if attr == "accept":
-                    return dataclasses.replace(recv, kind="pair", origin="accept()", stream=not recv.dgram)
-                if attr == "dup":
-                    return recv
-                if attr == "makefile":
-                    mode = _literal_string(arg_at(call, 0, "mode"))
-                    if mode is None and arg_at(call, 0, "mode") is None:
-                        mode = "r"
-                    if mode is not None and not any(c in mode for c in "wa+"):
-                        return None  # a read-only file cannot be written to
-                    return dataclasses.replace(recv, kind="file", origin="makefile()")
-                if attr == "fileno":
-                    return dataclasses.replace(recv, kind="fd", origin="fileno()")
-            return None
-        if isinstance(func, cst.Name):
-            # A helper of this module that returns a socket.
-            bindings, _ = self.lookup(func.value, scope)
-            infos = []
-            for b in bindings or ():
-                if b.kind == "def" and b.info.cls is None:
-                    infos.extend(self.sock_info(v, s, depth + 1, self_cls) for v, s in b.info.returns)
-            return _merge(infos)
-        return None
-
-    def _sock_of_method_call(self, func: cst.Attribute, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
-        """`self.connect_helper()` where that method (as `self`'s class resolves it) returns a socket."""
-        cls = self._self_cls_of(func.value, scope, self_cls)
-        if cls is None:
-            return None
-        infos = []
-        for c in [cls] + self._local_bases(cls):
-            m = c.methods.get(func.attr.value)
-            if m is not None:
-                infos.extend(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
-                break
-        else:
-            # self._connect = socket.create_connection; ...; self._connect(address)
-            for v, s in self._class_attr_bindings(cls, func.attr.value):
-                q = self.qname(v, s)
-                if q in SOCKET_CONSTRUCTORS:
-                    what = SOCKET_CONSTRUCTORS[q]
-                    infos.append(SockInfo("socket", tls=what == "tls", origin=q + "()", stream=what != "stream?"))
-        return _merge(infos)
-
-    # -- writes and signals -------------------------------------------------------------
-
-    def _find_writes(self) -> List[Write]:
-        out: List[Write] = []
-        for method in SEND_METHODS | FILE_WRITE_METHODS:
-            for call, ctx in self.calls_by_name.get(method, ()):
-                func = call.func
-                if not isinstance(func, cst.Attribute):
-                    continue
-                info = self._receiver_info(func.value, call, ctx)
-                if info is None or info.dgram:
-                    continue
-                if not info.stream and (
-                    method == "sendto" or (method == "sendmsg" and len(positional_args(call)) >= 4)
-                ):
-                    continue  # a destination address is the datagram idiom: report only known streams
-                if method in SEND_METHODS and info.kind != "socket":
-                    continue
-                if method in FILE_WRITE_METHODS and info.kind != "file":
-                    if not (method == "write" and info.kind == "socket" and info.tls):
-                        continue  # SSLSocket.write() is a write; a plain socket has none
-                label = f"{dotted(func.value) or '<socket>'}.{method}()"
-                out.append(Write(call, ctx, method, info, label))
-        for call, ctx in self.calls_by_name.get("write", ()):
-            if self.qname(call.func, ctx.scope) != "os.write":
-                continue
-            pos = positional_args(call)
-            if not pos:
-                continue
-            info = self.sock_info(pos[0], ctx.scope)
-            if info is not None and info.kind == "fd" and not info.dgram:
-                out.append(Write(call, ctx, "os.write", info, "os.write()", target=pos[0]))
-        # Library functions that write into a file they are given: a socket file there is
-        # a socket write (http.server's copyfile(source, self.wfile) is the classic one).
-        for qualified, (index, keyword) in WRITING_FUNCTIONS.items():
-            for call, ctx in self.calls_by_name.get(qualified.rsplit(".", 1)[1], ()):
-                if self.qname(call.func, ctx.scope) != qualified:
-                    continue
-                arg = arg_at(call, index, keyword) if index >= 0 else keyword_arg(call, keyword)
-                if arg is None:
-                    continue
-                info = self.sock_info(arg, ctx.scope, self_cls=_method_class(ctx))
-                if info is not None and info.kind == "file" and not info.dgram:
-                    short = qualified.replace("builtins.", "")
-                    label = f"{short}() into {dotted(arg) or 'a socket file'}"
-                    out.append(Write(call, ctx, qualified, info, label, target=arg))
-        return out
-
-    def _receiver_info(self, expr, call: cst.Call, ctx: Ctx) -> Optional[SockInfo]:
-        """sock_info of a write's receiver, counting only the bindings that can reach it.
-
-        In a function, a local name bound several times is judged by the bindings that can
-        reach the write: those before it, and those inside a loop that also holds the write
-        (the next iteration sees them). `c = Client(addr); c.send(m)` followed later by
-        `c = socket.socket()` is not a socket write.
-        """
-        self_cls = _method_class(ctx)
-        if isinstance(expr, cst.Name) and ctx.scope.kind == "function":
-            bindings, bscope = self.lookup(expr.value, ctx.scope)
-            if bindings and bscope is ctx.scope and len(bindings) > 1:
-                tick = self._call_tick.get(id(call), 0)
-                around = {id(loop) for loop in ctx.loops}
-                before = [b for b in bindings if b.tick < tick or any(id(lp) in around for lp in b.loops)]
-                if before and len(before) < len(bindings):
-                    return _merge(self._sock_of_binding(b, 0, self_cls) for b in before)
-        return self.sock_info(expr, ctx.scope, self_cls=self_cls)
-
-    def _find_signal_calls(self) -> List[SignalCall]:
-        out: List[SignalCall] = []
-        child_funcs = self._child_only_functions()
-        for call, ctx in self.calls_by_name.get("signal", ()):
-            if self.qname(call.func, ctx.scope) != "signal.signal":
-                continue
-            signum = arg_at(call, 0, "signalnum")
-            handler = arg_at(call, 1, "handler")
-            if signum is None or handler is None:
-                continue
-            if self.qname(signum, ctx.scope) != "signal.SIGPIPE":
-                continue
-            hq = self.qname(handler, ctx.scope)
-            if hq == "signal.SIG_DFL":
-                disp = "default"
-            elif hq == "signal.SIG_IGN":
-                disp = "ignore"
-            else:
-                disp = "handler"
-            in_child = ctx.func is not None and id(ctx.func) in child_funcs
-            out.append(SignalCall(call, ctx, disp, in_child))
-        for call, ctx in self.calls_by_name.get("pthread_sigmask", ()):
-            if self.qname(call.func, ctx.scope) != "signal.pthread_sigmask":
-                continue
-            how = arg_at(call, 0, "how")
-            mask = arg_at(call, 1, "mask")
-            if how is None or mask is None:
-                continue
-            if self.qname(how, ctx.scope) == "signal.SIG_BLOCK" and self.mentions(
-                mask, ctx.scope, ("signal.SIGPIPE",)
-            ):
-                out.append(SignalCall(call, ctx, "block", False))
-        return out
-
-    def _child_only_functions(self) -> Set[int]:
-        """Functions passed as `preexec_fn`: they run in the child process only."""
-        out: Set[int] = set()
-        for value, ctx in self.preexec_values:
-            if isinstance(value, cst.Lambda):
-                for f in self.functions:
-                    if f.node is value:
-                        out.add(id(f))
-            elif isinstance(value, cst.Name):
-                bs, _ = self.lookup(value.value, ctx.scope)
-                for b in bs or ():
-                    if b.kind == "def":
-                        out.add(id(b.info))
-        # A function only ever called from such functions runs there too.
-        changed = True
-        while changed:
-            changed = False
-            for f in self.functions:
-                if id(f) in out or f.node is None or isinstance(f.node, cst.Lambda):
-                    continue
-                sites = self.call_sites(f)
-                if sites and all(c.func is not None and id(c.func) in out for _, c in sites):
-                    out.add(id(f))
-                    changed = True
-        return out
-
-    # -- protection ---------------------------------------------------------------------
-
-    @property
-    def has_sigpipe_policy(self) -> bool:
-        return any(s.disposition in ("ignore", "handler", "block") for s in self.sigpipe_calls)
-
-    @property
-    def uses_nosignal(self) -> bool:
-        if self.imported_names & {"socket.MSG_NOSIGNAL", "socket.SO_NOSIGPIPE"}:
-            return True
-        for name in ("MSG_NOSIGNAL", "SO_NOSIGPIPE"):
-            for node, ctx in self.name_refs.get(name, ()):
-                if self.qname(node, ctx.scope) in ("socket.MSG_NOSIGNAL", "socket.SO_NOSIGPIPE"):
-                    return True
-        for call, ctx in self.calls_by_name.get("getattr", ()):
-            q = self._getattr_qname(call, ctx.scope, 0)
-            if q in ("socket.MSG_NOSIGNAL", "socket.SO_NOSIGPIPE"):
-                return True
-        return False
-
-    @property
-    def handles_broken_pipe_anywhere(self) -> bool:
-        for guard, _ctx in self.guards:
-            if self.guard_covers(guard, "BrokenPipeError"):
-                return True
-        if "errno.EPIPE" in self.imported_names:
-            return True
-        for node, ctx in self.name_refs.get("EPIPE", ()):
-            if self.qname(node, ctx.scope) == "errno.EPIPE":
-                return True
-        for call, ctx in self.calls_by_name.get("suppress", ()):
-            g = Guard(call, [("suppress", call, a.value) for a in call.args], ctx.scope)
-            if self.guard_covers(g, "BrokenPipeError"):
-                return True
-        return False
 
     # -- the call graph inside the module --------------------------------------------------
 
@@ -1306,28 +757,6 @@ class ModuleFacts:
                     out.append(other)
                     out.extend(self._local_bases(other, seen))
         return out
-
-
-def _merge(infos) -> Optional[SockInfo]:
-    found = [i for i in infos if i is not None]
-    if not found:
-        return None
-    kinds = {i.kind for i in found}
-    kind = found[0].kind if len(kinds) == 1 else sorted(kinds)[0]
-    same = [i for i in found if i.kind == kind]
-    return SockInfo(
-        kind,
-        tls=any(i.tls for i in found),
-        dgram=all(i.dgram for i in same),
-        origin=same[0].origin,
-        pair_both=all(i.pair_both for i in same),
-        stream=all(i.stream for i in same),
-        handler=any(i.handler for i in found),
-    )
-
-
-def _method_class(ctx: Ctx) -> Optional[ClassInfo]:
-    return ctx.func.cls if ctx.func is not None else None
 
 
 def _subscript_index(expr: cst.Subscript) -> Optional[int]:

@@ -1,0 +1,79 @@
+"""Step 4 of the pipeline: everything a rule may ask about one module, learnt in one walk.
+
+The layers, one file each:
+
+- `names.py`: scopes, bindings and the walk; what a name means (`qname`), call sites.
+- `sockets.py`: which expressions are sockets, socket files or descriptors; the writes.
+- `guards.py`: which `except` clauses and context managers catch a dead peer's exceptions.
+- `signals.py`: SIGPIPE dispositions set in the module.
+
+`ModuleFacts` is all four on one object: the walk runs once, then questions are answered
+lazily and memoised.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from sigpipe_lint.facts.guards import EXCEPTION_ANCESTORS, PEER_DEATH, GuardFacts
+from sigpipe_lint.facts.names import (
+    Binding,
+    ClassInfo,
+    Ctx,
+    FunctionInfo,
+    Guard,
+    ModuleNames,
+    Scope,
+    arg_at,
+    call_name,
+    dotted,
+    keyword_arg,
+    positional_args,
+)
+from sigpipe_lint.facts.signals import SignalCall, SignalFacts
+from sigpipe_lint.facts.sockets import (
+    FILE_WRITE_METHODS,
+    FLAG_METHODS,
+    HANDLER_BASES,
+    SEND_METHODS,
+    SOCKET_CONSTRUCTORS,
+    SockInfo,
+    SocketFacts,
+    Write,
+)
+
+
+class ModuleFacts(ModuleNames, SocketFacts, GuardFacts, SignalFacts):
+    def __init__(self, module: cst.Module):
+        self._scache: Dict[tuple, Optional[SockInfo]] = {}
+        self._init_names(module)
+        self.writes: List[Write] = self._find_writes()
+        self.sigpipe_calls: List[SignalCall] = self._find_signal_calls()
+
+
+__all__ = [
+    "EXCEPTION_ANCESTORS",
+    "FILE_WRITE_METHODS",
+    "FLAG_METHODS",
+    "HANDLER_BASES",
+    "PEER_DEATH",
+    "SEND_METHODS",
+    "SOCKET_CONSTRUCTORS",
+    "Binding",
+    "ClassInfo",
+    "Ctx",
+    "FunctionInfo",
+    "Guard",
+    "ModuleFacts",
+    "Scope",
+    "SignalCall",
+    "SockInfo",
+    "Write",
+    "arg_at",
+    "call_name",
+    "dotted",
+    "keyword_arg",
+    "positional_args",
+]
