@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
     check.add_argument("--diff", action="store_true", help="print a unified diff of what the fixes would change; write nothing")
+    check.add_argument("--statistics", action="store_true", help="print the number of findings per rule (and how many are fixable) instead of the findings")
+    check.add_argument("--add-noqa", action="store_true", help="add a `# noqa: CODE` comment to every reported line (keeps existing noqa codes)")
+    check.add_argument("--output-file", "-o", metavar="FILE", help="write the output to FILE instead of standard output")
 
     audit = sub.add_parser("audit", help="analyse a codebase and summarise the findings for people")
     _add_run_arguments(audit)
@@ -52,6 +55,9 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="worker processes (default: one per CPU; 1: no workers)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: $SIGPIPE_LINT_CACHE_DIR, else .sigpipe_lint_cache at the project root)")
+    adopt = p.add_mutually_exclusive_group()
+    adopt.add_argument("--baseline", metavar="FILE", help="report (and fail on) only the findings that FILE does not hold")
+    adopt.add_argument("--write-baseline", metavar="FILE", help="write every current finding to FILE as the baseline, and exit 0")
 
 
 def _positive_int(text: str) -> int:
@@ -95,6 +101,68 @@ def _status(args, results, problems) -> int:
     return status
 
 
+def _adopt(args, settings: Settings, results, problems):
+    """--write-baseline / --baseline: (results to report, exit status if the run ends here)."""
+    from sigpipe_lint.baseline import BaselineError, apply_baseline, load_baseline, write_baseline
+
+    root = settings.project_root
+    if args.write_baseline:
+        try:
+            n = write_baseline(args.write_baseline, results, root)
+        except OSError as e:
+            print(f"sigpipe-lint: error: --write-baseline {args.write_baseline}: {e.strerror or e}", file=sys.stderr)
+            return results, EXIT_ERROR
+        print(f"Wrote {n} finding{'s' if n != 1 else ''} to the baseline {args.write_baseline}.", file=sys.stderr)
+        status = _status(args, [r for r in results if r.error], problems)
+        return results, status
+    if args.baseline:
+        try:
+            baseline = load_baseline(args.baseline)
+        except BaselineError as e:
+            print(f"sigpipe-lint: error: {e}", file=sys.stderr)
+            return results, EXIT_ERROR
+        results, dropped = apply_baseline(results, baseline, root)
+        if dropped:
+            print(f"{dropped} finding{'s are' if dropped != 1 else ' is'} in the baseline and not shown.", file=sys.stderr)
+    return results, None
+
+
+def _add_noqa(args, results, problems) -> int:
+    from sigpipe_lint.fixes.write import FileChanged, write_atomically
+    from sigpipe_lint.noqa import NoqaFailed, add_noqa
+
+    status = _status(args, [r for r in results if r.error], problems)
+    added = 0
+    for r in results:
+        if not r.findings or r.path == "-":
+            continue
+        try:
+            with open(r.path, "rb") as f:
+                source = f.read()
+            new, edited = add_noqa(source, [(f.line, f.code) for f in r.findings])
+            if new != source:
+                write_atomically(r.path, new, source)
+            added += edited
+        except (NoqaFailed, FileChanged, OSError) as e:
+            print(f"sigpipe-lint: error: {r.path}: no noqa added: {e}", file=sys.stderr)
+            status = EXIT_ERROR
+    print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+    return status
+
+
+def _write_output(args, text: str) -> int:
+    if not getattr(args, "output_file", None):
+        sys.stdout.write(text)
+        return EXIT_CLEAN
+    try:
+        with open(args.output_file, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        print(f"sigpipe-lint: error: --output-file {args.output_file}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
 def _audit(args) -> int:
     import time
 
@@ -103,6 +171,9 @@ def _audit(args) -> int:
     start = time.monotonic()
     settings = _settings(args)
     results, problems = _analyse(args, settings)
+    results, done = _adopt(args, settings, results, problems)
+    if done is not None:
+        return done
     summary = summarize(results, args.paths, elapsed=time.monotonic() - start, problems=problems)
     sys.stdout.write(render_audit_text(summary))
     if args.report:
@@ -128,14 +199,33 @@ def _settings(args) -> Settings:
 
 
 def _check(args) -> int:
+    if args.add_noqa and (args.fix or args.diff):
+        print("sigpipe-lint: error: --add-noqa cannot be combined with --fix or --diff", file=sys.stderr)
+        return EXIT_ERROR
     settings = _settings(args)
     results, problems = _analyse(args, settings)
+    results, done = _adopt(args, settings, results, problems)
+    if done is not None:
+        return done
+    if args.add_noqa:
+        return _add_noqa(args, results, problems)
     if args.diff:
         diffs = [r.diff for r in results if r.diff]
         sys.stdout.write("".join(diffs))
         status = _status(args, results, problems)
         return EXIT_FINDINGS if diffs and status == EXIT_CLEAN and not args.exit_zero else status
-    sys.stdout.write(render(args.output_format, results, project_root=settings.project_root))
+    if args.statistics:
+        from sigpipe_lint.report.statistics import render_statistics
+
+        text = render_statistics(results, "json" if args.output_format == "json" else "text")
+    else:
+        if args.output_format == "sarif":
+            from sigpipe_lint.runner import RunOptions, with_fix_edits
+
+            results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
+        text = render(args.output_format, results, project_root=settings.project_root)
+    if _write_output(args, text) != EXIT_CLEAN:
+        return EXIT_ERROR
     fixed = sum(1 for r in results if r.fixed_source is not None)
     if args.fix and fixed:
         print(f"Fixed {fixed} file{'s' if fixed != 1 else ''}.", file=sys.stderr)

@@ -5,12 +5,12 @@ Every adapter (CLI, flake8 plugin, pre-commit hook, audit) calls `analyze_source
 
 from __future__ import annotations
 
-import re
-from typing import Iterable, List, Optional, Sequence, Set
+from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
+from sigpipe_lint.noqa import NoqaIndex
 from sigpipe_lint.parse import ParseFailure, parse
 from sigpipe_lint.positions import positions
 from sigpipe_lint.prefilter import may_match
@@ -20,36 +20,19 @@ from sigpipe_lint.rules import RULES_BY_CODE
 # above this size that could hold a finding are reported as not analysed instead.
 MAX_SOURCE_BYTES = 5_000_000
 
-_NOQA = re.compile(
-    rb"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
-    re.IGNORECASE,
-)
-
-
-def noqa_codes(line: bytes) -> Optional[Set[str]]:
-    """None: no noqa. Empty set: a bare `# noqa` (everything). Else the codes named."""
-    m = _NOQA.search(line)
-    if m is None:
-        return None
-    codes = m.group("codes")
-    if not codes:
-        return set()
-    return {c.decode().upper() for c in re.split(rb"[,\s]+", codes) if c}
-
-
-def _suppressed(source_lines: Sequence[bytes], line: int, code: str) -> bool:
-    if line - 1 >= len(source_lines):
-        return False
-    codes = noqa_codes(source_lines[line - 1])
-    if codes is None:
-        return False
-    return not codes or code in codes or any(code.startswith(c) for c in codes)
-
-
 def analyze_module(
-    module, facts: ModuleFacts, path: str, codes: Iterable[str], source: bytes, plans: Optional[list] = None
+    module,
+    facts: ModuleFacts,
+    path: str,
+    codes: Iterable[str],
+    source: bytes,
+    plans: Optional[list] = None,
+    fix_edits: bool = False,
 ) -> List[Finding]:
-    """Findings of the enabled rules, noqa applied; fix plans of reported findings go to `plans`."""
+    """Findings of the enabled rules, noqa applied; fix plans of reported findings go to `plans`.
+
+    `fix_edits`: each finding's fix also carries its own diff (sigpipe_lint.fix_edits).
+    """
     plans = [] if plans is None else plans
     reports = []
     for code in codes:
@@ -63,8 +46,9 @@ def analyze_module(
         wanted.append(r.node)
         wanted.extend(r.related)
     pos = positions(module, wanted)
-    lines = source.splitlines()
+    noqa = NoqaIndex(source)
     out: List[Finding] = []
+    pairs = []
     for rule, r in reports:
         p = pos.get(id(r.node))
         if p is None:  # pragma: no cover - every reported node is part of the module
@@ -73,10 +57,15 @@ def analyze_module(
         if "{lines}" in message:
             related = sorted({pos[id(n)][0] for n in r.related if id(n) in pos})
             message = message.replace("{lines}", ", ".join(str(x) for x in related))
-        if _suppressed(lines, p[0], rule.code):
+        if noqa.suppressed(p[0], rule.code):
             continue
         out.append(Finding(path, p[0], p[1], p[2], p[3], rule.code, message, _fix_info(r.fixes)))
+        pairs.append((out[-1], r.fixes))
         plans.extend(r.fixes)
+    if fix_edits:
+        from sigpipe_lint.fix_edits import attach_edits
+
+        out = attach_edits(module, source, path, pairs)
     out.sort(key=Finding.sort_key)
     return out
 
@@ -96,13 +85,15 @@ def analyze_source(
     prefilter: bool = True,
     fix: Optional[str] = None,
     _passes: int = 4,
+    fix_edits: bool = False,
 ) -> FileResult:
     """Analyse one file's bytes with the given rule codes enabled.
 
     `fix`: None reports only; "safe" applies safe fixes, "unsafe" all of them. The fixed
     bytes go to `result.fixed_source` (nothing is written here) and the findings are those
     that remain in the fixed code. `prefilter=False` parses every file; the tests use it to
-    prove the pre-filter sound.
+    prove the pre-filter sound. `fix_edits` (report-only runs): each finding's fix carries
+    its own diff and line replacements (FixInfo.edits).
     """
     result = FileResult(path=path, lines=line_count(source))
     if prefilter and not may_match(source):
@@ -118,7 +109,7 @@ def analyze_source(
         module = parse(source)
         facts = ModuleFacts(module)
         plans: list = []
-        result.findings = analyze_module(module, facts, path, codes, source, plans)
+        result.findings = analyze_module(module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix)
         # An unsafe plan is held back unless asked for, also where a safe one comes with it
         # (SPL001: MSG_NOSIGNAL is safe, the wrap that stops the crash is not).
         if fix != UNSAFE:

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class FixEdit:
+    """One finding's share of what `--fix` (safe) or `--fix --unsafe-fixes` would change.
+
+    Filled in only when asked for (`RunOptions.fix_edits`: the audit report and SARIF).
+    `replacements`: (first line, end line exclusive, new text) over the original's lines,
+    1-based; an insertion has first == end.
+    """
+
+    applicability: str  # "safe": applied by --fix; "unsafe": needs --unsafe-fixes too
+    diff: str  # unified diff of the file, this finding's changes only
+    replacements: Tuple[Tuple[int, int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -12,6 +26,15 @@ class FixInfo:
 
     applicability: str  # "safe" or "unsafe"
     message: str
+    edits: Tuple[FixEdit, ...] = ()  # only when asked for: see FixEdit
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "FixInfo":
+        edits = tuple(
+            FixEdit(e["applicability"], e["diff"], tuple(tuple(r) for r in e["replacements"]))
+            for e in d.get("edits", ())
+        )
+        return cls(d["applicability"], d["message"], edits)
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,8 @@ class Finding:
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
         d["fix"] = asdict(self.fix) if self.fix else None
+        if d["fix"] is not None and not d["fix"]["edits"]:
+            del d["fix"]["edits"]  # the JSON output stays as it was when none were asked for
         return d
 
     @classmethod
@@ -46,7 +71,7 @@ class Finding:
             end_column=d["end_column"],
             code=d["code"],
             message=d["message"],
-            fix=FixInfo(**fix) if fix else None,
+            fix=FixInfo.from_dict(fix) if fix else None,
         )
 
 

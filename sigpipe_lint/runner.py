@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ class RunOptions:
     codes: Tuple[str, ...]
     fix: Optional[str] = None  # None: report only; "safe": apply safe fixes; "unsafe": all fixes
     diff: bool = False  # compute the fixed source but do not write it
+    fix_edits: bool = False  # report-only: each finding's fix carries its own diff (audit, SARIF)
 
 
 def read_source(path: str) -> bytes:
@@ -42,7 +44,7 @@ def process_file(path: str, options: RunOptions) -> FileResult:
         return FileResult(path=path, error=f"cannot read: {e.strerror or e}")
     from sigpipe_lint.engine import analyze_source  # libcst: imported by the processes that parse
 
-    result = analyze_source(source, path, options.codes, fix=options.fix)
+    result = analyze_source(source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits)
     if result.fixed_source is not None:
         from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
 
@@ -198,7 +200,7 @@ def run(
     stats = stats if stats is not None else RunStats()
     stats.files = len(files)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    use_cache = cache is not None and options.fix is None
+    use_cache = cache is not None and options.fix is None and not options.fix_edits
     results: Dict[int, FileResult] = {}
     pool = _LazyPool(jobs, options)
     # index, path, size, cache key, stat signature at the time of our read
@@ -273,6 +275,27 @@ def run(
 
     out = [results[i] for i in range(len(files))]
     out.sort(key=lambda r: r.path)
+    return out
+
+
+def with_fix_edits(results: List[FileResult], options: RunOptions, jobs: Optional[int] = None) -> List[FileResult]:
+    """`results` where every fixable finding's fix carries its own diff (FixInfo.edits).
+
+    A second, uncached pass over only the files with fixable findings, so the first pass
+    keeps its cache: computing the edits applies each file's fixes. Files given as `-`
+    (standard input, read once) keep their findings without edits.
+    """
+    todo = [r.path for r in results if r.path != "-" and any(f.fix is not None for f in r.findings)]
+    if not todo:
+        return results
+    again = {r.path: r for r in run(todo, RunOptions(codes=options.codes, fix_edits=True), jobs=jobs)}
+    out = []
+    for r in results:
+        # Only the fixes are taken from the second pass: the findings stay those given
+        # (a baseline may have left some out).
+        fresh = {(f.line, f.column, f.code): f.fix for f in again[r.path].findings} if r.path in again else {}
+        findings = [dataclasses.replace(f, fix=fresh.get((f.line, f.column, f.code), f.fix)) for f in r.findings]
+        out.append(dataclasses.replace(r, findings=findings))
     return out
 
 

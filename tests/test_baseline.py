@@ -1,0 +1,171 @@
+"""Adopting the rules on a legacy tree: baseline, --add-noqa, --statistics, --output-file.
+
+Everything goes through the real command line (`main(argv)`), on a tree written here.
+"""
+
+import json
+
+import pytest
+
+from sigpipe_lint.baseline import fingerprints, load_baseline, BaselineError
+from sigpipe_lint.cli import main
+from sigpipe_lint.engine import analyze_source
+from sigpipe_lint.rules import RULES_BY_CODE
+
+LEGACY = '''import socket
+
+
+def serve(sock: socket.socket):
+    while True:
+        sock.sendall(b"tick")
+'''
+NEW_WRITE = '''
+
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+'''
+
+
+def _tree(tmp_path, monkeypatch):
+    root = tmp_path / "legacy"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.sigpipe-lint]\nselect = ["SPL"]\n')
+    (root / "server.py").write_text(LEGACY)
+    monkeypatch.chdir(root)
+    return root
+
+
+def _check(capsys, *args):
+    status = main(["check", ".", "--no-cache", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_legacy_tree_flow(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, monkeypatch)
+    server = root / "server.py"
+    status, out, _ = _check(capsys)
+    assert status == 1 and out.count("server.py:6:9: ") == 2  # SPL001 and SPL004 on the write
+
+    # 1. adopt: the baseline takes every current finding, and the run passes
+    status, _, err = _check(capsys, "--write-baseline", "baseline.json")
+    assert status == 0
+    assert "Wrote 2 findings to the baseline baseline.json." in err
+    assert len(json.loads((root / "baseline.json").read_text())["findings"]) == 2
+    status, out, _ = _check(capsys, "--baseline", "baseline.json")
+    assert (status, out) == (0, "Found 0 findings in 1 file.\n")
+
+    # 2. an unrelated edit above the finding moves it down: still known
+    edited = '"""Legacy server."""\nimport os\n' + LEGACY.replace("def serve(sock: socket.socket):", "def serve(sock: socket.socket):  # the loop")
+    server.write_text(edited)
+    status, out, err = _check(capsys, "--baseline", "baseline.json")
+    assert (status, out) == (0, "Found 0 findings in 1 file.\n")
+    assert "2 findings are in the baseline and not shown." in err
+
+    # 3. a new unguarded write fails the run, and only it is shown
+    server.write_text(edited + NEW_WRITE)
+    new_line = (edited + NEW_WRITE).splitlines().index("    sock.sendall(data)") + 1
+    status, out, _ = _check(capsys, "--baseline", "baseline.json")
+    assert status == 1
+    lines = out.splitlines()
+    assert [line.split(" ")[0:2] for line in lines[:-1]] == [
+        [f"server.py:{new_line}:5:", "SPL001"],
+        [f"server.py:{new_line}:5:", "SPL004"],
+    ]
+    assert lines[-1] == "Found 2 findings in 1 file."
+
+    # 4. --add-noqa: silences what is reported; a second run changes nothing
+    status, _, err = _check(capsys, "--baseline", "baseline.json", "--add-noqa")
+    assert status == 0 and "Added 1 noqa directive." in err
+    after_first = server.read_bytes()
+    assert b"    sock.sendall(data)  # noqa: SPL001, SPL004\n" in after_first
+    assert after_first.count(b"noqa") == 1  # the baselined write got none
+    status, _, err = _check(capsys, "--baseline", "baseline.json", "--add-noqa")
+    assert status == 0 and "Added 0 noqa directives." in err
+    assert server.read_bytes() == after_first
+    assert _check(capsys, "--baseline", "baseline.json")[0] == 0
+
+
+def test_fingerprint_ignores_line_numbers_not_text():
+    src = LEGACY.encode()
+    (f,) = analyze_source(src, "s.py", ["SPL004"]).findings
+    moved_src = b"import os\n\n\n" + src
+    (moved,) = analyze_source(moved_src, "s.py", ["SPL004"]).findings
+    assert moved.line == f.line + 3
+    assert fingerprints([f], src) == fingerprints([moved], moved_src)
+    # another function, another text: another fingerprint
+    renamed = src.replace(b"def serve", b"def serve_forever")
+    (r,) = analyze_source(renamed, "s.py", ["SPL004"]).findings
+    assert fingerprints([r], renamed) != fingerprints([f], src)
+    changed = src.replace(b'b"tick"', b'b"tock"')
+    (c,) = analyze_source(changed, "s.py", ["SPL004"]).findings
+    assert fingerprints([c], changed) != fingerprints([f], src)
+
+
+def test_identical_writes_are_counted(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, monkeypatch)
+    twice = LEGACY + '        sock.sendall(b"tick")\n'
+    (root / "server.py").write_text(twice)
+    assert _check(capsys, "--select", "SPL004", "--write-baseline", "b.json")[0] == 0
+    prints = [e["fingerprint"] for e in json.loads((root / "b.json").read_text())["findings"]]
+    assert len(prints) == 2 and len(set(prints)) == 2  # same text, same function: the index tells them apart
+    (root / "server.py").write_text(twice + '        sock.sendall(b"tick")\n')
+    status, out, _ = _check(capsys, "--select", "SPL004", "--baseline", "b.json")
+    assert status == 1 and out.endswith("Found 1 finding in 1 file.\n")
+
+
+def test_baseline_errors(tmp_path, monkeypatch, capsys):
+    _tree(tmp_path, monkeypatch)
+    status, _, err = _check(capsys, "--baseline", "missing.json")
+    assert status == 2 and "no such file: missing.json" in err
+    (tmp_path / "legacy" / "bad.json").write_text('{"findings": []}')
+    with pytest.raises(BaselineError):
+        load_baseline("bad.json")
+    assert _check(capsys, "--baseline", "bad.json")[0] == 2
+    # both at once is a usage error (argparse: exit 2)
+    assert _check(capsys, "--baseline", "a.json", "--write-baseline", "b.json")[0] == 2
+
+
+def test_audit_takes_the_baseline(tmp_path, monkeypatch, capsys):
+    _tree(tmp_path, monkeypatch)
+    assert main(["audit", ".", "--no-cache", "--write-baseline", "b.json"]) == 0
+    capsys.readouterr()
+    assert main(["audit", ".", "--no-cache", "--baseline", "b.json"]) == 0
+    assert capsys.readouterr().out.startswith("sigpipe-lint audit: 0 findings in 0 files;")
+
+
+def test_statistics(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, monkeypatch)
+    (root / "reset.py").write_text("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
+    (root / "client.py").write_text(
+        "import socket\ns = socket.create_connection(('h', 1))\ntry:\n    s.sendall(b'x')\nexcept BrokenPipeError:\n    pass\n"
+    )
+    status, out, _ = _check(capsys, "--statistics")
+    assert status == 1
+    rows = [line.split() for line in out.splitlines()]
+    assert rows[0] == ["count", "fixable", "safe", "code", "rule"]
+    # server.py: SPL001 (safe MSG_NOSIGNAL + unsafe wrap) and SPL004 (unsafe wrap);
+    # reset.py: SPL002 (unsafe); client.py: SPL003 and SPL004 (both safe: add ConnectionResetError)
+    name = {code: rule.name for code, rule in RULES_BY_CODE.items()}
+    assert sorted(rows[1:-1], key=lambda r: r[3]) == [
+        ["1", "1", "1", "SPL001", name["SPL001"]],
+        ["1", "1", "0", "SPL002", name["SPL002"]],
+        ["1", "1", "1", "SPL003", name["SPL003"]],
+        ["2", "2", "1", "SPL004", name["SPL004"]],
+    ]
+    assert rows[-1] == ["5", "5", "3", "total"]
+    status, out, _ = _check(capsys, "--statistics", "--output-format", "json")
+    data = json.loads(out)
+    assert {d["code"]: (d["count"], d["fixable_count"], d["safe_fixable_count"]) for d in data} == {
+        "SPL001": (1, 1, 1), "SPL002": (1, 1, 0), "SPL003": (1, 1, 1), "SPL004": (2, 2, 1),
+    }
+
+
+def test_output_file(tmp_path, monkeypatch, capsys):
+    _tree(tmp_path, monkeypatch)
+    status, out, _ = _check(capsys, "--output-format", "json", "--output-file", "out.json")
+    assert status == 1 and out == ""
+    data = json.loads((tmp_path / "legacy" / "out.json").read_text())
+    assert [d["code"] for d in data] == ["SPL001", "SPL004"]
+    status, _, err = _check(capsys, "--output-file", str(tmp_path / "no" / "such" / "dir.txt"))
+    assert status == 2 and "--output-file" in err
