@@ -1,0 +1,318 @@
+"""Recall and precision of sigpipe-lint on the hand-labelled real-code set.
+
+The set lives in benchmarks/realcode/: projects.json names the public projects (repository,
+commit, folder analysed) and labels.jsonl the write sites, labelled by reading the code
+before the tool ran on it. The trees themselves are not in this repository: materialise
+them as benchmarks/realcode/README.md says, under one folder (--root), one sub-folder per
+project id.
+
+For each project this runs, as a new user would,
+
+    sigpipe-lint check <project folder> --output-format json --exit-zero --no-cache
+
+once with the default rules and once with --select SPL, matches the findings to the
+labelled sites by (project, path, line), and prints per project and in total: TP, FN, FP,
+recall and precision, then every miss, every false positive and every finding on an
+unlabelled line of a labelled file (for a human to label; never counted).
+
+Labels: crash and partial are positives; handled and not-socket are negatives; unclear
+sites are matched (so a finding there is not "unlabelled") but not counted. One site
+reported under two codes (SPL001 and SPL004) counts once. A label whose line text no
+longer matches the tree is drift: reported as an error (exit status 2), and the project is
+still scored.
+
+    python benchmarks/accuracy.py --root /work/realcode
+    python benchmarks/accuracy.py --root /work/realcode --sigpipe-lint ".venv/bin/sigpipe-lint" --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SET_DIR = HERE / "realcode"
+POSITIVE = {"crash", "partial"}
+NEGATIVE = {"handled", "not-socket"}
+LABELS = POSITIVE | NEGATIVE | {"unclear"}
+# SPL002 reports a SIGPIPE reset, not a write: it is listed, never matched to a site.
+NON_WRITE_CODES = {"SPL002"}
+CONFIGS = {"default": [], "select-SPL": ["--select", "SPL"]}
+
+
+def load_projects(path: Path) -> list[dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    projects = data["projects"] if isinstance(data, dict) else data
+    seen = set()
+    for p in projects:
+        for key in ("id", "repo", "commit"):
+            if key not in p:
+                raise SystemExit(f"{path}: project without {key!r}: {p}")
+        if p["id"] in seen:
+            raise SystemExit(f"{path}: duplicate project id {p['id']}")
+        seen.add(p["id"])
+    return projects
+
+
+def load_labels(path: Path, project_ids: set[str]) -> list[dict]:
+    labels = []
+    seen = set()
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        site = json.loads(raw)
+        where = f"{path.name}:{n}"
+        for key in ("project", "path", "line", "text", "label", "reason"):
+            if key not in site:
+                raise SystemExit(f"{where}: missing {key!r}")
+        if site["label"] not in LABELS:
+            raise SystemExit(f"{where}: unknown label {site['label']!r}")
+        if site["project"] not in project_ids:
+            raise SystemExit(f"{where}: unknown project {site['project']!r}")
+        key = (site["project"], site["path"], site["line"])
+        if key in seen:
+            raise SystemExit(f"{where}: site labelled twice: {key}")
+        seen.add(key)
+        labels.append(site)
+    return labels
+
+
+def check_drift(root: Path, labels: list[dict]) -> list[str]:
+    errors = []
+    cache: dict[Path, list[str] | None] = {}
+    for site in labels:
+        f = root / site["project"] / site["path"]
+        if f not in cache:
+            try:
+                cache[f] = f.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                cache[f] = None
+        lines = cache[f]
+        if lines is None:
+            errors.append(f"{site['project']}/{site['path']}: file missing")
+            continue
+        if site["line"] > len(lines):
+            errors.append(f"{site['project']}/{site['path']}:{site['line']}: past end of file")
+            continue
+        got = lines[site["line"] - 1].strip()
+        if got != site["text"]:
+            errors.append(
+                f"{site['project']}/{site['path']}:{site['line']}: drift: "
+                f"labelled {site['text']!r}, tree has {got!r}"
+            )
+    return sorted(set(errors))
+
+
+def run_tool(cmd: list[str], folder: Path, extra: list[str], env: dict) -> tuple[list[dict], str, float]:
+    argv = cmd + ["check", str(folder), "--output-format", "json", "--exit-zero", "--no-cache", *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1800)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}:\n{proc.stderr}")
+    try:
+        findings = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{shlex.join(argv)}: output is not JSON ({exc}):\n{proc.stdout[:2000]}")
+    return findings, proc.stderr, elapsed
+
+
+def ratio(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def score(project: dict, tree: Path, sites: list[dict], findings: list[dict]) -> dict:
+    """Match one run's findings to the project's labelled sites."""
+    by_line: dict[tuple[str, int], set[str]] = defaultdict(set)
+    policy = []
+    for f in findings:
+        p = Path(f["path"])
+        if not p.is_absolute():
+            p = Path.cwd() / p
+        try:
+            rel = p.resolve().relative_to(tree.resolve()).as_posix()
+        except ValueError:
+            rel = f["path"]
+        if f["code"] in NON_WRITE_CODES:
+            policy.append({"path": rel, "line": f["line"], "code": f["code"]})
+            continue
+        by_line[(rel, f["line"])].add(f["code"])
+
+    labelled_files = {s["path"] for s in sites}
+    claimed: set[tuple[str, int]] = set()
+    result = {"TP": [], "FN": [], "FP": [], "TN": [], "unclear": []}
+    for s in sites:
+        lines = [s["line"], *s.get("alt_lines", [])]
+        codes = set()
+        for ln in lines:
+            codes |= by_line.get((s["path"], ln), set())
+            claimed.add((s["path"], ln))
+        entry = {
+            "project": s["project"], "path": s["path"], "line": s["line"], "text": s["text"],
+            "label": s["label"], "owner": s.get("owner"), "reason": s["reason"],
+            "codes": sorted(codes),
+        }
+        if s["label"] in POSITIVE:
+            result["TP" if codes else "FN"].append(entry)
+        elif s["label"] in NEGATIVE:
+            result["FP" if codes else "TN"].append(entry)
+        else:
+            result["unclear"].append(entry)
+    unlabelled = []
+    outside = Counter()
+    for (path, line), codes in sorted(by_line.items()):
+        if (path, line) in claimed:
+            continue
+        if path in labelled_files:
+            unlabelled.append({"project": project["id"], "path": path, "line": line, "codes": sorted(codes)})
+        else:
+            outside[path] += 1
+    result["unlabelled"] = unlabelled
+    result["outside_files"] = dict(outside)
+    result["policy"] = policy
+    return result
+
+
+def summarise(parts: list[dict]) -> dict:
+    tp = sum(len(p["TP"]) for p in parts)
+    fn = sum(len(p["FN"]) for p in parts)
+    fp = sum(len(p["FP"]) for p in parts)
+    tn = sum(len(p["TN"]) for p in parts)
+    return {
+        "TP": tp, "FN": fn, "FP": fp, "TN": tn,
+        "recall": ratio(tp, tp + fn), "precision": ratio(tp, tp + fp),
+        "unlabelled": sum(len(p["unlabelled"]) for p in parts),
+        "outside": sum(sum(p["outside_files"].values()) for p in parts),
+    }
+
+
+def fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", required=True, type=Path, help="folder holding one tree per project id")
+    ap.add_argument("--sigpipe-lint", default="sigpipe-lint", help="command that runs the tool (default: sigpipe-lint)")
+    ap.add_argument("--projects", type=Path, default=SET_DIR / "projects.json")
+    ap.add_argument("--labels", type=Path, default=SET_DIR / "labels.jsonl")
+    ap.add_argument("--only", action="append", default=[], help="score only this project id (repeatable)")
+    ap.add_argument("--json", type=Path, help="also write the full result as JSON to this file ('-' for stdout only)")
+    args = ap.parse_args(argv)
+
+    projects = load_projects(args.projects)
+    labels = load_labels(args.labels, {p["id"] for p in projects})
+    if args.only:
+        unknown = set(args.only) - {p["id"] for p in projects}
+        if unknown:
+            ap.error(f"unknown project ids: {sorted(unknown)}")
+        projects = [p for p in projects if p["id"] in args.only]
+    cmd = shlex.split(args.sigpipe_lint)
+    root = args.root.resolve()
+
+    errors = check_drift(root, [s for s in labels if any(s["project"] == p["id"] for p in projects)])
+    sites_by_project = defaultdict(list)
+    for s in labels:
+        sites_by_project[s["project"]].append(s)
+
+    version = subprocess.run(cmd + ["--version"], capture_output=True, text=True).stdout.strip()
+    out: dict = {"tool": version, "command": args.sigpipe_lint, "projects": {}, "total": {}, "errors": errors}
+    per_config: dict[str, list[dict]] = {c: [] for c in CONFIGS}
+    quiet = args.json is not None and str(args.json) == "-"
+    for project in projects:
+        tree = root / project["id"]
+        folder = tree / project.get("analyse", ".")
+        if not folder.is_dir():
+            errors.append(f"{project['id']}: tree missing at {folder}")
+            continue
+        env = dict(os.environ)
+        extra_path = [str(root / d) for d in project.get("pythonpath_from", [])]
+        if extra_path:
+            env["PYTHONPATH"] = os.pathsep.join(extra_path + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        out["projects"][project["id"]] = {}
+        for name, extra in CONFIGS.items():
+            findings, stderr, elapsed = run_tool(cmd, folder, extra, env)
+            res = score(project, tree, sites_by_project[project["id"]], findings)
+            res["not_analysed"] = [ln for ln in stderr.splitlines() if ln.strip() and "unsafe fixes" not in ln]
+            res["seconds"] = round(elapsed, 2)
+            res["summary"] = summarise([res])
+            per_config[name].append(res)
+            out["projects"][project["id"]][name] = res
+    for name, parts in per_config.items():
+        out["total"][name] = summarise(parts)
+        # recall by who owns the connection (handler, thread, main, task, api)
+        by_owner: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for p in parts:
+            for e in p["TP"]:
+                by_owner[e["owner"] or "?"][0] += 1
+            for e in p["FN"]:
+                by_owner[e["owner"] or "?"][1] += 1
+        out["total"][name]["recall_by_owner"] = {
+            k: {"TP": v[0], "FN": v[1], "recall": ratio(v[0], v[0] + v[1])} for k, v in sorted(by_owner.items())
+        }
+
+    if args.json is not None and str(args.json) != "-":
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    if quiet:
+        print(json.dumps(out, indent=1))
+        return 2 if errors else 0
+
+    print(f"tool: {version}   command: {args.sigpipe_lint}")
+    print(f"labelled sites: {sum(len(sites_by_project[p['id']]) for p in projects)} in {len(projects)} projects")
+    head = f"{'project':44} " + " ".join(f"{c:>27}" for c in CONFIGS)
+    print("\n" + head)
+    print(f"{'':44} " + " ".join(f"{'TP  FN  FP  recall  prec':>27}" for _ in CONFIGS))
+    for project in projects:
+        if project["id"] not in out["projects"]:
+            continue
+        cells = []
+        for c in CONFIGS:
+            s = out["projects"][project["id"]][c]["summary"]
+            cells.append(f"{s['TP']:>3} {s['FN']:>3} {s['FP']:>3}  {fmt(s['recall']):>6} {fmt(s['precision']):>5}")
+        print(f"{project['id']:44} " + " ".join(f"{x:>27}" for x in cells))
+    cells = []
+    for c in CONFIGS:
+        s = out["total"][c]
+        cells.append(f"{s['TP']:>3} {s['FN']:>3} {s['FP']:>3}  {fmt(s['recall']):>6} {fmt(s['precision']):>5}")
+    print(f"{'TOTAL':44} " + " ".join(f"{x:>27}" for x in cells))
+    for c in CONFIGS:
+        s = out["total"][c]
+        owners = ", ".join(f"{k} {v['TP']}/{v['TP'] + v['FN']}" for k, v in s["recall_by_owner"].items())
+        print(f"{c}: recall {fmt(s['recall'])}, precision {fmt(s['precision'])}; found by owner: {owners}; "
+              f"{s['unlabelled']} findings on unlabelled lines of labelled files, {s['outside']} in unlabelled files")
+
+    for c in CONFIGS:
+        print(f"\n== {c}: misses (positives not reported)")
+        for p in per_config[c]:
+            for e in p["FN"]:
+                print(f"  {e['project']}/{e['path']}:{e['line']} [{e['label']}, {e['owner']}] {e['text']}  -- {e['reason']}")
+        print(f"== {c}: false positives (negatives reported)")
+        for p in per_config[c]:
+            for e in p["FP"]:
+                print(f"  {e['project']}/{e['path']}:{e['line']} [{e['label']}] {','.join(e['codes'])} {e['text']}  -- {e['reason']}")
+        print(f"== {c}: findings on unlabelled lines of labelled files (label them)")
+        for p in per_config[c]:
+            for e in p["unlabelled"]:
+                print(f"  {e['project']}/{e['path']}:{e['line']} {','.join(e['codes'])}")
+        na = [(pid, ln) for pid, r in out["projects"].items() for ln in r[c]["not_analysed"]]
+        if na:
+            print(f"== {c}: stderr of the tool (files not analysed)")
+            for pid, ln in na:
+                print(f"  {pid}: {ln}")
+    if errors:
+        print("\nERRORS:")
+        for e in errors:
+            print(f"  {e}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
