@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -45,6 +46,8 @@ LABELS = POSITIVE | NEGATIVE | {"unclear"}
 # SPL002 reports a SIGPIPE reset, not a write: it is listed, never matched to a site.
 NON_WRITE_CODES = {"SPL002"}
 CONFIGS = {"default": [], "select-SPL": ["--select", "SPL"]}
+# the hint line about held-back unsafe fixes is not a file that could not be analysed
+HINT = re.compile(r"unsafe fix(es)? (is|are) available")
 
 
 def load_projects(path: Path) -> list[dict]:
@@ -240,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, extra in CONFIGS.items():
             findings, stderr, elapsed = run_tool(cmd, folder, extra, env)
             res = score(project, tree, sites_by_project[project["id"]], findings)
-            res["not_analysed"] = [ln for ln in stderr.splitlines() if ln.strip() and "unsafe fixes" not in ln]
+            res["not_analysed"] = [ln for ln in stderr.splitlines() if ln.strip() and not HINT.search(ln)]
             res["seconds"] = round(elapsed, 2)
             res["summary"] = summarise([res])
             per_config[name].append(res)
