@@ -84,10 +84,10 @@ class Binding:
     __slots__ = ("kind", "value", "scope", "index", "qname", "info", "tick", "loops")
 
     def __init__(self, kind, value=None, scope=None, index=None, qname=None, info=None):
-        self.kind = kind  # import, value, unpack, def, class, param, self, annot, other
-        self.value = value  # an expression (value, unpack), annotation (param, annot)
+        self.kind = kind  # import, value, unpack, elem, def, class, param, self, annot, other
+        self.value = value  # an expression (value, unpack), iterable (elem), annotation (param, annot)
         self.scope = scope  # where `value` is evaluated
-        self.index = index  # position in a tuple target (unpack)
+        self.index = index  # position in a tuple target (unpack); path into the item (elem)
         self.qname = qname  # for import
         self.info = info  # FunctionInfo (def), ClassInfo (class, self)
         self.tick = 0  # when the walk met it (source order of statements)
@@ -109,7 +109,7 @@ class Scope:
 
 
 class ClassInfo:
-    __slots__ = ("name", "node", "scope", "outer", "attrs", "methods")
+    __slots__ = ("name", "node", "scope", "outer", "attrs", "methods", "annots")
 
     def __init__(self, name, node, scope, outer):
         self.name = name
@@ -118,6 +118,8 @@ class ClassInfo:
         self.outer = outer  # where the class statement stands
         self.attrs: Dict[str, List[Tuple[cst.BaseExpression, Scope]]] = {}
         self.methods: Dict[str, "FunctionInfo"] = {}
+        # `sock: socket.socket` in the class body, `self.sock: socket.socket = ...` in a method
+        self.annots: Dict[str, List[Tuple[cst.BaseExpression, Scope]]] = {}
 
 
 class FunctionInfo:
@@ -274,6 +276,7 @@ class ModuleNames:
         self.preexec_values: List[Tuple[cst.BaseExpression, Ctx]] = []
         self.thread_targets: List[Tuple[cst.Call, Ctx]] = []  # Thread(target=f, args=(...))
         self.guards: List[Tuple[Guard, Ctx]] = []
+        self.subscript_stores: List[Tuple[cst.Subscript, cst.BaseExpression, Ctx]] = []
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
@@ -425,7 +428,7 @@ class ModuleNames:
             push((node.orelse, ctx))
         push((node.body, ctx.replace(loops=loops)))
         if isinstance(node, cst.For):
-            self._bind_target(node.target, None, ctx)
+            self._bind_elements(node.target, node.iter, ctx, ())
             push((node.iter, ctx))
         else:
             push((node.test, ctx))
@@ -434,13 +437,24 @@ class ModuleNames:
     def _h_assign(self, node: cst.Assign, ctx: Ctx, push):
         for t in node.targets:
             self._bind_target(t.target, node.value, ctx)
+            if type(t.target) is cst.Subscript:  # clients[fd] = conn: what a container holds
+                self.subscript_stores.append((t.target, node.value, ctx))
         return False
 
     def _h_annassign(self, node: cst.AnnAssign, ctx: Ctx, push):
         if node.value is not None:
             self._bind_target(node.target, node.value, ctx)
+        ann = node.annotation.annotation
         if isinstance(node.target, cst.Name):
-            self._bind(ctx, node.target.value, Binding("annot", value=node.annotation.annotation, scope=ctx.scope))
+            self._bind(ctx, node.target.value, Binding("annot", value=ann, scope=ctx.scope))
+            if ctx.scope.kind == "class":
+                cls = self._class_of_scope.get(id(ctx.scope))
+                if cls is not None:
+                    cls.annots.setdefault(node.target.value, []).append((ann, ctx.scope))
+        elif isinstance(node.target, cst.Attribute) and isinstance(node.target.value, cst.Name):
+            cls = self._self_class(node.target.value.value, ctx.scope)
+            if cls is not None:
+                cls.annots.setdefault(node.target.attr.value, []).append((ann, ctx.scope))
         push((node.value, ctx)) if node.value is not None else None
         return True
 
@@ -539,6 +553,20 @@ class ModuleNames:
         if name in scope.globals:
             scope = self.module_scope
         scope.bind(name, binding)
+
+    def _bind_elements(self, target, iterable, ctx: Ctx, path: Tuple[int, ...]) -> None:
+        """`for conn, addr in self.conns`: each name is bound to an item of `iterable` (at
+        `path` inside the item when the target unpacks it)."""
+        if isinstance(target, cst.Name):
+            self._bind(ctx, target.value, Binding("elem", value=iterable, scope=ctx.scope, index=path))
+        elif isinstance(target, (cst.Tuple, cst.List)) and len(path) < 3:
+            for i, el in enumerate(target.elements):
+                if isinstance(el, cst.StarredElement):
+                    self._bind_target(el.value, None, ctx)
+                else:
+                    self._bind_elements(el.value, iterable, ctx, path + (i,))
+        else:
+            self._bind_target(target, None, ctx)
 
     def _bind_target(self, target, value, ctx: Ctx) -> None:
         if isinstance(target, cst.Name):
@@ -696,15 +724,17 @@ class ModuleNames:
             return [b.info for b in bs or () if b.kind == "class"]
         return []
 
-    def _class_attr_bindings(self, cls: ClassInfo, attr: str, _seen=None):
+    def _class_attr_bindings(self, cls: ClassInfo, attr: str, _seen=None, field: str = "attrs"):
+        """(value, scope) of `self.attr = value` in cls and its local bases; with
+        field="annots", the annotations of `attr` instead."""
         seen = _seen or set()
         if id(cls) in seen:
             return []
         seen.add(id(cls))
-        out = list(cls.attrs.get(attr, ()))
+        out = list(getattr(cls, field).get(attr, ()))
         for base in cls.node.bases:
             for other in self._local_classes(base.value, cls.outer):
-                out.extend(self._class_attr_bindings(other, attr, seen))
+                out.extend(self._class_attr_bindings(other, attr, seen, field))
         return out
 
 
@@ -734,6 +764,77 @@ class ModuleNames:
                     out.append((call, ctx))
         return out
 
+    # Calls that run a function later or elsewhere, with arguments for it:
+    # name -> (qualified names accepted, None: any receiver's method of that name;
+    #          index of the function; index where its positional arguments start, or the
+    #          index/keyword of an `args` tuple; keyword of a `kwargs` dict)
+    _SPAWNERS = {
+        "start_new_thread": (("_thread.start_new_thread", "thread.start_new_thread"), 0, ("args", 1), ("kwargs", 2)),
+        "start_new": (("_thread.start_new",), 0, ("args", 1), ("kwargs", 2)),
+        "Timer": (("threading.Timer",), 1, ("args", 2), ("kwargs", 3)),
+        "submit": (None, 0, ("star", 1), "star"),
+        "run_in_executor": (None, 1, ("star", 2), None),
+        "call_soon": (None, 0, ("star", 1), None),
+        "call_soon_threadsafe": (None, 0, ("star", 1), None),
+        "call_later": (None, 1, ("star", 2), None),
+        "apply_async": (None, 0, ("args", 1), ("kwds", 2)),
+    }
+
+    def spawned_calls(self) -> List[Tuple[cst.BaseExpression, Optional[list], Optional[dict], cst.Call, Ctx]]:
+        """Calls that hand a function and its arguments to a thread, an executor or a loop:
+        `Thread(target=f, args=(conn,), kwargs={...})`, `_thread.start_new_thread(f, (conn,))`,
+        `threading.Timer(1, f, args=...)`, `executor.submit(f, conn)`,
+        `loop.run_in_executor(None, f, conn)`, `loop.call_soon(f, conn)`.
+
+        Each is (function expression, positional arguments or None when unknown, keyword
+        arguments or None when unknown, the call, its ctx). Memoised.
+        """
+        cached = getattr(self, "_spawned", None)
+        if cached is not None:
+            return cached
+        out = []
+        for call, ctx in self.thread_targets:  # Thread(target=f, args=(...), kwargs={...})
+            args = keyword_arg(call, "args")
+            kwargs = keyword_arg(call, "kwargs")
+            out.append((keyword_arg(call, "target"), _literal_items(args, ()), _literal_dict(kwargs, {}), call, ctx))
+        for name, (qnames, fi, (akind, ai), kw) in self._SPAWNERS.items():
+            for call, ctx in self.calls_by_name.get(name, ()):
+                if qnames is not None:
+                    if self.qname(call.func, ctx.scope) not in qnames:
+                        continue
+                elif not isinstance(call.func, cst.Attribute):
+                    continue
+                pos = positional_args(call)
+                if fi >= len(pos):
+                    continue
+                if akind == "star":
+                    starred = any(a.star for a in call.args)
+                    args = None if starred else pos[ai:]
+                    kwargs = None if starred else {
+                        a.keyword.value: a.value for a in call.args if a.keyword is not None
+                    } if kw == "star" else {}
+                else:
+                    args = _literal_items(arg_at(call, ai, akind), ())
+                    kwargs = _literal_dict(arg_at(call, kw[1], kw[0]), {}) if kw else {}
+                out.append((pos[fi], args, kwargs, call, ctx))
+        self._spawned = out
+        return out
+
+    def functions_named_by(self, expr, scope: Scope) -> List[FunctionInfo]:
+        """The module's functions an expression names as a value: `f`, `self.method`."""
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            return [b.info for b in bs or () if b.kind == "def"]
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_class(expr.value.value, scope)
+            if cls is None:
+                return []
+            for c in [cls] + self._local_bases(cls):
+                m = c.methods.get(expr.attr.value)
+                if m is not None:
+                    return [m]
+        return []
+
     def _instance_of(self, name: cst.Name, scope: Scope, cls: ClassInfo) -> bool:
         """`pub` in `pub = Publisher(...)`: a name bound only to instances of `cls` (or subclasses)."""
         bs, _ = self.lookup(name.value, scope)
@@ -757,6 +858,34 @@ class ModuleNames:
                     out.append(other)
                     out.extend(self._local_bases(other, seen))
         return out
+
+
+def _literal_items(expr, missing):
+    """The items of a tuple/list literal; `missing` when there is none; None when unknown."""
+    if expr is None:
+        return missing
+    if isinstance(expr, (cst.Tuple, cst.List)) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+        return [e.value for e in expr.elements]
+    return None
+
+
+def _literal_dict(expr, missing):
+    """{"name": value} of a dict literal (or dict(name=value)); `missing` when there is none;
+    None when unknown."""
+    if expr is None:
+        return missing
+    if isinstance(expr, cst.Dict):
+        out = {}
+        for el in expr.elements:
+            key = _literal_string(el.key) if isinstance(el, cst.DictElement) else None
+            if key is None:
+                return None
+            out[key] = el.value
+        return out
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "dict":
+        if all(a.keyword is not None for a in expr.args):
+            return {a.keyword.value: a.value for a in expr.args}
+    return None
 
 
 def _subscript_index(expr: cst.Subscript) -> Optional[int]:

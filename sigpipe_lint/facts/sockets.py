@@ -48,6 +48,32 @@ PEERLESS_FAMILIES = tuple(
 # Annotations that say "this parameter is a socket".
 SOCKET_TYPES = {"socket.socket": False, "ssl.SSLSocket": True}
 
+# Container methods that store an item: name -> (index of the item, index of its key).
+_STORES = {
+    "append": (0, None),
+    "appendleft": (0, None),
+    "add": (0, None),
+    "insert": (1, None),
+    "put": (0, None),
+    "put_nowait": (0, None),
+    "setdefault": (1, 0),
+}
+# Container methods that return one of the items.
+_TAKES = frozenset({"pop", "popleft", "get", "get_nowait", "setdefault"})
+# Calls whose iteration yields what iterating their argument yields.
+_ITERATING = frozenset(
+    "builtins." + n for n in ("list", "tuple", "set", "frozenset", "sorted", "reversed", "iter")
+)
+_DICT_TYPES = frozenset(
+    {"builtins.dict", "collections.OrderedDict", "collections.defaultdict", "weakref.WeakValueDictionary",
+     "weakref.WeakKeyDictionary"}
+)
+
+# Subscripted annotations whose arguments say what the value may be.
+_WRAPPING_TYPES = frozenset(
+    f"{mod}.{name}" for mod in ("typing", "typing_extensions") for name in ("Optional", "Union", "Final")
+)
+
 # Request handler base classes whose attributes are sockets and socket files.
 HANDLER_BASES = {
     "socketserver.BaseRequestHandler": ("request",),
@@ -163,6 +189,9 @@ class SocketFacts:
                         self.sock_info(v, s, depth + 1, cls)
                         for v, s in self._class_attr_bindings(cls, attr)
                     ]
+                    infos.extend(
+                        self._sock_of_annotation(a, s) for a, s in self._class_attr_bindings(cls, attr, field="annots")
+                    )
                     if attr in self.handler_attrs(cls):
                         tls = self.module_mentions_ssl()
                         kind = "file" if attr == "wfile" else "socket"
@@ -181,6 +210,10 @@ class SocketFacts:
             if inner is not None and inner.kind == "pair" and idx is not None:
                 if idx == 0 or (inner.pair_both and idx == 1):
                     return dataclasses.replace(inner, kind="socket", pair_both=False)
+            if inner is None:  # self.clients[fd]: an item of a container of sockets
+                return _merge(
+                    self._sock_at(d, (), depth, self_cls) for d in self._contents(expr.value, scope, self_cls, "item")
+                )
             return None
         return None
 
@@ -193,6 +226,10 @@ class SocketFacts:
                 if b.index == 0 or (inner.pair_both and b.index == 1):
                     return dataclasses.replace(inner, kind="socket", pair_both=False)
             return None
+        if b.kind == "elem":  # for conn, addr in self.conns
+            return _merge(
+                self._sock_at(d, b.index, depth, self_cls) for d in self._items_of(b.value, b.scope, depth, self_cls)
+            )
         if b.kind in ("param", "annot") and b.value is not None:
             return self._sock_of_annotation(b.value, b.scope)
         if b.kind == "param" and b.info is not None:
@@ -205,13 +242,13 @@ class SocketFacts:
         if func.name == "<lambda>" or not isinstance(func.node, cst.FunctionDef):
             return None
         sites = self.call_sites(func)
-        passed = self._thread_target_args(func, b.index)
-        if not sites and not passed:
-            return None
         params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
         if func.cls is not None and params:
             params = params[1:]
         name = params[b.index] if b.index is not None and b.index < len(params) else None
+        passed = self._spawned_args(func, b.index, name)
+        if not sites and not passed:
+            return None
         infos = []
         for call, ctx in sites:
             arg = arg_at(call, b.index, name) if name is not None else None
@@ -226,42 +263,45 @@ class SocketFacts:
             infos.append(info)
         return _merge(infos)
 
-    def _thread_target_args(self, func: FunctionInfo, index: Optional[int]):
-        """(argument, ctx) for `Thread(target=func, args=(...))` calls naming `func`."""
+    def _spawned_args(self, func: FunctionInfo, index: Optional[int], name: Optional[str]):
+        """(argument or None, ctx) for each thread, executor or loop call that runs `func`
+        (`Thread(target=f, args=(conn,))`, `executor.submit(self.serve, conn)`, ...)."""
         out = []
-        for call, ctx in self.thread_targets:
-            target = keyword_arg(call, "target")
-            if not isinstance(target, cst.Name):
+        for target, args, kwargs, _call, ctx in self.spawned_calls():
+            if target is None or func not in self.functions_named_by(target, ctx.scope):
                 continue
-            bs, _ = self.lookup(target.value, ctx.scope)
-            if not bs or not any(b.kind == "def" and b.info is func for b in bs):
-                continue
-            args = keyword_arg(call, "args")
             arg = None
-            if isinstance(args, (cst.Tuple, cst.List)) and index is not None and index < len(args.elements):
-                arg = args.elements[index].value
+            if args is not None and index is not None and index < len(args):
+                arg = args[index]
+            elif kwargs is not None and name is not None:
+                arg = kwargs.get(name)
             out.append((arg, ctx))
         return out
 
     def _sock_of_annotation(self, ann, scope) -> Optional[SockInfo]:
-        if isinstance(ann, cst.SimpleString):
-            text = _literal_string(ann)
-            if text is None:
-                return None
-            try:
-                ann = cst.parse_expression(text)
-            except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
-                return None
-        exprs = [ann]
-        if isinstance(ann, cst.Subscript):  # Optional[socket.socket], Union[...]
-            exprs = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
-        elif isinstance(ann, cst.BinaryOperation):  # socket.socket | None
-            exprs = [ann.left, ann.right]
-        for e in exprs:
-            q = self.qname(e, scope)
-            if q in SOCKET_TYPES:
-                tls = SOCKET_TYPES[q] or self.module_mentions_ssl()
-                return SockInfo("socket", tls=tls, origin=f"annotated {q}")
+        """`socket.socket`, `Optional[socket.socket]`, `Union[None, ssl.SSLSocket]`,
+        `socket.socket | None`, and any of these as a string, also nested (`Optional["socket"]`)."""
+        stack = [ann]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, cst.SimpleString):
+                text = _literal_string(e)
+                if text is None:
+                    continue
+                try:
+                    stack.append(cst.parse_expression(text.strip()))
+                except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
+                    pass
+            elif isinstance(e, cst.Subscript):  # Optional[socket.socket], Union[...]
+                if self.qname(e.value, scope) in _WRAPPING_TYPES:
+                    stack.extend(el.slice.value for el in e.slice if isinstance(el.slice, cst.Index))
+            elif isinstance(e, cst.BinaryOperation) and isinstance(e.operator, cst.BitOr):  # socket.socket | None
+                stack.extend([e.left, e.right])
+            else:
+                q = self.qname(e, scope)
+                if q in SOCKET_TYPES:
+                    tls = SOCKET_TYPES[q] or self.module_mentions_ssl()
+                    return SockInfo("socket", tls=tls, origin=f"annotated {q}")
         return None
 
     def _sock_of_call(self, call: cst.Call, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
@@ -294,6 +334,12 @@ class SocketFacts:
                 return SockInfo("socket", tls=True, origin="wrap_socket()", stream=True)
             if self._self_class_name(func.value, scope):
                 return self._sock_of_method_call(func, scope, depth, self_cls)
+            if attr in _TAKES:  # self.clients.pop(fd), queue.get(): an item of a container
+                taken = _merge(
+                    self._sock_at(d, (), depth, self_cls) for d in self._contents(func.value, scope, self_cls, "item")
+                )
+                if taken is not None:
+                    return taken
             recv = self.sock_info(func.value, scope, depth + 1, self_cls)
             if recv is not None and recv.kind == "socket":
                 if attr == "accept":
@@ -339,6 +385,151 @@ class SocketFacts:
                     what = SOCKET_CONSTRUCTORS[q]
                     infos.append(SockInfo("socket", tls=what == "tls", origin=q + "()", stream=what != "stream?"))
         return _merge(infos)
+
+    # -- containers of sockets -------------------------------------------------------------
+    #
+    # `self.clients[fd] = conn`, `self.conns.append((conn, addr))`, `queue.put(conn)`, a list
+    # or dict literal: what a container holds is learnt from the stores into it, read back by
+    # `for` loops (`for c in self.clients.values()`, `for conn, addr in self.conns`),
+    # subscripts and `pop()`/`get()`. An item is a descriptor: ("expr", expression, scope),
+    # or ("tuple", [descriptor or None, ...]) for what `items()` and `enumerate()` yield.
+
+    def _container_key(self, expr, scope: Scope, self_cls):
+        """What identifies a container: a name's binding scope, or `self.attr` (with its class)."""
+        if isinstance(expr, cst.Name):
+            bs, bscope = self.lookup(expr.value, scope)
+            return ("name", id(bscope), expr.value, None) if bs else None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_cls_of(expr.value, scope, self_cls)
+            return ("attr", 0, expr.attr.value, cls) if cls is not None else None
+        return None
+
+    def _container_stores(self):
+        """key (without the class) -> [(class, is_dict, item, key, scope)], built once."""
+        stores = getattr(self, "_cstores", None)
+        if stores is not None:
+            return stores
+        stores = {}
+
+        def add(container, ctx, is_dict, item, key):
+            k = self._container_key(container, ctx.scope, None)
+            if k is not None and item is not None:
+                stores.setdefault(k[:3], []).append((k[3], is_dict, item, key, ctx.scope))
+
+        for name, (item_index, key_index) in _STORES.items():
+            for call, ctx in self.calls_by_name.get(name, ()):
+                if isinstance(call.func, cst.Attribute):
+                    pos = positional_args(call)
+                    item = pos[item_index] if item_index < len(pos) else None
+                    key = pos[key_index] if key_index is not None and key_index < len(pos) else None
+                    add(call.func.value, ctx, key_index is not None, item, key)
+        for call, ctx in self.calls_by_name.get("extend", ()):
+            if isinstance(call.func, cst.Attribute):
+                pos = positional_args(call)
+                if pos and isinstance(pos[0], (cst.List, cst.Tuple)):
+                    for el in pos[0].elements:
+                        add(call.func.value, ctx, False, el.value, None)
+        for target, value, ctx in self.subscript_stores:
+            index = target.slice[0].slice if len(target.slice) == 1 else None
+            key = index.value if isinstance(index, cst.Index) else None
+            add(target.value, ctx, not isinstance(key, cst.Integer), value, key)
+        self._cstores = stores
+        return stores
+
+    def _contents(self, container, scope: Scope, self_cls, what: str):
+        """Descriptors of what a container yields: "iter" (a for loop: a dict's keys),
+        "keys", "values", "pairs" (items()), "item" (a subscript, pop(), get())."""
+        memo = self.__dict__.setdefault("_cmemo", {})
+        mkey = (id(container), id(scope), id(self_cls), what)
+        if mkey in memo:
+            return memo[mkey]
+        memo[mkey] = []  # cycle guard
+        key = self._container_key(container, scope, self_cls)
+        if key is None:
+            return []
+        entries = []  # (is_dict, item, key, scope)
+        cls = key[3]
+        for scls, is_dict, item, k, s in self._container_stores().get(key[:3], ()):
+            if cls is None or scls is None or scls is cls or scls in self._local_bases(cls) or cls in self._local_bases(scls):
+                entries.append((is_dict, item, k, s))
+        # The literal the container was made from: `clients = {}` / `self.conns = [a, b]`.
+        if cls is None:
+            bs, _ = self.lookup(container.value, scope)
+            literals = [(b.value, b.scope) for b in bs or () if b.kind == "value"]
+        else:
+            literals = self._class_attr_bindings(cls, container.attr.value)
+        for value, s in literals:
+            if isinstance(value, cst.Dict):
+                for el in value.elements:
+                    if isinstance(el, cst.DictElement):
+                        entries.append((True, el.value, el.key, s))
+            elif isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+                if (self.qname(value.func, s) or "") in _DICT_TYPES:
+                    entries.append((True, None, None, s))  # marks the container as a dict
+            elif isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+                for el in value.elements:
+                    if isinstance(el, cst.Element):
+                        entries.append((False, el.value, None, s))
+        is_dict = any(e[0] for e in entries)
+        out = []
+        for _d, item, k, s in entries:
+            if what == "pairs":
+                out.append(("tuple", [("expr", k, s) if k is not None else None, ("expr", item, s) if item is not None else None]))
+            elif what == "keys" or (what == "iter" and is_dict):
+                if k is not None:
+                    out.append(("expr", k, s))
+            elif item is not None:
+                out.append(("expr", item, s))
+        memo[mkey] = out
+        return out
+
+    def _items_of(self, expr, scope: Scope, depth: int, self_cls):
+        """Descriptors of what `for x in expr` binds x to."""
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            return [("expr", el.value, scope) for el in expr.elements if isinstance(el, cst.Element)]
+        if isinstance(expr, cst.Call) and depth < 12:
+            f = expr.func
+            pos = positional_args(expr)
+            if isinstance(f, cst.Attribute) and not pos:
+                what = {"values": "values", "keys": "keys", "items": "pairs"}.get(f.attr.value)
+                if what is not None:
+                    return self._contents(f.value, scope, self_cls, what)
+                if f.attr.value == "copy":
+                    return self._items_of(f.value, scope, depth + 1, self_cls)
+            if isinstance(f, (cst.Name, cst.Attribute)) and len(pos) == 1:
+                q = self.qname(f, scope)
+                if q in _ITERATING:
+                    return self._items_of(pos[0], scope, depth + 1, self_cls)
+                if q == "builtins.enumerate":
+                    return [("tuple", [None, d]) for d in self._items_of(pos[0], scope, depth + 1, self_cls)]
+            return []
+        if isinstance(expr, cst.Subscript):  # self.conns[:]
+            return self._items_of(expr.value, scope, depth + 1, self_cls)
+        return self._contents(expr, scope, self_cls, "iter")
+
+    def _sock_at(self, desc, path, depth: int, self_cls) -> Optional[SockInfo]:
+        """sock_info of an item descriptor, at `path` inside it (a `for a, b in` target)."""
+        while desc is not None and desc[0] == "tuple":
+            if not path:
+                return None  # a tuple is not a socket
+            parts = desc[1]
+            desc = parts[path[0]] if path[0] < len(parts) else None
+            path = path[1:]
+        if desc is None:
+            return None
+        _, expr, scope = desc
+        while path and isinstance(expr, (cst.Tuple, cst.List)):
+            els = expr.elements
+            if path[0] >= len(els) or not isinstance(els[path[0]], cst.Element):
+                return None
+            expr = els[path[0]].value
+            path = path[1:]
+        info = self.sock_info(expr, scope, depth + 1, self_cls)
+        if not path or info is None:
+            return info
+        if len(path) == 1 and info.kind == "pair" and (path[0] == 0 or (info.pair_both and path[0] == 1)):
+            return dataclasses.replace(info, kind="socket", pair_both=False)
+        return None
 
     # -- writes and signals -------------------------------------------------------------
 
