@@ -4,7 +4,7 @@ A rule can only report something in a file that
 - mentions SIGPIPE (SPL002 looks for resets of it), or
 - both imports a source of sockets (socket, ssl, socketserver, http.server, xmlrpc,
   wsgiref) or calls `.wrap_socket(`, and holds a way to write through
-  one: `.send*(`, a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
+  one: `.send*` (called, or passed on as a bound method), a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
   those to exist; library functions such as `shutil.copyfileobj` write into those too), a
   descriptor (`fileno`, for `os.write(sock.fileno(), ...)`) or a TLS socket, whose
   `write()` is a write (`wrap_socket`, `SSLSocket`).
@@ -27,7 +27,7 @@ _SOCKET_SOURCE = re.compile(
     re.MULTILINE,
 )
 _WRITE = re.compile(
-    rb"\.\s*send(?:all|to|msg|file)?\s*\(|\.\s*makefile\s*\(|wfile|fileno|wrap_socket|SSLSocket"
+    rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|fileno|wrap_socket|SSLSocket"
 )
 
 
