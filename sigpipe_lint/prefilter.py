@@ -7,7 +7,8 @@ A rule can only report something in a file that
   one: `.send*` (called, or passed on as a bound method), a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
   those to exist; library functions such as `shutil.copyfileobj` write into those too), a
   descriptor (`fileno`, for `os.write(sock.fileno(), ...)`) or a TLS socket, whose
-  `write()` is a write (`wrap_socket`, `SSLSocket`).
+  `write()` is a write (`wrap_socket`, `SSLSocket`); for asyncio (an `asyncio` import),
+  `.drain(`, `.wait_closed(`, `.sock_sendall(`/`.sock_sendfile(`.
 
 The test suite checks, on the fixtures and the standard library, that no file this drops
 holds a finding of the full analysis.
@@ -23,11 +24,12 @@ _SIGPIPE = re.compile(rb"SIGPIPE")
 # an annotation), or through a `.wrap_socket(...)` call. The word "socket" in a docstring
 # is not enough: an import line naming one of those modules is.
 _SOCKET_SOURCE = re.compile(
-    rb"(?:^|[;:\r]|\xef\xbb\xbf)[ \t\f]*(?:from|import)[ \t\f][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref)\b|wrap_socket",
+    rb"(?:^|[;:\r]|\xef\xbb\xbf)[ \t\f]*(?:from|import)[ \t\f][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref|asyncio)\b|wrap_socket",
     re.MULTILINE,
 )
 _WRITE = re.compile(
     rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|fileno|wrap_socket|SSLSocket"
+    rb"|\.\s*(?:drain|wait_closed|sock_send(?:all|file))\s*\("
 )
 
 

@@ -4,6 +4,8 @@ The layers, one file each:
 
 - `names.py`: scopes, bindings and the walk; what a name means (`qname`), call sites.
 - `sockets.py`: which expressions are sockets, socket files or descriptors; the writes.
+- `streams.py`: asyncio streams (open_connection, start_server callbacks), drains,
+  `wait_closed()`, `loop.sock_sendall`; where a coroutine's exception surfaces.
 - `guards.py`: which `except` clauses and context managers catch a dead peer's exceptions.
 - `signals.py`: SIGPIPE dispositions set in the module.
 
@@ -33,6 +35,7 @@ from sigpipe_lint.facts.names import (
     positional_args,
 )
 from sigpipe_lint.facts.signals import SignalCall, SignalFacts
+from sigpipe_lint.facts.streams import StreamFacts
 from sigpipe_lint.facts.sockets import (
     FILE_WRITE_METHODS,
     FLAG_METHODS,
@@ -45,7 +48,7 @@ from sigpipe_lint.facts.sockets import (
 )
 
 
-class ModuleFacts(ModuleNames, SocketFacts, GuardFacts, SignalFacts):
+class ModuleFacts(ModuleNames, SocketFacts, StreamFacts, GuardFacts, SignalFacts):
     def __init__(self, module: cst.Module):
         self._scache: Dict[tuple, Optional[SockInfo]] = {}
         self._init_names(module)

@@ -277,6 +277,7 @@ class ModuleNames:
         self.thread_targets: List[Tuple[cst.Call, Ctx]] = []  # Thread(target=f, args=(...))
         self.guards: List[Tuple[Guard, Ctx]] = []
         self.subscript_stores: List[Tuple[cst.Subscript, cst.BaseExpression, Ctx]] = []
+        self.awaits: List[Tuple[cst.Await, Ctx]] = []  # where each `await` stands (asyncio tasks)
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
@@ -523,6 +524,10 @@ class ModuleNames:
         push((node.value, ctx))
         return True
 
+    def _h_await(self, node: cst.Await, ctx: Ctx, push):
+        self.awaits.append((node, ctx))
+        return False
+
     _special = {
         cst.Module: _h_statement_block,
         cst.IndentedBlock: _h_statement_block,
@@ -544,6 +549,7 @@ class ModuleNames:
         cst.Return: _h_return,
         cst.Call: _h_call,
         cst.Attribute: _h_attribute,
+        cst.Await: _h_await,
     }
 
     def _bind(self, ctx: Ctx, name: str, binding: Binding) -> None:
@@ -581,6 +587,9 @@ class ModuleNames:
                     self._bind_target(t, None, ctx)
                 elif isinstance(t, cst.Name) and value is not None:
                     self._bind(ctx, t.value, Binding("unpack", value=value, scope=ctx.scope, index=i))
+                elif isinstance(t, cst.Attribute) and value is not None:
+                    # self.reader, self.writer = await open_connection(...): self.writer is value[1]
+                    self._bind_target(t, _item_expr(value, i), ctx)
                 else:
                     self._bind_target(t, None, ctx)
         elif isinstance(target, cst.Attribute) and value is not None:
@@ -886,6 +895,11 @@ def _literal_dict(expr, missing):
         if all(a.keyword is not None for a in expr.args):
             return {a.keyword.value: a.value for a in expr.args}
     return None
+
+
+def _item_expr(value: cst.BaseExpression, index: int) -> cst.Subscript:
+    """`value[index]`, built for an item of a tuple target (never printed or located)."""
+    return cst.Subscript(value, [cst.SubscriptElement(cst.Index(cst.Integer(str(index))))])
 
 
 def _subscript_index(expr: cst.Subscript) -> Optional[int]:

@@ -103,7 +103,8 @@ WRITING_FUNCTIONS = {
 class SockInfo:
     """What is known of a socket-like value."""
 
-    kind: str  # "socket", "file" (makefile/wfile), "pair" (accept()/socketpair()), "fd"
+    kind: str  # "socket", "file" (makefile/wfile), "pair" (accept()/socketpair()), "fd",
+    # "stream" (an asyncio StreamWriter), "streams" (open_connection()'s (reader, writer))
     tls: bool = False  # may be an ssl.SSLSocket
     dgram: bool = False  # known to be SOCK_DGRAM/SOCK_RAW: no EPIPE
     origin: str = ""  # how we know, for messages
@@ -173,6 +174,8 @@ class SocketFacts:
         return cls
 
     def _sock_info(self, expr, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
+        if isinstance(expr, cst.Await):  # asyncio: what the awaited call returns (streams.py)
+            return self.sock_info(expr.expression, scope, depth + 1, self_cls)
         if isinstance(expr, cst.Call):
             return self._sock_of_call(expr, scope, depth, self_cls)
         if isinstance(expr, cst.Name):
@@ -206,10 +209,9 @@ class SocketFacts:
             return None
         if isinstance(expr, cst.Subscript):
             inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
-            idx = _subscript_index(expr)
-            if inner is not None and inner.kind == "pair" and idx is not None:
-                if idx == 0 or (inner.pair_both and idx == 1):
-                    return dataclasses.replace(inner, kind="socket", pair_both=False)
+            item = _item_of(inner, _subscript_index(expr))
+            if item is not None:
+                return item
             if inner is None:  # self.clients[fd]: an item of a container of sockets
                 return _merge(
                     self._sock_at(d, (), depth, self_cls) for d in self._contents(expr.value, scope, self_cls, "item")
@@ -221,11 +223,7 @@ class SocketFacts:
         if b.kind == "value":
             return self.sock_info(b.value, b.scope, depth + 1, self_cls)
         if b.kind == "unpack":
-            inner = self.sock_info(b.value, b.scope, depth + 1, self_cls)
-            if inner is not None and inner.kind == "pair":
-                if b.index == 0 or (inner.pair_both and b.index == 1):
-                    return dataclasses.replace(inner, kind="socket", pair_both=False)
-            return None
+            return _item_of(self.sock_info(b.value, b.scope, depth + 1, self_cls), b.index)
         if b.kind == "elem":  # for conn, addr in self.conns
             return _merge(
                 self._sock_at(d, b.index, depth, self_cls) for d in self._items_of(b.value, b.scope, depth, self_cls)
@@ -241,6 +239,9 @@ class SocketFacts:
         func: FunctionInfo = b.info
         if func.name == "<lambda>" or not isinstance(func.node, cst.FunctionDef):
             return None
+        callback = self._stream_callback_param(func, b.index)  # start_server's (reader, writer)
+        if callback is not None:
+            return callback
         sites = self.call_sites(func)
         params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
         if func.cls is not None and params:
@@ -299,6 +300,9 @@ class SocketFacts:
                 stack.extend([e.left, e.right])
             else:
                 q = self.qname(e, scope)
+                writer = self._stream_of_annotation(q)
+                if writer is not None:
+                    return writer
                 if q in SOCKET_TYPES:
                     tls = SOCKET_TYPES[q] or self.module_mentions_ssl()
                     return SockInfo("socket", tls=tls, origin=f"annotated {q}")
@@ -328,6 +332,9 @@ class SocketFacts:
             return SockInfo("socket", tls=(what == "tls"), dgram=dgram, origin=q + "()", stream=stream)
         if q in SOCKET_PAIR_CONSTRUCTORS:
             return SockInfo("pair", origin=q + "()", pair_both=True, stream=True)
+        streams = self._stream_of_call(call, q, scope, depth, self_cls)
+        if streams is not None:
+            return streams
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
             if attr == "wrap_socket":
@@ -527,9 +534,7 @@ class SocketFacts:
         info = self.sock_info(expr, scope, depth + 1, self_cls)
         if not path or info is None:
             return info
-        if len(path) == 1 and info.kind == "pair" and (path[0] == 0 or (info.pair_both and path[0] == 1)):
-            return dataclasses.replace(info, kind="socket", pair_both=False)
-        return None
+        return _item_of(info, path[0]) if len(path) == 1 else None
 
     # -- writes and signals -------------------------------------------------------------
 
@@ -577,6 +582,7 @@ class SocketFacts:
                     short = qualified.replace("builtins.", "")
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
+        out.extend(self._find_stream_writes())  # asyncio: drains, wait_closed, loop.sock_sendall
         return out
 
     def _receiver_info(self, expr, call: cst.Call, ctx: Ctx) -> Optional[SockInfo]:
@@ -597,6 +603,17 @@ class SocketFacts:
                 if before and len(before) < len(bindings):
                     return _merge(self._sock_of_binding(b, 0, self_cls) for b in before)
         return self.sock_info(expr, ctx.scope, self_cls=self_cls)
+
+
+def _item_of(inner: Optional[SockInfo], index: Optional[int]) -> Optional[SockInfo]:
+    """An item of a pair: accept()'s and socketpair()'s sockets, open_connection()'s writer."""
+    if inner is None or index is None:
+        return None
+    if inner.kind == "pair" and (index == 0 or (inner.pair_both and index == 1)):
+        return dataclasses.replace(inner, kind="socket", pair_both=False)
+    if inner.kind == "streams" and index == 1:
+        return dataclasses.replace(inner, kind="stream")
+    return None
 
 
 def _merge(infos) -> Optional[SockInfo]:

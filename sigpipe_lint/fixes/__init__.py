@@ -51,9 +51,9 @@ class FixFailed(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-def plan_extend_except(handler_type: Optional[cst.BaseExpression]) -> Optional[FixPlan]:
+def plan_extend_except(handler_type: Optional[cst.BaseExpression], add: str = "ConnectionResetError") -> Optional[FixPlan]:
     if isinstance(handler_type, (cst.Name, cst.Attribute, cst.Tuple)):
-        return FixPlan(SAFE, "also catch ConnectionResetError", "extend_except", handler_type)
+        return FixPlan(SAFE, f"also catch {add}", "extend_except", handler_type, {"add": add})
     return None
 
 
@@ -285,8 +285,9 @@ class _Applier(cst.CSTTransformer):
         return self.by_target.get((id(node), kind))
 
     def leave_ExceptHandler(self, original, updated):
-        if original.type is not None and self._plan(original.type, "extend_except"):
-            new_type = _extend(updated.type)
+        plan = self._plan(original.type, "extend_except") if original.type is not None else None
+        if plan is not None:
+            new_type = _extend(updated.type, plan.data.get("add", "ConnectionResetError"))
             ws = updated.whitespace_after_except
             if isinstance(ws, cst.SimpleWhitespace) and ws.value == "":
                 ws = cst.SimpleWhitespace(" ")
@@ -356,8 +357,8 @@ def _merge_flags(value: cst.BaseExpression, flag: str) -> cst.BaseExpression:
     )
 
 
-def _extend(t: cst.BaseExpression) -> cst.BaseExpression:
-    new_el = cst.Element(cst.Name("ConnectionResetError"))
+def _extend(t: cst.BaseExpression, add: str) -> cst.BaseExpression:
+    new_el = cst.Element(cst.Name(add))
     if isinstance(t, cst.Tuple):
         elements = list(t.elements)
         if elements:

@@ -138,20 +138,42 @@ except (ERRORS, ConnectionResetError):
     ]
 
     def check(self, facts) -> Iterable[Report]:
-        from sigpipe_lint.fixes import plan_extend_except  # libcst only when analysing
+        from sigpipe_lint.facts.streams import STREAM_RAISING  # libcst only when analysing
+        from sigpipe_lint.fixes import plan_extend_except
         seen = set()
         for w in facts.writes:
-            if facts.handled_locally(w.ctx, "ConnectionResetError"):
-                continue
-            for handler in facts.handlers_catching(w.ctx, "BrokenPipeError"):
-                if id(handler) in seen:
+            stream = w.method in STREAM_RAISING
+            pairs = [("BrokenPipeError", "ConnectionResetError")]
+            if stream:  # a drain raises both, whichever way the peer died (fact 16)
+                pairs.append(("ConnectionResetError", "BrokenPipeError"))
+            for caught, missing in pairs:
+                if facts.handled_locally(w.ctx, missing):
                     continue
-                seen.add(id(handler))
-                yield Report(
-                    handler.type,
-                    f"this except catches BrokenPipeError but not ConnectionResetError "
-                    f"around {w.label}: a peer that dies with unread data resets the "
-                    f"connection, the write raises ConnectionResetError and the program "
-                    f"crashes; catch (BrokenPipeError, ConnectionResetError)",
-                    fixes=[p for p in (plan_extend_except(handler.type),) if p],
-                )
+                for handler in facts.handlers_catching(w.ctx, caught):
+                    if id(handler) in seen:
+                        continue
+                    seen.add(id(handler))
+                    yield Report(
+                        handler.type,
+                        f"this except catches {caught} but not {missing} around {w.label}: "
+                        f"{_consequence(caught, stream)} and the program crashes; catch "
+                        f"(BrokenPipeError, ConnectionResetError)",
+                        fixes=[p for p in (plan_extend_except(handler.type, missing),) if p],
+                    )
+
+
+def _consequence(caught: str, stream: bool) -> str:
+    if not stream:
+        return (
+            "a peer that dies with unread data resets the connection, the write raises "
+            "ConnectionResetError"
+        )
+    if caught == "BrokenPipeError":
+        return (
+            "the first drain after the peer's death raises ConnectionResetError('Connection "
+            "lost'), whether the peer closed (FIN) or reset (RST) the connection"
+        )
+    return (
+        "after a peer that closed the connection (FIN), every drain after the first failing "
+        "one and wait_closed() raise BrokenPipeError"
+    )

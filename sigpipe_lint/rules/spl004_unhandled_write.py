@@ -177,10 +177,13 @@ def _extend_or_wrap(facts, w):
     """Where a handler already catches BrokenPipeError here, extending it is enough (safe)."""
     from sigpipe_lint.fixes import plan_extend_except, plan_wrap  # libcst only when analysing
 
-    for handler in facts.handlers_catching(w.ctx, "BrokenPipeError"):
-        plan = plan_extend_except(handler.type)
-        if plan is not None:
-            return plan
+    for caught, missing in (("BrokenPipeError", "ConnectionResetError"), ("ConnectionResetError", "BrokenPipeError")):
+        if facts.handled_locally(w.ctx, missing):
+            continue
+        for handler in facts.handlers_catching(w.ctx, caught):
+            plan = plan_extend_except(handler.type, missing)
+            if plan is not None:
+                return plan
     return plan_wrap(facts, w)
 
 
@@ -196,7 +199,7 @@ def _handled(facts, ctx, depth, memo, missing=("BrokenPipeError", "ConnectionRes
     if key in memo:
         return memo[key]
     memo[key] = False  # recursion guard: a cycle proves nothing
-    sites = facts.call_sites(func)
+    sites = facts.caller_contexts(func)  # call sites; for a coroutine, where its task is awaited
     result = bool(sites) and all(_handled(facts, c, depth - 1, memo, still) for _, c in sites)
     memo[key] = result
     return result

@@ -1,0 +1,346 @@
+"""Module facts, layer 2b: asyncio streams and the event loop's socket calls.
+
+What CPython 3.11 does when the peer dies (docs semantics.md, facts 16-17, re-checked by
+tests/runtime/test_async_semantics.py):
+
+- `StreamWriter.write()`, `writelines()` and `write_eof()` never raise: they fill a buffer.
+  `await writer.drain()` raises. For a FIN peer the first failing drain raises
+  `ConnectionResetError('Connection lost')` and every later drain, and `wait_closed()`,
+  `BrokenPipeError`; for an RST peer every one raises `ConnectionResetError`.
+  So the drain is the write the engine reports, and `await writer.wait_closed()` in a
+  function that wrote to a stream is one too.
+- `await loop.sock_sendall(sock, data)` and `loop.sock_sendfile(sock, file)` raise like
+  the plain socket calls.
+- `loop.sendfile(writer.transport, file)` raises `ConnectionError('Connection closed by
+  peer')` or `RuntimeError('Transport is closing')`.
+- A `Protocol`'s `transport.write()` never raises (the error goes to `connection_lost`):
+  transports are never sockets here.
+
+Values: `asyncio.open_connection()`/`open_unix_connection()` return a (reader, writer)
+pair, SockInfo kind "streams"; item 1 is the writer, kind "stream". The parameters of a
+`start_server`/`start_unix_server` callback are (reader, writer). Everything else (names,
+attributes, helpers returning one, parameters filled by callers) is the socket layer's
+inference, unchanged.
+
+Callers: a coroutine's exception reaches whoever awaits it. `caller_contexts(func)` is
+`call_sites(func)` seen through the ways asyncio runs a coroutine: a task made by
+`create_task`/`ensure_future` raises where the task is awaited (nowhere: nobody catches
+it); a `TaskGroup` task raises an `ExceptionGroup` out of the `async with` (only
+`except*` or a handler catching `Exception` stops it); `gather(..., return_exceptions=True)`
+returns the exception instead of raising it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, dotted, keyword_arg
+
+STREAM_OPENERS = frozenset(
+    {
+        "asyncio.open_connection",
+        "asyncio.open_unix_connection",
+        "asyncio.streams.open_connection",
+        "asyncio.streams.open_unix_connection",
+    }
+)
+STREAM_SERVERS = frozenset(
+    {
+        "asyncio.start_server",
+        "asyncio.start_unix_server",
+        "asyncio.streams.start_server",
+        "asyncio.streams.start_unix_server",
+    }
+)
+STREAM_WRITER_TYPES = frozenset({"asyncio.StreamWriter", "asyncio.streams.StreamWriter"})
+# Awaitables that return what their first argument returns.
+PASS_THROUGH = frozenset({"asyncio.wait_for", "asyncio.shield"})
+# StreamWriter methods that buffer and never raise; the drain after them does.
+STREAM_BUFFER_METHODS = frozenset({"write", "writelines", "write_eof"})
+# The StreamWriter calls that raise when the peer is gone.
+STREAM_RAISING = frozenset({"drain", "wait_closed"})
+# Event-loop methods that write to the socket given as their first argument.
+LOOP_SOCKET_WRITES = {"sock_sendall": "sock", "sock_sendfile": "sock"}
+TASK_MAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+
+
+class StreamFacts:
+    # -- values -----------------------------------------------------------------------
+
+    def _stream_of_call(self, call: cst.Call, q: Optional[str], scope: Scope, depth: int, self_cls):
+        """SockInfo of an asyncio call's result, or None when the call is not one of ours."""
+        from sigpipe_lint.facts.sockets import SockInfo
+
+        if q in STREAM_OPENERS:
+            return SockInfo("streams", tls=keyword_arg(call, "ssl") is not None, origin=q + "()", stream=True)
+        if q in PASS_THROUGH:
+            inner = arg_at(call, 0, "aw" if q == "asyncio.wait_for" else "arg")
+            return self.sock_info(inner, scope, depth + 1, self_cls) if inner is not None else None
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "sock_accept":
+            # conn, addr = await loop.sock_accept(server_socket)
+            srv = arg_at(call, 0, "sock")
+            info = self.sock_info(srv, scope, depth + 1, self_cls) if srv is not None else None
+            if info is not None and info.kind == "socket" and not info.dgram:
+                return dataclasses.replace(info, kind="pair", origin="sock_accept()", stream=True)
+        return None
+
+    def _stream_of_annotation(self, q: Optional[str]):
+        from sigpipe_lint.facts.sockets import SockInfo
+
+        if q in STREAM_WRITER_TYPES:
+            return SockInfo("stream", origin=f"annotated {q}", stream=True)
+        return None
+
+    def _stream_callback_param(self, func: FunctionInfo, index: Optional[int]):
+        """The writer parameter of a start_server callback (its second, after partial's)."""
+        from sigpipe_lint.facts.sockets import SockInfo
+
+        offset = self.stream_callbacks().get(id(func))
+        if offset is None or index is None:
+            return None
+        if index == offset + 1:
+            return SockInfo("stream", origin="a start_server callback's writer", stream=True)
+        return None
+
+    def stream_callbacks(self) -> Dict[int, int]:
+        """id(FunctionInfo) of each start_server callback -> how many arguments
+        `functools.partial` puts before (reader, writer)."""
+        cached = getattr(self, "_stream_cbs", None)
+        if cached is not None:
+            return cached
+        out: Dict[int, int] = {}
+        for name in ("start_server", "start_unix_server"):
+            for call, ctx in self.calls_by_name.get(name, ()):
+                if self.qname(call.func, ctx.scope) not in STREAM_SERVERS:
+                    continue
+                cb = arg_at(call, 0, "client_connected_cb")
+                offset = 0
+                if isinstance(cb, cst.Call) and self.qname(cb.func, ctx.scope) == "functools.partial":
+                    args = [a for a in cb.args if a.keyword is None and not a.star]
+                    if not args:
+                        continue
+                    cb, offset = args[0].value, len(args) - 1
+                for info in self._functions_named_by(cb, ctx):
+                    out[id(info)] = offset
+        self._stream_cbs = out
+        return out
+
+    def _functions_named_by(self, expr, ctx: Ctx) -> List[FunctionInfo]:
+        """The local functions an expression names: `handle`, `self.handle`."""
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, ctx.scope)
+            return [b.info for b in bs or () if b.kind == "def"]
+        if isinstance(expr, cst.Attribute):
+            cls = self._self_cls_of(expr.value, ctx.scope, None)
+            if cls is not None:
+                for c in [cls] + self._local_bases(cls):
+                    m = c.methods.get(expr.attr.value)
+                    if m is not None:
+                        return [m]
+        return []
+
+    def is_stream_callback(self, func: Optional[FunctionInfo]) -> bool:
+        return func is not None and id(func) in self.stream_callbacks()
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _find_stream_writes(self) -> list:
+        from sigpipe_lint.facts.sockets import Write
+
+        out = []
+        for method in ("drain", "wait_closed"):
+            for call, ctx in self.calls_by_name.get(method, ()):
+                func = call.func
+                if not isinstance(func, cst.Attribute) or call.args or _not_awaited(call, ctx):
+                    continue
+                info = self._receiver_info(func.value, call, ctx)
+                if info is None or info.kind != "stream":
+                    continue
+                if method == "wait_closed" and not self._writes_before_closing(func.value, ctx):
+                    continue
+                label = f"{dotted(func.value) or '<writer>'}.{method}()"
+                out.append(Write(call, ctx, method, info, label))
+        for method, keyword in LOOP_SOCKET_WRITES.items():
+            for call, ctx in self.calls_by_name.get(method, ()):
+                if not isinstance(call.func, cst.Attribute) or _not_awaited(call, ctx):
+                    continue
+                sock = arg_at(call, 0, keyword)
+                if sock is None:
+                    continue
+                info = self.sock_info(sock, ctx.scope, self_cls=_method_class(ctx))
+                if info is None or info.kind != "socket" or info.dgram:
+                    continue
+                label = f"{dotted(call.func.value) or '<loop>'}.{method}({dotted(sock) or 'sock'})"
+                out.append(Write(call, ctx, method, info, label, target=sock))
+        for call, ctx in self.calls_by_name.get("sendfile", ()):
+            # loop.sendfile(writer.transport, file)
+            transport = arg_at(call, 0, "transport")
+            if (
+                not isinstance(call.func, cst.Attribute)
+                or not isinstance(transport, cst.Attribute)
+                or transport.attr.value != "transport"
+                or _not_awaited(call, ctx)
+            ):
+                continue
+            info = self.sock_info(transport.value, ctx.scope, self_cls=_method_class(ctx))
+            if info is None or info.kind != "stream":
+                continue
+            label = f"{dotted(call.func.value) or '<loop>'}.sendfile({dotted(transport) or 'transport'})"
+            out.append(Write(call, ctx, "loop.sendfile", info, label, target=transport.value))
+        return out
+
+    def _writes_before_closing(self, writer, ctx: Ctx) -> bool:
+        """Whether the function awaiting `writer.wait_closed()` wrote to a stream (or handed
+        the writer to a helper): after writing to a dead peer, wait_closed() raises too."""
+        text = dotted(writer)
+        for method in STREAM_BUFFER_METHODS | {"drain"}:
+            for call, c in self.calls_by_name.get(method, ()):
+                if c.func is ctx.func and isinstance(call.func, cst.Attribute):
+                    info = self._receiver_info(call.func.value, call, c)
+                    if info is not None and info.kind == "stream":
+                        return True
+        if text is None or ctx.func is None:
+            return False
+        # await send(writer, data): a local helper that is handed the writer
+        for calls in self.calls_by_name.values():
+            for call, c in calls:
+                if c.func is ctx.func and any(dotted(a.value) == text for a in call.args):
+                    if self._functions_named_by(call.func, c):
+                        return True
+        return False
+
+    # -- callers of coroutines --------------------------------------------------------
+
+    def caller_contexts(self, func: FunctionInfo) -> List[Tuple[cst.Call, Ctx]]:
+        """Where an exception of `func` surfaces: its call sites, or, for a coroutine run as
+        a task, where the task is awaited (with the guards that can catch it there)."""
+        sites = self.call_sites(func)
+        node = func.node
+        if not (isinstance(node, cst.FunctionDef) and node.asynchronous is not None):
+            return sites
+        out: List[Tuple[cst.Call, Ctx]] = []
+        for call, ctx in sites:
+            out.extend(self._where_coroutine_raises(call, ctx))
+        return out
+
+    def _where_coroutine_raises(self, call: cst.Call, ctx: Ctx) -> List[Tuple[cst.Call, Ctx]]:
+        parent = _enclosing_call(ctx.stmt, call) if ctx.stmt is not None else None
+        if parent is None:
+            return [(call, ctx)]
+        q = self.qname(parent.func, ctx.scope)
+        if q == "asyncio.gather":
+            flag = keyword_arg(parent, "return_exceptions")
+            if isinstance(flag, cst.Name) and flag.value == "True":
+                # the exception is returned as a result: nothing raises
+                return [(call, ctx.replace(guards=ctx.guards + (Guard(parent, [None], ctx.scope),)))]
+            return [(call, ctx)]
+        if not (isinstance(parent.func, cst.Attribute) and parent.func.attr.value in ("create_task", "ensure_future")) and q not in TASK_MAKERS:
+            return [(call, ctx)]
+        group = self._task_group_ctx(parent, ctx)
+        if group is not None:
+            return [(call, group)]
+        return [(call, c) for c in self._task_awaits(parent, ctx)]
+
+    def _task_group_ctx(self, maker: cst.Call, ctx: Ctx) -> Optional[Ctx]:
+        """For `tg.create_task(coro)` inside `async with asyncio.TaskGroup() as tg`: the
+        context of the `async with`, keeping only the guards that catch an ExceptionGroup."""
+        if not (isinstance(maker.func, cst.Attribute) and isinstance(maker.func.value, cst.Name)):
+            return None
+        bs, _ = self.lookup(maker.func.value.value, ctx.scope)
+        if not bs or len(bs) != 1 or bs[0].kind != "value" or not isinstance(bs[0].value, cst.Call):
+            return None
+        made = bs[0].value
+        for c_call, c_ctx in self.calls_by_name.get("TaskGroup", ()):
+            if c_call is made and self.qname(c_call.func, c_ctx.scope) == "asyncio.TaskGroup":
+                guards = []
+                for g in c_ctx.guards:
+                    if isinstance(g.node, cst.TryStar):
+                        guards.append(g)
+                    else:
+                        types = [t for t in g.types if not isinstance(t, tuple) and self._catches_group(t, g.scope)]
+                        if types:
+                            guards.append(Guard(g.node, types, g.scope))
+                return c_ctx.replace(guards=tuple(guards))
+        return None
+
+    def _catches_group(self, handler_type, scope: Scope) -> bool:
+        if handler_type is None:
+            return True
+        wanted = {"builtins.Exception", "builtins.BaseException", "builtins.ExceptionGroup", "builtins.BaseExceptionGroup"}
+        return any(self.qname(e, s) in wanted for e, s in self.value_exprs(handler_type, scope))
+
+    def _task_awaits(self, maker: cst.Call, ctx: Ctx) -> List[Ctx]:
+        """`task = asyncio.create_task(coro)`: the contexts where `task` is awaited (directly,
+        or through gather/wait_for/shield). A task nobody awaits raises nowhere anyone
+        catches: asyncio logs 'Task exception was never retrieved'."""
+        name = _assigned_name(ctx.stmt, maker)
+        if name is None:
+            return []
+        bs, bscope = self.lookup(name, ctx.scope)
+        if not bs:
+            return []
+        out = []
+        for node, c in getattr(self, "awaits", ()):
+            for e in _awaited_names(node.expression):
+                if e.value == name:
+                    bs2, s2 = self.lookup(name, c.scope)
+                    if bs2 is bs:
+                        out.append(c)
+        return out
+
+
+def _not_awaited(call: cst.Call, ctx: Ctx) -> bool:
+    """`w.drain()` as a bare statement only makes a coroutine object: it never runs."""
+    stmt = ctx.stmt
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return any(isinstance(s, cst.Expr) and s.value is call for s in stmt.body)
+    return False
+
+
+def _method_class(ctx: Ctx):
+    return ctx.func.cls if ctx.func is not None else None
+
+
+_EXPR_SKIP = (cst.IndentedBlock, cst.SimpleStatementSuite, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _enclosing_call(stmt, target: cst.Call) -> Optional[cst.Call]:
+    """The call that has `target` as one of its arguments, in the statement's own
+    expressions (not in nested blocks)."""
+    stack = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            for a in node.args:
+                if a.value is target:
+                    return node
+        for child in node.children:
+            if not isinstance(child, _EXPR_SKIP):
+                stack.append(child)
+    return None
+
+
+def _assigned_name(stmt, value: cst.Call) -> Optional[str]:
+    """`task = create_task(...)`: the name the statement binds `value` to."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for s in stmt.body:
+            if isinstance(s, cst.Assign) and s.value is value and len(s.targets) == 1:
+                t = s.targets[0].target
+                if isinstance(t, cst.Name):
+                    return t.value
+            if isinstance(s, cst.AnnAssign) and s.value is value and isinstance(s.target, cst.Name):
+                return s.target.value
+    return None
+
+
+def _awaited_names(expr) -> List[cst.Name]:
+    """Names awaited by an `await` expression: `await t`, `await gather(t1, t2)`,
+    `await wait_for(t, 5)`, `await shield(t)`."""
+    if isinstance(expr, cst.Name):
+        return [expr]
+    if isinstance(expr, cst.Call):
+        return [a.value for a in expr.args if isinstance(a.value, cst.Name) and a.keyword is None]
+    return []
