@@ -1,0 +1,232 @@
+"""asyncio streams (issue 11): what is a stream, which call is the write, which caller counts.
+
+Each negative case has a positive twin that differs only in what the case is about, so a
+negative cannot pass because the engine saw nothing at all.
+"""
+
+import textwrap
+
+import pytest
+
+from expectations import FIXTURES, all_codes, expected_findings
+from sigpipe_lint.engine import analyze_source
+from sigpipe_lint.prefilter import may_match
+
+
+def findings(source, codes=None):
+    result = analyze_source(textwrap.dedent(source).encode(), "t.py", codes or all_codes())
+    assert result.error is None, result.error
+    return sorted((f.line, f.code) for f in result.findings)
+
+
+CLIENT = """
+import asyncio
+async def main(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    for i in range(10):
+        writer.write(b"x")
+        {await_}writer.drain()
+"""
+
+
+def test_the_drain_is_reported_not_the_write():
+    assert findings(CLIENT.format(await_="await ")) == [(7, "SPL001"), (7, "SPL004")]
+
+
+def test_a_drain_never_awaited_is_not_a_write():
+    assert findings(CLIENT.format(await_="")) == []
+
+
+# (case, the guarded source, the same source with the guard removed or made partial)
+TWINS = {
+    "except ConnectionError around the loop": (
+        """
+        import asyncio
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                while True:
+                    w.write(b"x")
+                    await w.drain()
+            except {exc}:
+                pass
+        """,
+        {"ConnectionError": [], "ValueError": [(8, "SPL001"), (8, "SPL004")]},
+    ),
+    "a guard around an async with block": (
+        """
+        import asyncio
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                async with asyncio.timeout(5):
+                    w.write(b"x")
+                    await w.drain()
+            except {exc}:
+                pass
+        """,
+        {"OSError": [], "TimeoutError": [(8, "SPL001"), (8, "SPL004")]},
+    ),
+    "an awaited task whose caller catches OSError": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            task = asyncio.create_task(pump(w))
+            try:
+                await task
+            except {exc}:
+                pass
+        """,
+        {"OSError": [], "KeyError": [(5, "SPL001"), (5, "SPL004")]},
+    ),
+    "a task never awaited raises where nobody catches": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                {stmt}
+            except OSError:
+                pass
+        """,
+        {"await pump(w)": [], "asyncio.create_task(pump(w))": [(5, "SPL004")]},
+    ),
+    "a TaskGroup raises an ExceptionGroup: except* catches it, except does not": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(pump(w))
+            {exc}
+                pass
+        """,
+        {"except* OSError:": [], "except Exception:": [], "except OSError:": [(5, "SPL004")]},
+    ),
+    "gather(return_exceptions=True) returns the exception": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            await asyncio.gather(pump(w), return_exceptions={exc})
+        """,
+        {"True": [(5, "SPL001")], "False": [(5, "SPL001"), (5, "SPL004")]},
+    ),
+    "a Protocol's transport.write() never raises": (
+        """
+        import asyncio
+        async def main(host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            {stmt}
+        """,
+        {"writer.transport.write(b'x')": [], "await writer.drain()": [(5, "SPL001"), (5, "SPL004")]},
+    ),
+    "wait_closed() raises only after writing": (
+        """
+        import asyncio
+        async def main(host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            {stmt}
+            writer.close()
+            await writer.wait_closed()
+        """,
+        {"await reader.read(10)": [], "writer.write(b'x')": [(7, "SPL001"), (7, "SPL004")]},
+    ),
+    "sock_sendall on a stream socket, not on a datagram one": (
+        """
+        import asyncio, socket
+        async def main(loop):
+            s = socket.socket(socket.AF_INET, {exc})
+            await loop.sock_sendall(s, b"x")
+        """,
+        {"socket.SOCK_DGRAM": [], "socket.SOCK_STREAM": [(5, "SPL001"), (5, "SPL004")]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TWINS))
+def test_twins(case):
+    template, variants = TWINS[case]
+    for fill, expected in variants.items():
+        source = template.replace("{exc}", fill).replace("{stmt}", fill)
+        assert findings(source) == expected, (case, fill)
+
+
+def test_start_server_callbacks_writer_is_a_stream():
+    source = """
+    import asyncio, functools
+    async def handle(reader, writer):
+        writer.write(b"x")
+        await writer.drain()
+    async def banner(text, reader, writer):
+        writer.write(text)
+        await writer.drain()
+    async def main():
+        await asyncio.start_server(handle, "127.0.0.1", 0)
+        await asyncio.start_server(functools.partial(banner, b"hi"), "127.0.0.1", 0)
+    """
+    assert findings(source, ["SPL004"]) == [(5, "SPL004"), (8, "SPL004")]
+    # The same coroutine not registered as a callback: nothing says `writer` is a stream.
+    assert findings(source.replace("await asyncio.start_server", "print"), ["SPL004"]) == []
+
+
+def test_spl003_both_directions_and_their_safe_fixes():
+    source = textwrap.dedent(
+        """
+        import asyncio
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            w.write(b"x")
+            try:
+                await w.drain()
+            except BrokenPipeError:
+                pass
+            w.close()
+            try:
+                await w.wait_closed()
+            except ConnectionResetError:
+                pass
+        """
+    ).encode()
+    found = analyze_source(source, "t.py", ["SPL003"]).findings
+    assert [(f.line, f.code) for f in found] == [(8, "SPL003"), (13, "SPL003")]
+    result = analyze_source(source, "t.py", ["SPL003"], fix="safe")
+    fixed = result.fixed_source.decode()
+    assert "except (BrokenPipeError, ConnectionResetError):" in fixed
+    assert "except (ConnectionResetError, BrokenPipeError):" in fixed
+    assert analyze_source(result.fixed_source, "t.py", all_codes()).findings == []
+
+
+def test_spl003_on_plain_sockets_is_unchanged():
+    """ConnectionResetError alone around a plain socket write is not SPL003's business."""
+    source = """
+    import socket
+    s = socket.create_connection(("h", 1))
+    try:
+        s.sendall(b"x")
+    except ConnectionResetError:
+        pass
+    """
+    assert findings(source, ["SPL003"]) == []
+
+
+def test_prefilter_keeps_every_async_fixture_with_findings():
+    positives = [p for p in sorted((FIXTURES / "static").glob("async_*.py")) if expected_findings(p)]
+    assert len(positives) >= 6
+    for path in positives:
+        assert may_match(path.read_bytes()), path
+    assert not may_match(b"import asyncio\nasync def f(q):\n    await q.join()\n")
