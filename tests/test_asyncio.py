@@ -155,6 +155,23 @@ TWINS = {
         """,
         {"socket.SOCK_DGRAM": [], "socket.SOCK_STREAM": [(5, "SPL001"), (5, "SPL004")]},
     ),
+    "loop.sendfile raises ConnectionError and RuntimeError, not only the usual two": (
+        """
+        import asyncio
+        async def main(loop, host, port, f):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                await loop.sendfile(w.transport, f)
+            except {exc}:
+                pass
+        """,
+        {
+            "(ConnectionError, RuntimeError)": [],
+            "Exception": [],
+            "(BrokenPipeError, ConnectionResetError)": [(6, "SPL004")],
+            "ConnectionError": [(6, "SPL004")],
+        },
+    ),
 }
 
 

@@ -32,6 +32,11 @@ EXCEPTION_ANCESTORS = {
             "builtins.BaseException",
         }
     ),
+    # loop.sendfile() (asyncio) raises these as well (facts/streams.py)
+    "ConnectionError": frozenset(
+        {"builtins.ConnectionError", "builtins.OSError", "builtins.Exception", "builtins.BaseException"}
+    ),
+    "RuntimeError": frozenset({"builtins.RuntimeError", "builtins.Exception", "builtins.BaseException"}),
 }
 PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
 

@@ -123,6 +123,9 @@ class Write:
     receiver: SockInfo
     label: str  # e.g. "sock.sendall()"
     target: Optional[cst.BaseExpression] = None  # what is written to, when not `call.func.value`
+    # What a dead peer makes it raise, when not (BrokenPipeError, ConnectionResetError):
+    # loop.sendfile() raises ConnectionError('Connection closed by peer') and RuntimeError.
+    raises: Tuple[str, ...] = ("BrokenPipeError", "ConnectionResetError")
 
 
 class SocketFacts:

@@ -11,8 +11,9 @@ tests/runtime/test_async_semantics.py):
   function that wrote to a stream is one too.
 - `await loop.sock_sendall(sock, data)` and `loop.sock_sendfile(sock, file)` raise like
   the plain socket calls.
-- `loop.sendfile(writer.transport, file)` raises `ConnectionError('Connection closed by
-  peer')` or `RuntimeError('Transport is closing')`.
+- `loop.sendfile(writer.transport, file)` raises `BrokenPipeError` or `ConnectionError(
+  'Connection closed by peer')`, then `RuntimeError('Transport is closing')`: its Write
+  says so (`raises`), and catching the two usual exceptions does not handle it.
 - A `Protocol`'s `transport.write()` never raises (the error goes to `connection_lost`):
   transports are never sockets here.
 
@@ -64,6 +65,10 @@ STREAM_BUFFER_METHODS = frozenset({"write", "writelines", "write_eof"})
 STREAM_RAISING = frozenset({"drain", "wait_closed"})
 # Event-loop methods that write to the socket given as their first argument.
 LOOP_SOCKET_WRITES = {"sock_sendall": "sock", "sock_sendfile": "sock"}
+# loop.sendfile(transport, ...) after the peer's death (tests/runtime/test_async_semantics.py):
+# BrokenPipeError or ConnectionError('Connection closed by peer'), then RuntimeError('Transport
+# is closing'). Both must be caught.
+SENDFILE_RAISES = ("ConnectionError", "RuntimeError")
 TASK_MAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 
 
@@ -189,7 +194,7 @@ class StreamFacts:
             if info is None or info.kind != "stream":
                 continue
             label = f"{dotted(call.func.value) or '<loop>'}.sendfile({dotted(transport) or 'transport'})"
-            out.append(Write(call, ctx, "loop.sendfile", info, label, target=transport.value))
+            out.append(Write(call, ctx, "loop.sendfile", info, label, target=transport.value, raises=SENDFILE_RAISES))
         return out
 
     def _writes_before_closing(self, writer, ctx: Ctx) -> bool:

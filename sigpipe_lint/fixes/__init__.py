@@ -147,6 +147,8 @@ def _wrappable(ctx) -> bool:
 
 def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
     """End the conversation cleanly where the program can stop talking to the peer."""
+    if write.raises != ("BrokenPipeError", "ConnectionResetError"):
+        return None  # loop.sendfile(): the wrap would not catch what it raises
     ctx = write.ctx
     receiver = _receiver_code(write)
     # A helper that does not loop itself, called from loops in this module: handle it there.

@@ -29,6 +29,18 @@ class UnprotectedSocketWrite(Rule):
     reported. Datagram sockets (`SOCK_DGRAM`) and peerless families (`AF_ALG`,
     `AF_NETLINK`, ...) are not reported: they never get EPIPE.
 
+    asyncio: the writer of `asyncio.open_connection()`/`open_unix_connection()` and the
+    second parameter of a `start_server`/`start_unix_server` callback (or a parameter
+    annotated `asyncio.StreamWriter`) is a stream, followed through names, `self.x`,
+    helpers and parameters like a socket. `writer.write()`, `writelines()` and
+    `write_eof()` never raise (they fill a buffer), so they are never reported; the
+    `await writer.drain()` after them is, because that is where the exception comes out
+    (and where a traceback points). `await writer.wait_closed()` in a function that wrote
+    to a stream is reported too: after a dead peer it raises as well. `await
+    loop.sock_sendall(sock, ...)` and `loop.sock_sendfile(sock, ...)` on a socket and `await
+    loop.sendfile(writer.transport, ...)` are writes. A `Protocol`'s `transport.write()`
+    never raises (asyncio hands the error to `connection_lost()`) and is never reported.
+
     ## Why is this bad?
     When the peer dies, the next write (or the one after it: the first may still succeed)
     fails. CPython ignores SIGPIPE at start-up, so the write raises `BrokenPipeError`, or
@@ -36,6 +48,13 @@ class UnprotectedSocketWrite(Rule):
     with a traceback. If anything reset SIGPIPE to `SIG_DFL` (see SPL002), or the code runs
     in an embedded interpreter that did not ignore SIGPIPE, the process is killed by the
     signal instead: exit status 141, no traceback, no `finally`.
+
+    In asyncio the exception comes out of the drain: for a peer that closed the connection
+    (FIN) the first failing drain raises `ConnectionResetError('Connection lost')` and the
+    later ones, and `wait_closed()`, `BrokenPipeError`; for a peer that reset it (RST) all
+    raise `ConnectionResetError`. `asyncio.run()` then ends the program with a traceback
+    (exit 1); in a `start_server` callback asyncio logs "Unhandled exception in
+    client_connected_cb" and that client's conversation ends without any cleanup.
 
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
@@ -112,6 +131,19 @@ s.send(b"x")
 import socket as s
 conn = s.create_connection(("h", 1))
 conn.send(b"x", s.MSG_NOSIGNAL)
+"""
+        ),
+        Valid(
+            """
+import asyncio
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+    def data_received(self, data):
+        self.transport.write(data)
+async def main():
+    reader, writer = await asyncio.open_connection("h", 1)
+    writer.write(b"never drained: only buffered")
 """
         ),
         Valid(

@@ -21,6 +21,13 @@ class BrokenPipeOnly(Rule):
     its receive buffer, its kernel sends RST and the write raises `ConnectionResetError`.
     Code that catches only the first crashes in the second case.
 
+    asyncio streams: around an awaited `writer.drain()` or `writer.wait_closed()`, catching
+    either exception alone leaks the other, so both directions are reported there.
+    `except BrokenPipeError` misses the first failure whichever way the peer died: the
+    first failing drain raises `ConnectionResetError('Connection lost')`.
+    `except ConnectionResetError` misses what comes next after a peer that closed the
+    connection (FIN): every later drain, and `wait_closed()`, raise `BrokenPipeError`.
+
     ## Example
     ```python
     try:
@@ -39,7 +46,8 @@ class BrokenPipeOnly(Rule):
 
     ## Fix safety
     Safe: `except BrokenPipeError` becomes `except (BrokenPipeError, ConnectionResetError)`
-    (a tuple gets the name appended). The handler already treats a broken pipe as the
+    (a tuple gets the name appended); around a drain, `except ConnectionResetError` becomes
+    `except (ConnectionResetError, BrokenPipeError)`. The handler already treats a broken pipe as the
     peer's death; a reset connection is the same event seen from the other timing.
     """
 
@@ -94,6 +102,52 @@ except BrokenPipeError:
         ),
     ]
     INVALID = [
+        Invalid(
+            """
+import asyncio
+async def main():
+    _, writer = await asyncio.open_connection("h", 1)
+    writer.write(b"x")
+    try:
+        await writer.drain()
+    except ConnectionResetError:
+        pass
+""",
+            line=8,
+            fixed="""
+import asyncio
+async def main():
+    _, writer = await asyncio.open_connection("h", 1)
+    writer.write(b"x")
+    try:
+        await writer.drain()
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+""",
+        ),
+        Invalid(
+            """
+import asyncio
+async def main():
+    _, writer = await asyncio.open_connection("h", 1)
+    writer.write(b"x")
+    try:
+        await writer.drain()
+    except BrokenPipeError:
+        pass
+""",
+            line=8,
+            fixed="""
+import asyncio
+async def main():
+    _, writer = await asyncio.open_connection("h", 1)
+    writer.write(b"x")
+    try:
+        await writer.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+""",
+        ),
         Invalid(
             """
 import socket

@@ -28,6 +28,18 @@ class UnhandledWrite(Rule):
     precise, per-call view that SPL001 does not take; it is off by default and meant for
     audits (`--select SPL004`).
 
+    asyncio: the writes are the awaited `writer.drain()` (not `writer.write()`, which only
+    buffers), `writer.wait_closed()` after writing, and `loop.sock_sendall`/`sock_sendfile`/
+    `sendfile` (see SPL001). A coroutine's exception reaches whoever awaits it, so its
+    callers are followed through the ways asyncio runs it: `await helper(...)` and
+    `asyncio.gather(...)` or `wait_for(...)` awaited in a `try` count like a call; a task
+    from `asyncio.create_task()`/`ensure_future()` counts where the task is awaited (a
+    task nobody awaits is unhandled: asyncio only logs "Task exception was never
+    retrieved"); a `TaskGroup` task raises an `ExceptionGroup` out of the `async with`,
+    which only `except*` (or a handler catching `Exception`) stops; `gather(...,
+    return_exceptions=True)` returns the exception instead of raising it. A `start_server`
+    callback has no caller in the module: asyncio calls it and only logs what it raises.
+
     ## Example
     ```python
     import signal, socket
@@ -61,6 +73,22 @@ class UnhandledWrite(Rule):
     default_enabled = False
 
     VALID = [
+        Valid(
+            """
+import asyncio
+async def pump(writer):
+    while True:
+        writer.write(b"x")
+        await writer.drain()
+async def main():
+    _, w = await asyncio.open_connection("h", 1)
+    task = asyncio.create_task(pump(w))
+    try:
+        await task
+    except OSError:
+        pass
+"""
+        ),
         Valid(
             """
 import socket
@@ -161,14 +189,14 @@ except (BrokenPipeError, ConnectionResetError):
     def check(self, facts) -> Iterable[Report]:
         memo = {}
         for w in facts.writes:
-            if _handled(facts, w.ctx, CALLER_DEPTH, memo):
+            if _handled(facts, w.ctx, CALLER_DEPTH, memo, w.raises):
                 continue
             yield Report(
                 w.call,
-                f"{w.label} can raise BrokenPipeError or ConnectionResetError when the peer "
+                f"{w.label} can raise {' or '.join(w.raises)} when the peer "
                 f"dies, and neither this function nor every caller in this module catches "
-                f"both: the program (or this thread) crashes; catch (BrokenPipeError, "
-                f"ConnectionResetError) where the program can stop talking to that peer",
+                f"both: the program (or this thread) crashes; catch ({', '.join(w.raises)}) "
+                f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
 
