@@ -16,6 +16,7 @@ class FixEdit:
     """
 
     applicability: str  # "safe": applied by --fix; "unsafe": needs --unsafe-fixes too
+    description: str  # what the changes do (the plans' messages)
     diff: str  # unified diff of the file, this finding's changes only
     replacements: Tuple[Tuple[int, int, str], ...]
 
@@ -31,7 +32,7 @@ class FixInfo:
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "FixInfo":
         edits = tuple(
-            FixEdit(e["applicability"], e["diff"], tuple(tuple(r) for r in e["replacements"]))
+            FixEdit(e["applicability"], e["description"], e["diff"], tuple(tuple(r) for r in e["replacements"]))
             for e in d.get("edits", ())
         )
         return cls(d["applicability"], d["message"], edits)

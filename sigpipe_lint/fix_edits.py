@@ -99,8 +99,9 @@ def attach_edits(module, source: bytes, path: str, pairs: Sequence[Tuple[Finding
                     mine[i].append(block)
             for i, own in mine.items():
                 if own:
+                    description = "; ".join(dict.fromkeys(p.message for p in chosen[i]))
                     replacements = tuple((i1 + 1, i2 + 1, b"".join(new).decode("utf-8", "replace")) for i1, i2, new in own)
-                    edits.setdefault(i, []).append(FixEdit(level, unified_diff(path, source, _own_text(old, own)), replacements))
+                    edits.setdefault(i, []).append(FixEdit(level, description, unified_diff(path, source, _own_text(old, own)), replacements))
     for i, found in edits.items():
         f = out[i]
         out[i] = Finding(

@@ -58,7 +58,7 @@ def test_sarif_content(tmp_path, monkeypatch, capsys):
         assert entry["name"] == rule.name
         assert entry["shortDescription"]["text"] == rule.summary
         assert entry["fullDescription"]["text"]
-        assert entry["help"]["text"] == rule.docs() and entry["help"]["markdown"] == rule.docs()
+        assert entry["help"]["text"] == rule.docs() and entry["help"]["markdown"] == rule.page()
         assert entry["defaultConfiguration"]["enabled"] == rule.default_enabled
     got = [
         (
@@ -81,6 +81,59 @@ def test_sarif_content(tmp_path, monkeypatch, capsys):
     assert (region["endLine"], region["endColumn"]) == (5, 5 + len('sock.sendall(b"x")'))
     (note,) = run["invocations"][0]["toolExecutionNotifications"]
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/bad.py"
+
+
+def _apply(source: str, replacements) -> str:
+    """Apply SARIF whole-line replacements (deletedRegion lines [start, end), column 1)."""
+    lines = source.splitlines(keepends=True)
+    for rep in sorted(replacements, key=lambda r: r["deletedRegion"]["startLine"], reverse=True):
+        region = rep["deletedRegion"]
+        assert region["startColumn"] == region["endColumn"] == 1
+        lines[region["startLine"] - 1 : region["endLine"] - 1] = [rep["insertedContent"]["text"]]
+    return "".join(lines)
+
+
+def test_sarif_locations_fixes_and_fingerprints(tmp_path, monkeypatch, capsys):
+    log = _sarif(tmp_path, monkeypatch, capsys)
+    (run,) = log["runs"]
+    tree = tmp_path / "tree"
+    assert run["originalUriBaseIds"] == {"PROJECTROOT": {"uri": tree.as_uri() + "/"}}
+    by_code = {}
+    for result in run["results"]:
+        loc = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert loc["uriBaseId"] == "PROJECTROOT" and not loc["uri"].startswith("/")
+        by_code[result["ruleId"]] = result
+
+    # the same fingerprints as the baseline written for the same tree
+    monkeypatch.chdir(tree)
+    (tree / "pkg" / "bad.py").unlink()
+    assert main(["check", ".", "--select", "SPL", "--no-cache", "--write-baseline", str(tmp_path / "b.json")]) == 0
+    baseline = json.loads((tmp_path / "b.json").read_text())["findings"]
+    assert sorted((e["path"], e["code"], e["fingerprint"]) for e in baseline) == sorted(
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["ruleId"],
+            r["partialFingerprints"]["sigpipeLint/v1"],
+        )
+        for r in run["results"]
+    )
+
+    # the fixes are what --fix / --fix --unsafe-fixes write, for a file with one finding each way
+    original = {p: (tree / p).read_text() for p in ("pkg/a.py", "b.py")}
+    spl001 = by_code["SPL001"]["fixes"]
+    assert [f["description"]["text"].split(":")[0] for f in spl001] == ["safe fix (--fix)", "unsafe fix (--fix --unsafe-fixes)"]
+    (change,) = spl001[0]["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "pkg/a.py", "uriBaseId": "PROJECTROOT"}
+    after_safe = _apply(original["pkg/a.py"], change["replacements"])
+    capsys.readouterr()
+    assert main(["check", "pkg/a.py", "--select", "SPL001", "--no-cache", "--fix", "--exit-zero"]) == 0
+    assert (tree / "pkg" / "a.py").read_text() == after_safe != original["pkg/a.py"]
+
+    (spl002_fix,) = by_code["SPL002"]["fixes"]  # unsafe only
+    assert spl002_fix["description"]["text"].startswith("unsafe fix (--fix --unsafe-fixes): ")
+    after = _apply(original["b.py"], spl002_fix["artifactChanges"][0]["replacements"])
+    assert main(["check", "b.py", "--select", "SPL002", "--no-cache", "--fix", "--unsafe-fixes", "--exit-zero"]) == 0
+    assert (tree / "b.py").read_text() == after != original["b.py"]
 
 
 def test_sarif_is_stable(tmp_path):

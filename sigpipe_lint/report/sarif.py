@@ -1,10 +1,17 @@
 """SARIF 2.1.0, as GitHub code scanning reads it.
 
-Every rule is listed (its documentation as `help`), whether enabled or not, so that
-`ruleIndex` values are the same from run to run. Locations are relative to the project root
-(the folder of the pyproject.toml that was read, else the current folder) with forward
-slashes; a file outside it gets an absolute `file://` URI. Lines and columns are 1-based and
-the end column is exclusive, as SARIF wants (and as our findings already are).
+Every rule is listed (its page, `sigpipe-lint rule CODE`, as Markdown `help`), whether
+enabled or not, so that `ruleIndex` values are the same from run to run. Locations are
+relative to the project root (the folder of the pyproject.toml that was read, else the
+current folder) with forward slashes and `uriBaseId` PROJECTROOT, which
+`originalUriBaseIds` resolves; a file outside it gets an absolute `file://` URI. Lines and
+columns are 1-based and the end column is exclusive, as SARIF wants (and as our findings
+already are).
+
+Each result carries `partialFingerprints` (the baseline's fingerprint, sigpipe_lint.baseline)
+and, where the finding has a fix, `fixes`: its safe fix (what `--fix` does) and its
+complete fix (`--fix --unsafe-fixes`), each as line replacements, computed from the same
+plans as `--diff` (sigpipe_lint.fix_edits).
 """
 
 from __future__ import annotations
@@ -17,23 +24,52 @@ from urllib.parse import quote
 
 from sigpipe_lint import __version__
 from sigpipe_lint.findings import FileResult
+from sigpipe_lint.report.paths import relative_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+ROOT_ID = "PROJECTROOT"
 INFORMATION_URI = "https://pypi.org/project/sigpipe-lint/"
 
 
 def artifact_uri(path: str, project_root: Optional[str]) -> str:
     if path == "-":
         return "stdin"
-    root = os.path.abspath(project_root or os.getcwd())
-    full = os.path.abspath(path)
-    try:
-        rel = os.path.relpath(full, root)
-    except ValueError:  # another drive (Windows)
-        rel = None
-    if rel is None or rel == ".." or rel.startswith(".." + os.sep):
-        return Path(full).as_uri()
-    return quote(rel.replace(os.sep, "/"), safe="/")
+    rel = relative_path(path, project_root)
+    if rel is None:
+        return Path(os.path.abspath(path)).as_uri()
+    return quote(rel, safe="/")
+
+
+def artifact_location(path: str, project_root: Optional[str]) -> Dict[str, Any]:
+    uri = artifact_uri(path, project_root)
+    if path == "-" or uri.startswith("file:"):
+        return {"uri": uri}
+    return {"uri": uri, "uriBaseId": ROOT_ID}
+
+
+def _fixes(f, location: Dict[str, Any]) -> List[Dict[str, Any]]:
+    out = []
+    for edit in f.fix.edits if f.fix is not None else ():
+        how = "safe fix (--fix)" if edit.applicability == "safe" else "unsafe fix (--fix --unsafe-fixes)"
+        out.append(
+            {
+                "description": {"text": f"{how}: {edit.description}"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": dict(location),
+                        "replacements": [
+                            {
+                                # whole lines: [first, end) replaced by the text
+                                "deletedRegion": {"startLine": first, "startColumn": 1, "endLine": end, "endColumn": 1},
+                                "insertedContent": {"text": text},
+                            }
+                            for first, end, text in edit.replacements
+                        ],
+                    }
+                ],
+            }
+        )
+    return out
 
 
 def _what_it_does(docs: str) -> str:
@@ -57,7 +93,7 @@ def _rules() -> List[Dict[str, Any]]:
                 "name": rule.name,
                 "shortDescription": {"text": rule.summary},
                 "fullDescription": {"text": _what_it_does(docs) or rule.summary},
-                "help": {"text": docs, "markdown": docs},
+                "help": {"text": docs, "markdown": rule.page()},
                 "defaultConfiguration": {"enabled": bool(rule.default_enabled), "level": "error"},
                 "properties": {"tags": ["reliability"]},
             }
@@ -68,38 +104,45 @@ def _rules() -> List[Dict[str, Any]]:
 def sarif_log(results: List[FileResult], project_root: Optional[str] = None) -> Dict[str, Any]:
     rules = _rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
+    from sigpipe_lint.baseline import FINGERPRINT_KEY, result_fingerprints
+
+    prints = result_fingerprints(results)
     sarif_results = []
     notifications = []
     for r in results:
-        for f in r.findings:
-            sarif_results.append(
-                {
-                    "ruleId": f.code,
-                    "ruleIndex": index[f.code],
-                    "level": "error",
-                    "message": {"text": f.message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": artifact_uri(f.path, project_root)},
-                                "region": {
-                                    "startLine": f.line,
-                                    "startColumn": f.column,
-                                    "endLine": f.end_line,
-                                    "endColumn": f.end_column,
-                                },
-                            }
+        location = artifact_location(r.path, project_root)
+        for f, (_name, fp) in zip(r.findings, prints.get(id(r), ())):
+            result = {
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": "error",
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": dict(location),
+                            "region": {
+                                "startLine": f.line,
+                                "startColumn": f.column,
+                                "endLine": f.end_line,
+                                "endColumn": f.end_column,
+                            },
                         }
-                    ],
-                }
-            )
+                    }
+                ],
+                "partialFingerprints": {FINGERPRINT_KEY: fp},
+            }
+            fixes = _fixes(f, location)
+            if fixes:
+                result["fixes"] = fixes
+            sarif_results.append(result)
         if r.error:
             notifications.append(
                 {
                     "level": "error",
                     "message": {"text": f"cannot analyse: {r.error}"},
                     "locations": [
-                        {"physicalLocation": {"artifactLocation": {"uri": artifact_uri(r.path, project_root)}}}
+                        {"physicalLocation": {"artifactLocation": artifact_location(r.path, project_root)}}
                     ],
                 }
             )
@@ -120,6 +163,7 @@ def sarif_log(results: List[FileResult], project_root: Optional[str] = None) -> 
                         "rules": rules,
                     }
                 },
+                "originalUriBaseIds": {ROOT_ID: {"uri": Path(os.path.abspath(project_root or os.getcwd())).as_uri() + "/"}},
                 "invocations": [invocation],
                 "results": sarif_results,
             }
