@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="analyse a codebase and summarise the findings for people")
     _add_run_arguments(audit)
-    audit.add_argument("--report", metavar="FILE", help="also write the summary to FILE as Markdown")
+    audit.add_argument("--report", metavar="FILE", help="also write the full report to FILE: Markdown, or one self-contained HTML page if FILE ends in .html")
 
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?")
@@ -166,7 +166,7 @@ def _write_output(args, text: str) -> int:
 def _audit(args) -> int:
     import time
 
-    from sigpipe_lint.report.audit import render_audit_markdown, render_audit_text, summarize
+    from sigpipe_lint.report.audit import render_audit_text, summarize
 
     start = time.monotonic()
     settings = _settings(args)
@@ -174,12 +174,22 @@ def _audit(args) -> int:
     results, done = _adopt(args, settings, results, problems)
     if done is not None:
         return done
+    if args.report:
+        from sigpipe_lint.runner import RunOptions, with_fix_edits
+
+        results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
     summary = summarize(results, args.paths, elapsed=time.monotonic() - start, problems=problems)
     sys.stdout.write(render_audit_text(summary))
     if args.report:
+        from sigpipe_lint.report.audit import render_audit_markdown
+
+        if args.report.lower().endswith((".html", ".htm")):
+            from sigpipe_lint.report.audit_html import render_audit_html as render_report
+        else:
+            render_report = render_audit_markdown
         try:
             with open(args.report, "w", encoding="utf-8") as f:
-                f.write(render_audit_markdown(summary))
+                f.write(render_report(summary))
         except OSError as e:
             print(f"sigpipe-lint: error: --report {args.report}: {e.strerror or e}", file=sys.stderr)
             return EXIT_ERROR

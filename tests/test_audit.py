@@ -26,13 +26,75 @@ def test_audit_numbers(tmp_path, monkeypatch, capsys):
     assert "Could not be analysed: 1 file\n  pkg/bad.py: syntax error at line " in out
 
     md = report.read_text()
-    assert "- Findings: **3** in 2 files" in md
-    assert "- Checked: 4 files, 12 lines" in md
+    # paths relative to the audited root: the root itself is named once, at the top
+    assert md.count(str(tree)) == 1
+    assert "- **3 findings** in 2 files of 2 packages; 3 with a fix (1 safe)" in md
+    assert "4 files (12 lines); 2 analysed, 1 skipped by the pre-filter" in md
+    assert "1 could not be analysed" in md
     assert "| SPL001 | 1 |\n| SPL002 | 1 |\n| SPL004 | 1 |\n" in md
-    assert "| pkg | 2 | 3 | 9 |\n| b.py | 1 | 1 | 3 |\n" in md
-    assert "| pkg/a.py | 2 |\n| b.py | 1 |\n" in md
+    assert "| [pkg](#pkg-pkg) | 2 | 1 | 3 | 9 |\n| [b.py](#pkg-b-py) | 1 | 1 | 1 | 3 |\n" in md
+    assert "| [pkg/a.py](#file-pkg-a-py) | 2 |\n| [b.py](#file-b-py) | 1 |\n" in md
     assert "| pkg/bad.py | syntax error at line " in md
-    assert "- pkg/clean.py\n" in md
+    assert "clean.py" not in md  # pre-filtered files are counted, not listed
+    assert '```mermaid\npie showData title Findings per rule\n    "SPL001" : 1\n    "SPL002" : 1\n    "SPL004" : 1\n```' in md
+    assert '```mermaid\npie showData title Findings per package\n    "pkg" : 2\n    "b.py" : 1\n```' in md
+    # every finding: its line of code, rule, message, and its fix as a diff with its safety
+    findings = md[md.index("## Findings\n"):]
+    a = findings[findings.index('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings'):]
+    assert a.startswith('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings\n\n- line 5: `sock.sendall(b"x")`\n  - **SPL001** sock.sendall() ')
+    assert "\n  - **SPL004** sock.sendall() " in a
+    assert "\n  - safe fix (`--fix`): pass MSG_NOSIGNAL" in a
+    assert '    -    sock.sendall(b"x")\n    +    sock.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))\n' in a
+    assert "\n  - unsafe fix (`--fix --unsafe-fixes`): catch BrokenPipeError and ConnectionResetError" in a
+    assert '    +    try:\n    +        sock.sendall(b"x")\n' in a
+    assert '#### <a id="file-b-py"></a>b.py: 1 finding\n\n- line 3: `signal.signal(signal.SIGPIPE, signal.SIG_DFL)`\n  - **SPL002** ' in findings
+
+
+def test_audit_folds_what_has_no_findings(tmp_path, monkeypatch, capsys):
+    tree = make_tree(tmp_path / "tree")
+    (tree / "pkg" / "bad.py").unlink()
+    (tree / "dgram").mkdir()
+    (tree / "dgram" / "m.py").write_text("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'x', ('h', 1))\n")
+    monkeypatch.chdir(tree)
+    report = tmp_path / "audit.md"
+    assert main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", str(report)]) == 1
+    md = report.read_text()
+    assert "1 package without findings (1 file) not listed." in md
+    assert "dgram" not in md
+
+
+def test_audit_html_is_self_contained(tmp_path, monkeypatch, capsys):
+    from html.parser import HTMLParser
+
+    tree = make_tree(tmp_path / "tree")
+    monkeypatch.chdir(tree)
+    report = tmp_path / "audit.html"
+    assert main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", str(report)]) == 2
+    page = report.read_text()
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.hrefs, self.tags, self.external = set(), [], set(), []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+            for k, v in attrs:
+                if k == "id":
+                    self.ids.add(v)
+                if k == "href":
+                    self.hrefs.append(v)
+                if k in ("src", "href", "xlink:href", "action") and v and not v.startswith("#"):
+                    self.external.append((tag, k, v))
+
+    links = Links()
+    links.feed(page)
+    assert "script" not in links.tags and "link" not in links.tags and "img" not in links.tags
+    assert links.external == []  # nothing to fetch: every link stays in the page
+    assert links.hrefs and all(h[1:] in links.ids for h in links.hrefs)
+    assert "svg" in links.tags and page.count('class="bar"') == 3  # pkg: SPL001 + SPL004, b.py: SPL002
+    assert '<span class="add">+    sock.sendall(b&quot;x&quot;, getattr(socket, &quot;MSG_NOSIGNAL&quot;, 0))</span>' in page
+    assert str(tree) in page and page.count(str(tree)) == 1
 
 
 def test_audit_summary_object(tmp_path):
@@ -47,7 +109,7 @@ def test_audit_summary_object(tmp_path):
         "b.py": (1, 1, 3),
     }
     assert s.prefiltered == [str(tree / "pkg" / "clean.py")]
-    assert [p for p, _ in s.failed] == [str(tree / "pkg" / "bad.py")]
+    assert [p for p, _ in s.failed] == ["pkg/bad.py"]  # relative to the audited root
 
 
 def test_audit_exit_status_and_selection(tmp_path, monkeypatch, capsys):
