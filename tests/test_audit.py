@@ -41,13 +41,31 @@ def test_audit_numbers(tmp_path, monkeypatch, capsys):
     # every finding: its line of code, rule, message, and its fix as a diff with its safety
     findings = md[md.index("## Findings\n"):]
     a = findings[findings.index('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings'):]
-    assert a.startswith('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings\n\n- line 5: `sock.sendall(b"x")`\n  - **SPL001** sock.sendall() ')
+    assert a.startswith('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings\n\n- line 5: `sock.sendall(b"x")` **SPL001** sock.sendall() ')
     assert "\n  - **SPL004** sock.sendall() " in a
     assert "\n  - safe fix (`--fix`): pass MSG_NOSIGNAL" in a
     assert '    -    sock.sendall(b"x")\n    +    sock.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))\n' in a
     assert "\n  - unsafe fix (`--fix --unsafe-fixes`): catch BrokenPipeError and ConnectionResetError" in a
     assert '    +    try:\n    +        sock.sendall(b"x")\n' in a
-    assert '#### <a id="file-b-py"></a>b.py: 1 finding\n\n- line 3: `signal.signal(signal.SIGPIPE, signal.SIG_DFL)`\n  - **SPL002** ' in findings
+    assert '#### <a id="file-b-py"></a>b.py: 1 finding\n\n- line 3: `signal.signal(signal.SIGPIPE, signal.SIG_DFL)` **SPL002** ' in findings
+
+
+def test_same_change_is_shown_once_per_file(tmp_path, monkeypatch, capsys):
+    """Two writes fixed the same way in one file: the second names the first, in the Markdown."""
+    src = (
+        "import socket, sys\n\n"
+        "def a(sock: socket.socket):\n    sock.sendall(b'a')\n\n"
+        "def b(sock: socket.socket):\n    sock.sendall(b'b')\n\n"
+        "def c(conn: socket.socket):\n    conn.sendall(b'c')\n"
+    )
+    (tmp_path / "m.py").write_text(src)
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", "m.py", "--select", "SPL004", "--no-cache", "--report", "r.md"]) == 1
+    md = (tmp_path / "r.md").read_text()
+    assert md.count("```diff") == 2  # line 4 in full; line 7 the same change; line 10 closes conn
+    assert "- line 7: `sock.sendall(b'b')` **SPL004** " in md
+    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at line 4, around this line\n" in md
+    assert "    +        conn.close()\n" in md
 
 
 def test_audit_folds_what_has_no_findings(tmp_path, monkeypatch, capsys):

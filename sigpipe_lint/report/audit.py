@@ -37,7 +37,7 @@ class LineGroup:
     line: int
     code: str  # the line of code, stripped
     findings: List[Finding]
-    fixes: List[Tuple[FixEdit, str]]  # distinct edits to show, each with its compact diff
+    fixes: List[Tuple[FixEdit, str, Optional[int]]]  # edit, its compact diff, same change as line N
 
 
 @dataclass
@@ -132,14 +132,27 @@ def compact_diff(old: List[str], edit: FixEdit, context: int = 0) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
+def _shape(diff: str, code: str) -> Tuple[str, ...]:
+    """A diff with its line numbers, indentation and its own line of code left out: two
+    findings with the same shape get the same change, each around its own statement."""
+    out = []
+    for line in diff.splitlines():
+        if line.startswith("@@"):
+            continue
+        body = line[1:].replace(code, "\0") if code else line[1:]
+        out.append(line[:1] + " ".join(body.split()))
+    return tuple(out)
+
+
 def _groups(findings: Sequence[Finding], old: List[str]) -> List[LineGroup]:
     by_line: Dict[int, List[Finding]] = {}
     for f in findings:
         by_line.setdefault(f.line, []).append(f)
     out = []
+    shapes: Dict[Tuple[str, ...], int] = {}  # shape -> first line that showed it in full
     for line, group in sorted(by_line.items()):
         code = old[line - 1].strip() if 0 < line <= len(old) else ""
-        fixes: List[Tuple[FixEdit, str]] = []
+        fixes: List[Tuple[FixEdit, str, Optional[int]]] = []
         seen = set()
         for f in group:
             # the edit a team applies first: the safe one where there is one (--fix)
@@ -147,9 +160,12 @@ def _groups(findings: Sequence[Finding], old: List[str]) -> List[LineGroup]:
                 continue
             edit = f.fix.edits[0]
             diff = compact_diff(old, edit)
-            if diff not in seen:
-                seen.add(diff)
-                fixes.append((edit, diff))
+            if diff in seen:
+                continue
+            seen.add(diff)
+            shape = (edit.applicability, edit.description) + _shape(diff, code)
+            fixes.append((edit, diff, shapes.get(shape)))
+            shapes.setdefault(shape, line)
         out.append(LineGroup(line, code, list(group), fixes))
     return out
 
@@ -333,10 +349,14 @@ def render_audit_markdown(s: AuditSummary) -> str:
             out += [f'### <a id="{anchor("pkg", package)}"></a>{_md(package)}: {_plural(p.findings, "finding")}', ""]
         out += [f'#### <a id="{anchor("file", e.shown)}"></a>{_md(e.shown)}: {_plural(e.findings, "finding")}', ""]
         for g in e.groups:
-            out.append(f"- line {g.line}: {_code(g.code)}")
-            for f in g.findings:
+            first, *more = g.findings
+            out.append(f"- line {g.line}: {_code(g.code)} **{first.code}** {first.message}")
+            for f in more:
                 out.append(f"  - **{f.code}** {f.message}")
-            for edit, diff in g.fixes:
+            for edit, diff, same_as in g.fixes:
+                if same_as is not None:
+                    out.append(f"  - {_safety(edit)}: the same change as at line {same_as}, around this line")
+                    continue
                 out.append(f"  - {_safety(edit)}: {edit.description}")
                 out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
         out.append("")

@@ -148,7 +148,7 @@ def render_audit_html(s: AuditSummary) -> str:
             h.append(f'<li class="finding"><div>line {g.line}: <code>{escape(g.code)}</code></div>')
             for f in g.findings:
                 h.append(f'<div><span class="rule">{escape(f.code)}</span> {escape(f.message)}</div>')
-            for edit, diff in g.fixes:
+            for edit, diff, _same_as in g.fixes:  # the page shows every diff in full
                 cls = "safe" if edit.applicability == "safe" else "unsafe"
                 how = "safe fix (--fix)" if cls == "safe" else "unsafe fix (--fix --unsafe-fixes)"
                 h.append(f'<div class="{cls}">{how}: {escape(edit.description)}</div><pre class="diff">{_diff_html(diff)}</pre>')
