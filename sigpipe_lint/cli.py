@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?")
     rule.add_argument("--all", action="store_true", help="list every rule")
+
+    from sigpipe_lint.prove.cli import add_prove_parser
+
+    add_prove_parser(sub)
     return p
 
 
@@ -278,6 +282,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _audit(args)
         if args.command == "rule":
             return _rule(args)
+        if args.command == "prove":
+            from sigpipe_lint.prove.cli import prove
+
+            return prove(args)
         parser.print_help()
         return EXIT_ERROR
     except ConfigError as e:
