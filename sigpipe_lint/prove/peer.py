@@ -195,6 +195,28 @@ class DyingPeer:
         if not self.died.wait(timeout):  # pragma: no cover - the thread only waits on select
             raise PeerError(f"{self!r} did not die within {timeout}s")
 
+    def run(self, target, **kw):
+        """Run `target` against this peer (it dies once `target` has written) and return
+        the Outcome. `target`: a command (list of arguments; {host}, {port}, {unix} are
+        filled in) or a callable. `connect_timeout`, `death_timeout`, and for commands
+        `cwd` and `env` are passed on."""
+        from sigpipe_lint.prove.run import run_callable, run_client
+
+        if self.died.is_set() or self.connected.is_set():
+            raise PeerError(f"{self!r} has served its one connection: use a new peer for each run")
+        if callable(target):
+            return run_callable(target, self, **kw)
+        if isinstance(target, (str, bytes)):
+            raise TypeError("give the command as a list of arguments, or a callable")
+        return run_client(list(target), self, **kw)
+
+    def assert_survives(self, target, **kw):
+        """Like run(), but an AssertionError that says how `target` died unless it survived."""
+        __tracebackhide__ = True
+        from sigpipe_lint.prove.run import require_survival
+
+        return require_survival(self.run(target, **kw), _name(target))
+
     def close(self) -> None:
         self.kill()
         self._thread.join(10)
@@ -244,6 +266,53 @@ class DyingClient:
             return got
         finally:
             die(conn, self.variant)
+
+    def run_server(self, argv, request: bytes = b"GET / HTTP/1.0\r\n\r\n", probe: Optional[bytes] = None,
+                   port_from_output: Optional[str] = None, unix: bool = False, **kw):
+        """Start the server `argv` ({host}, {port} or {unix} filled in, or the port read
+        from its stdout with `port_from_output`), die on it after sending `request`, ask
+        again with `probe` (default: `request`), stop it; the Outcome."""
+        from sigpipe_lint.prove.run import ServerSpec, run_server
+
+        if isinstance(argv, (str, bytes)):
+            raise TypeError("give the command as a list of arguments")
+        spec = ServerSpec(request=request, probe=probe, port_from_output=port_from_output, unix=unix)
+        kw.setdefault("connect_timeout", self.timeout)
+        return run_server(list(argv), self.variant, spec, **kw)
+
+    def assert_server_survives(self, target, request: bytes = b"GET / HTTP/1.0\r\n\r\n",
+                               probe: Optional[bytes] = None, **kw):
+        """AssertionError unless the server survives a client's death in this variant.
+
+        `target`: a command (a list, run with run_server()) or the address of a server
+        that already runs (a port, a (host, port) pair or a Unix socket path): a client
+        dies on it, then a second client must get an answer to `probe`."""
+        __tracebackhide__ = True
+        from sigpipe_lint.prove.run import ask, require_survival
+
+        if isinstance(target, (list, tuple)) and not _is_address(target):
+            return require_survival(self.run_server(target, request, probe, **kw), _name(target))
+        self(target, request, **kw)
+        try:
+            answer = ask(target, request if probe is None else probe, kw.get("timeout") or self.timeout)
+        except PeerError as e:
+            answer, why = b"", str(e)
+        else:
+            why = "no answer"
+        if not answer:
+            raise AssertionError(f"the server at {target} did not answer a second client after a client "
+                                 f"died ({self.variant}): {why}")
+        return answer
+
+
+def _is_address(target) -> bool:
+    return len(target) == 2 and isinstance(target[0], str) and isinstance(target[1], int)
+
+
+def _name(target) -> str:
+    if callable(target):
+        return getattr(target, "__qualname__", None) or repr(target)
+    return " ".join(str(a) for a in target) if not isinstance(target, (str, bytes)) else repr(target)
 
 
 def connect(address: Union[Address, int], timeout: float) -> socket.socket:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from sigpipe_lint.prove.peer import (
     HOST, DyingClient, DyingPeer, PeerError, check_variant, connect,
@@ -139,6 +141,7 @@ def substitute(argv: Sequence[str], values: Dict[str, str]) -> List[str]:
     """Replace `{host}`, `{port}`, `{unix}` in every argument (nothing else)."""
     out = []
     for arg in argv:
+        arg = os.fspath(arg) if isinstance(arg, os.PathLike) else str(arg)
         for key, value in values.items():
             arg = arg.replace("{" + key + "}", value)
         out.append(arg)
@@ -368,3 +371,61 @@ def run_server(argv: Sequence[str], variant: str, spec: ServerSpec, cwd=None,
             import shutil
 
             shutil.rmtree(prog.tmpdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- callables (the pytest plugin)
+
+def run_callable(fn: Callable[[], object], peer: DyingPeer, connect_timeout: float = CONNECT_TIMEOUT,
+                 death_timeout: float = DEATH_TIMEOUT) -> Outcome:
+    """Call `fn()` in a thread while `peer` waits for it; kill the peer once `fn` has
+    connected and written, then wait (bounded) for `fn` to return. A callable cannot be
+    killed: one that keeps running is left behind in its (daemon) thread.
+
+    Raises PeerError when `fn` never connected or never wrote."""
+    box: Dict[str, object] = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: B902 - reported, not swallowed
+            box["error"] = e
+            box["traceback"] = traceback.format_exc()
+
+    worker = threading.Thread(target=target, name="survives-peer-death", daemon=True)
+    worker.start()
+    deadline = time.monotonic() + connect_timeout
+    while not peer.received.wait(0.05):
+        if not worker.is_alive() or time.monotonic() > deadline:
+            break
+    if not peer.received.is_set():
+        what = "connected but wrote nothing" if peer.connected.is_set() else "never connected"
+        if "error" in box:
+            when = f"it raised {type(box['error']).__name__}: {box['error']}"
+        elif worker.is_alive():
+            when = f"within {connect_timeout:g}s"
+        else:
+            when = "it returned"
+        raise PeerError(f"the callable {what} to {peer!r} ({when})")
+    peer.kill()
+    t0 = time.monotonic()
+    worker.join(death_timeout)
+    seconds = time.monotonic() - t0
+    if worker.is_alive():
+        return Outcome(variant=peer.variant, verdict=KEPT_RUNNING,
+                       how=f"still running {death_timeout:g}s after its peer died", returncode=None, seconds=seconds)
+    if "error" in box:
+        err = box["error"]
+        name = type(err).__name__
+        return Outcome(variant=peer.variant, verdict=CRASHED, how=f"raised {name}: {err}", returncode=None,
+                       seconds=seconds, stderr=str(box["traceback"]), exception=name)
+    return Outcome(variant=peer.variant, verdict=SURVIVED, how=f"returned {box.get('value')!r}"[:200],
+                   returncode=None, seconds=seconds)
+
+
+def require_survival(outcome: Outcome, what: str) -> Outcome:
+    """AssertionError saying how `what` died, unless it survived."""
+    __tracebackhide__ = True
+    if not outcome.survived:
+        raise AssertionError(f"{what} did not survive its peer's death ({outcome.variant}): "
+                             f"{outcome.summary()}\n{outcome.describe()}")
+    return outcome

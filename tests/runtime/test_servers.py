@@ -1,12 +1,12 @@
-"""Server fixtures: a client asks for a long response and is SIGKILLed mid-stream; the
-server must still answer a fresh connection (and, once fixed, print no traceback)."""
+"""Server fixtures: a client (the pytest plugin's `dying_client`, in both variants) asks
+for a long response and dies mid-stream; the server must still answer a fresh connection
+(and, once fixed, print no traceback)."""
 import pytest
 
 import runtime_harness as h
 
 SERVERS = h.fixtures_of("server")
 IDS = [p.stem for p in SERVERS]
-MODES = ("rst", "fin")  # how the killed client dies: with unread bytes, or while reading
 
 
 def test_there_are_server_fixtures_with_valid_headers():
@@ -14,27 +14,27 @@ def test_there_are_server_fixtures_with_valid_headers():
     for p in SERVERS:
         hd = h.headers(p)
         assert hd.get("dies") in ("traceback", "handler-traceback"), p
-        assert hd.get("protocol") in h.PROBES, p
+        assert hd.get("protocol") in h.REQUESTS, p
 
 
 def _answers(port, protocol):
-    expected = h.PROBES[protocol][1]
+    expected = h.REQUESTS[protocol][2]
     answer = h.probe(port, protocol)
     return expected in answer, answer
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.peer_variants
 @pytest.mark.parametrize("script", SERVERS, ids=IDS)
-def test_original_server(script, mode):
+def test_original_server(script, dying_client):
     hd = h.headers(script)
     server, port = h.start_server(script)
     try:
         ok, answer = _answers(port, hd["protocol"])
         assert ok, f"the server does not answer before any client died: {answer!r}\n{server.describe()}"
-        h.kill_a_streaming_client(port, hd["protocol"], mode)
+        dying_client(port, h.REQUESTS[hd["protocol"]][0])
         if hd["dies"] == "traceback":
             rc = server.wait(h.DEATH_TIMEOUT)
-            server.finish()
+            server.stop()
             d = server.describe()
             assert rc is not None and rc > 0, f"expected the server to crash (rc={rc})\n{d}"
             assert "Traceback" in server.err.text, d
@@ -49,25 +49,23 @@ def test_original_server(script, mode):
             assert m is not None, "expected socketserver to print the handler's traceback\n" + server.describe()
             assert "Traceback" in server.err.text, server.describe()
     finally:
-        server.finish()
+        server.stop()
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.peer_variants
 @pytest.mark.parametrize("script", SERVERS, ids=IDS)
-def test_fixed_server_keeps_serving_quietly(script, mode, fixed):
+def test_fixed_server_keeps_serving_quietly(script, fixed, dying_client):
     hd = h.headers(script)
+    stream, ping, pong = h.REQUESTS[hd["protocol"]]
     copy = fixed(script)
     server, port = h.start_server(copy)
+    d = f"--- fixed source ---\n{copy.read_text()}\n"
     try:
-        h.kill_a_streaming_client(port, hd["protocol"], mode)
-        ok, answer = _answers(port, hd["protocol"])
-        d = f"--- fixed source ---\n{copy.read_text()}\n"
-        assert ok, f"the fixed server stopped answering: {answer!r}\n{d}{server.describe()}"
-        # a second dead client, then a second fresh connection: it keeps serving
-        h.kill_a_streaming_client(port, hd["protocol"], mode)
-        ok, answer = _answers(port, hd["protocol"])
-        assert ok, f"the fixed server stopped answering: {answer!r}\n{d}{server.describe()}"
+        # two dead clients, each followed by a fresh connection that must be answered
+        for _ in range(2):
+            answer = dying_client.assert_server_survives(port, stream, ping)
+            assert pong in answer, f"the fixed server answered {answer!r}\n{d}{server.describe()}"
         assert server.alive(), d + server.describe()
     finally:
-        server.finish()
+        server.stop()
     assert "Traceback" not in server.err.text, d + server.describe()
