@@ -64,11 +64,11 @@ class Stream:
                 self._cond.wait(min(left, 0.1))
 
     def close(self, timeout: float = 5.0):
+        """Wait (bounded) for EOF. A pipe still held open by an escaped grandchild is left
+        to the daemon reader: closing it under a blocked readline() would block too."""
         self._thread.join(timeout)
-        try:
+        if not self._thread.is_alive():
             self._pipe.close()
-        except OSError:
-            pass
 
 
 LIVE: "set[Program]" = set()  # started and not yet stopped: what an interrupt must stop
