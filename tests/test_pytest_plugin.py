@@ -141,7 +141,7 @@ def test_careless_server(dying_client):
 
 
 def test_client_fixtures_in_a_user_test_file(pytester):
-    pytester.makepyfile(test_clients=CLIENTS)
+    pytester.makepyfile(test_user_clients_of_the_plugin=CLIENTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=6, failed=4)
     result.stdout.fnmatch_lines_random([
@@ -155,7 +155,7 @@ def test_client_fixtures_in_a_user_test_file(pytester):
 
 
 def test_server_fixtures_in_a_user_test_file(pytester):
-    pytester.makepyfile(test_servers=SERVERS)
+    pytester.makepyfile(test_user_servers_of_the_plugin=SERVERS)
     result = pytester.runpytest("-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines_random([
@@ -166,7 +166,7 @@ def test_server_fixtures_in_a_user_test_file(pytester):
 
 
 def test_the_marker_is_registered(pytester):
-    pytester.makepyfile(test_m="import pytest\n@pytest.mark.peer_variants\ndef test_x(peer_variant): pass\n")
+    pytester.makepyfile(test_user_marker_of_the_plugin="import pytest\n@pytest.mark.peer_variants\ndef test_x(peer_variant): pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers", "-q")
     result.assert_outcomes(passed=2)
 
