@@ -4,15 +4,16 @@ The asyncio rules stand on these: the drain is the write that raises (not `write
 FIN peer's first failing drain raises ConnectionResetError and the later ones and
 `wait_closed()` BrokenPipeError (so catching one of the two leaks the other), an RST peer
 raises ConnectionResetError everywhere, `loop.sock_sendall` raises like a plain socket, and
-a Protocol's `transport.write()` never raises. The peer is peer_server.py, SIGKILLed once
-it has received bytes; every wait is bounded.
+a Protocol's `transport.write()` never raises. The peer is the product's dying peer
+(`sigpipe_lint.prove`, as in `sigpipe-lint prove` and the pytest plugin), killed once it has
+received bytes: `fin` was reading, `rst` left bytes unread; every wait is bounded.
 """
 import asyncio
 import socket
 
 import pytest
 
-import runtime_harness as h
+from sigpipe_lint.prove.peer import DyingPeer
 
 ROUNDS = 200  # at most 200 writes 20 ms apart after the kill: the failure comes well before
 PACE = 0.02
@@ -20,16 +21,16 @@ PACE = 0.02
 
 class Peer:
     def __init__(self, mode):
-        self.proc = h.Proc([h.PY, h.PEER, mode])
-        self.port = int(self.proc.expect_line(r"^listening (\d+)", h.STARTUP_TIMEOUT, "peer").group(1))
+        self.peer = DyingPeer(mode, after_bytes=None)  # dies on demand only
+        self.port = self.peer.port
 
     async def kill_once_it_received(self):
-        m = await asyncio.to_thread(self.proc.out.wait_for, r"^received \d+", h.STARTUP_TIMEOUT)
-        assert m is not None, "the peer never received bytes\n" + self.proc.describe()
-        self.proc.sigkill()
+        received = await asyncio.to_thread(self.peer.wait_received)
+        assert received, f"{self.peer!r} never received bytes"
+        self.peer.kill()
 
     def finish(self):
-        self.proc.finish()
+        self.peer.close()
 
 
 def run(coro_fn, mode):
