@@ -136,7 +136,8 @@ def test_unix_socket_peer(tmp_path, capsys):
     status, doc, err = prove_json(capsys, "--unix", "--", PY, script, "{unix}")
     assert status == 1, err
     assert doc["transport"] == "unix"
-    # On a Unix socket the writer gets EPIPE in both variants (Linux): no reset there.
+    # Small writes on a Unix socket get EPIPE in both variants (Linux); a writer blocked on a
+    # full buffer when its reader closes with unread data gets ECONNRESET (see the server test).
     assert {r["variant"]: r["exception"] for r in doc["runs"]} == {"fin": "BrokenPipeError", "rst": "BrokenPipeError"}
 
 
@@ -248,6 +249,30 @@ def test_server_that_stops_serving(tmp_path, capsys):
                                 "--", PY, script, "{port}")
     assert status == 1
     assert verdicts(doc)["rst"] == ("stopped serving", "still running, but no answer to a second client within 1s")
+
+
+def test_server_on_a_unix_socket(tmp_path, capsys):
+    script = tmp_path / "unix_server.py"
+    script.write_text(textwrap.dedent("""
+        import os, socket, sys
+        assert os.environ["SIGPIPE_LINT_UNIX"] == sys.argv[1]
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sys.argv[1])
+        srv.listen()
+        while True:
+            conn, _ = srv.accept()
+            conn.recv(100)
+            try:
+                for i in range(3000):
+                    conn.sendall(b"y" * 1000)
+            except (BrokenPipeError, ConnectionResetError):  # blocked in a full buffer: ECONNRESET
+                pass
+            conn.close()
+    """))
+    status, doc, err = prove_json(capsys, "--server", "--unix", "--request", "GO\\n", "--", PY, script, "{unix}")
+    assert status == 0, doc["runs"]
+    assert doc["transport"] == "unix"
+    assert verdicts(doc) == {v: ("survived", "still serving, answered a second client") for v in ("fin", "rst")}
 
 
 def test_server_at_a_given_address(tmp_path, capsys):

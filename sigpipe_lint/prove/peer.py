@@ -30,6 +30,7 @@ from typing import Optional, Tuple, Union
 VARIANTS = ("fin", "rst")
 HOST = "127.0.0.1"
 DEFAULT_TIMEOUT = 15.0  # connect and first bytes, on a busy machine
+MAX_LIFETIME = 600.0  # a peer nobody kills dies by itself after this long
 
 Address = Union[Tuple[str, int], str]
 
@@ -131,8 +132,8 @@ class DyingPeer:
     def _wait(self, sock, deadline) -> bool:
         """True when `sock` is readable; False when killed or at the deadline."""
         while not self._kill.is_set():
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return False
             ready, _, _ = select.select([sock, self._wake_r], [], [], left)
             if sock in ready:
@@ -147,15 +148,16 @@ class DyingPeer:
             conn, _ = self._listener.accept()
             self.connected.set()
             threshold = self.after_bytes or 1
-            # The program may write for a long time before the peer dies on demand: the
-            # connection itself has no deadline, only the kill does.
+            # The program may write for a long time before the peer dies on demand; a
+            # peer nobody kills still dies after MAX_LIFETIME.
+            end = time.monotonic() + MAX_LIFETIME
             while True:
                 if self.after_bytes is not None and self.bytes_received >= self.after_bytes:
                     break
                 if self.variant == "rst" and self.bytes_received >= threshold:
-                    self._kill.wait()  # stop reading: the unread bytes stay queued
+                    self._kill.wait(max(0.0, end - time.monotonic()))  # unread bytes stay queued
                     break
-                if not self._wait(conn, None):
+                if not self._wait(conn, end):
                     break
                 want = 65536 if self.variant == "fin" else threshold - self.bytes_received
                 try:
@@ -163,7 +165,7 @@ class DyingPeer:
                 except OSError:
                     break
                 if not data:  # the program closed first: nothing left to kill
-                    self._kill.wait()
+                    self._kill.wait(max(0.0, end - time.monotonic()))
                     break
                 self.bytes_received += len(data)
                 if self.bytes_received >= threshold:

@@ -93,11 +93,11 @@ class Program:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,
         )
+        self._stopped = False
+        LIVE.add(self)  # first: an interrupt from here on finds it
         self.pgid = self.p.pid  # a session leader's group id is its pid
         self.out = Stream(self.p.stdout)
         self.err = Stream(self.p.stderr)
-        self._stopped = False
-        LIVE.add(self)
 
     @property
     def pid(self) -> int:

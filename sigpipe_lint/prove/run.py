@@ -246,12 +246,27 @@ def _listening(port: int) -> Optional[bool]:
     return found
 
 
+def _unix_listening(path: str) -> bool:
+    """Whether a Unix stream socket listens at `path` (Linux /proc; else: the file exists)."""
+    try:
+        with open("/proc/net/unix") as f:
+            rows = f.read().splitlines()[1:]
+    except OSError:
+        return os.path.exists(path)
+    for row in rows:
+        cols = row.split(None, 7)
+        # Num RefCount Protocol Flags Type St Inode Path; Flags 00010000: accepting
+        if len(cols) == 8 and cols[7] == path and cols[3] == "00010000":
+            return True
+    return False
+
+
 def _wait_listening(prog: Program, address, timeout: float) -> None:
     """Until the server listens on `address` (checked without connecting on Linux)."""
     deadline = time.monotonic() + timeout
     while True:
         if isinstance(address, str):
-            ready = os.path.exists(address)
+            ready = _unix_listening(address)
         else:
             ready = _listening(address[1])
             if ready is None:  # no /proc: a connection that we close at once
