@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from sigpipe_lint.cli import _positive_int
 from sigpipe_lint.prove.peer import VARIANTS, DyingPeer, PeerError
 from sigpipe_lint.prove.run import (
     CONNECT_TIMEOUT, CRASHED, DEATH_TIMEOUT, KEPT_RUNNING, SURVIVED, Outcome, ServerSpec,
@@ -66,24 +67,14 @@ def add_prove_parser(sub) -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return n
-
-
 def _positive_float(text: str) -> float:
     try:
         n = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not n > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return n
+    if n > 0:
+        return n
+    raise argparse.ArgumentTypeError("must be more than 0")
 
 
 def _unescape(text: str) -> bytes:
