@@ -416,6 +416,9 @@ class ModuleNames:
             if isinstance(expr, cst.Call) and call_name(expr) == "suppress":
                 g = Guard(node, [("suppress", expr, a.value) for a in expr.args], ctx.scope)
                 guards = guards + (g,)
+            elif isinstance(expr, (cst.Call, cst.Name)):
+                # with self._socket_errors(): a context manager that may swallow (guards.py)
+                guards = guards + (Guard(node, [("cm", expr)], ctx.scope),)
             if item.asname is not None:
                 self._bind_target(item.asname.name, expr, ctx)
         push((node.body, ctx.replace(guards=guards)))

@@ -209,6 +209,8 @@ def _extend_or_wrap(facts, w):
         if facts.handled_locally(w.ctx, missing):
             continue
         for handler in facts.handlers_catching(w.ctx, caught):
+            if facts.covers(handler.type, w.ctx.scope, missing):
+                break  # its type catches both, its body re-raises one: not a type to extend
             plan = plan_extend_except(handler.type, missing)
             if plan is not None:
                 return plan
