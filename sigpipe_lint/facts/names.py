@@ -278,6 +278,7 @@ class ModuleNames:
         self.guards: List[Tuple[Guard, Ctx]] = []
         self.subscript_stores: List[Tuple[cst.Subscript, cst.BaseExpression, Ctx]] = []
         self.awaits: List[Tuple[cst.Await, Ctx]] = []  # where each `await` stands (asyncio tasks)
+        self.method_aliases: List[Tuple[cst.Assign, Ctx]] = []
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
@@ -288,6 +289,9 @@ class ModuleNames:
 
 
     _REFS = frozenset({"MSG_NOSIGNAL", "SO_NOSIGPIPE", "EPIPE"})
+    # Methods that write, recorded as attributes too: `retry(sock.sendall, data)` passes one on.
+    _WRITE_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "write", "writelines", "flush"})
+    _ATTR_REFS = _REFS | _WRITE_METHODS
 
     def _walk(self) -> None:
         root = Ctx(self.module_scope, None, (), (), None, self.module.body)
@@ -443,6 +447,11 @@ class ModuleNames:
             self._bind_target(t.target, node.value, ctx)
             if type(t.target) is cst.Subscript:  # clients[fd] = conn: what a container holds
                 self.subscript_stores.append((t.target, node.value, ctx))
+        v = node.value
+        if (type(v) is cst.Attribute and v.attr.value in self._WRITE_METHODS) or (
+            type(v) is cst.Call and call_name(v) == "partial"
+        ):
+            self.method_aliases.append((node, ctx))  # send = sock.sendall; send(data)
         return False
 
     def _h_annassign(self, node: cst.AnnAssign, ctx: Ctx, push):
@@ -522,7 +531,7 @@ class ModuleNames:
         return False
 
     def _h_attribute(self, node: cst.Attribute, ctx: Ctx, push):
-        if node.attr.value in self._REFS:
+        if node.attr.value in self._ATTR_REFS:
             self.name_refs.setdefault(node.attr.value, []).append((node, ctx))
         push((node.value, ctx))
         return True

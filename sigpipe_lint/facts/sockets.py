@@ -126,6 +126,11 @@ class Write:
     # What a dead peer makes it raise, when not (BrokenPipeError, ConnectionResetError):
     # loop.sendfile() raises ConnectionError('Connection closed by peer') and RuntimeError.
     raises: Tuple[str, ...] = ("BrokenPipeError", "ConnectionResetError")
+    # How the write is reached when the call is not `receiver.method(...)`: "unbound"
+    # (socket.socket.sendall(s, data)), "alias" (send = s.sendall; send(data)), "passed"
+    # (retry(s.sendall, data): reported at the call that receives the bound method),
+    # "partial" (functools.partial(s.send, ...) never called in the module: reported there).
+    via: str = ""
 
 
 class SocketFacts:
@@ -549,6 +554,13 @@ class SocketFacts:
                 if not isinstance(func, cst.Attribute):
                     continue
                 info = self._receiver_info(func.value, call, ctx)
+                via, target = "", None
+                if info is None and self.qname(func.value, ctx.scope) in SOCKET_TYPES:
+                    # socket.socket.sendall(s, data): the unbound method, `s` is the receiver
+                    pos = positional_args(call)
+                    if pos:
+                        via, target = "unbound", pos[0]
+                        info = self.sock_info(target, ctx.scope, self_cls=_method_class(ctx))
                 if info is None or info.dgram:
                     continue
                 if not info.stream and (
@@ -561,7 +573,8 @@ class SocketFacts:
                     if not (method == "write" and info.kind == "socket" and info.tls):
                         continue  # SSLSocket.write() is a write; a plain socket has none
                 label = f"{dotted(func.value) or '<socket>'}.{method}()"
-                out.append(Write(call, ctx, method, info, label))
+                out.append(Write(call, ctx, method, info, label, target=target, via=via))
+        out.extend(self._bound_method_writes())
         for call, ctx in self.calls_by_name.get("write", ()):
             if self.qname(call.func, ctx.scope) != "os.write":
                 continue
@@ -586,6 +599,91 @@ class SocketFacts:
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
         out.extend(self._find_stream_writes())  # asyncio: drains, wait_closed, loop.sock_sendall
+        return out
+
+    def _bound_method_writes(self) -> List[Write]:
+        """Writes through a bound method: `send = sock.sendall; send(data)` (at each call of
+        `send`), `retry(sock.sendall, data)` (at the call it is passed to: the write happens
+        inside it, and what is caught around that call is what handles it), and
+        `functools.partial(sock.send, b"x")` (at the calls of the name it is bound to, or at
+        the partial itself when nothing in the module calls it)."""
+        methods = SEND_METHODS | FILE_WRITE_METHODS
+        refs = [(n, c) for m in methods for n, c in self.name_refs.get(m, ())]
+        if not refs:
+            return []
+        called = {id(call.func) for m in methods for call, _ in self.calls_by_name.get(m, ())}
+        refs = [(n, c) for n, c in refs if id(n) not in called]
+        if not refs:
+            return []
+        out: List[Write] = []
+        passed_in = {}  # id(argument) -> (call, ctx)
+        for calls in self.calls_by_name.values():
+            for call, ctx in calls:
+                for a in call.args:
+                    if type(a.value) is cst.Attribute and a.value.attr.value in methods:
+                        passed_in[id(a.value)] = (call, ctx)
+        aliased = {id(assign.value): (assign, actx) for assign, actx in self.method_aliases}
+        for node, ctx in refs:
+            info = self._write_receiver(node, ctx)
+            if info is None:
+                continue
+            method, name = node.attr.value, f"{dotted(node.value) or '<socket>'}.{node.attr.value}"
+            holder = passed_in.get(id(node))
+            partial = None
+            if holder is not None and self.qname(holder[0].func, holder[1].scope) == "functools.partial":
+                partial = holder[0]
+                holder = None
+            if holder is not None:
+                call, cctx = holder
+                label = f"{name}() passed to {dotted(call.func) or 'a call'}()"
+                out.append(Write(call, cctx, method, info, label, target=node.value, via="passed"))
+                continue
+            value = partial if partial is not None else node
+            calls = self._alias_calls(aliased[id(value)]) if id(value) in aliased else []
+            for call, cctx in calls:
+                label = f"{dotted(call.func)}() (bound to {name})"
+                out.append(Write(call, cctx, method, info, label, target=node.value, via="alias"))
+            if partial is not None and not calls:
+                pctx = passed_in[id(node)][1]
+                label = f"functools.partial({name})"
+                out.append(Write(partial, pctx, method, info, label, target=node.value, via="partial"))
+        return out
+
+    def _write_receiver(self, node: cst.Attribute, ctx: Ctx) -> Optional[SockInfo]:
+        """The receiver of a bound write method, if writing through it is a socket write."""
+        info = self.sock_info(node.value, ctx.scope, self_cls=_method_class(ctx))
+        method = node.attr.value
+        if info is None or info.dgram:
+            return None
+        if method in SEND_METHODS:
+            if info.kind != "socket" or (method == "sendto" and not info.stream):
+                return None
+        elif info.kind != "file" and not (method == "write" and info.kind == "socket" and info.tls):
+            return None
+        return info
+
+    def _alias_calls(self, alias):
+        """The calls of a name or `self.x` bound to a bound method (or partial) by `assign`."""
+        assign, actx = alias
+        out = []
+        for t in assign.targets:
+            target = t.target
+            if isinstance(target, cst.Name):
+                for call, ctx in self.calls_by_name.get(target.value, ()):
+                    if isinstance(call.func, cst.Name):
+                        bs, _ = self.lookup(target.value, ctx.scope)
+                        if bs and any(b.kind == "value" and b.value is assign.value for b in bs):
+                            out.append((call, ctx))
+            elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                cls = self._self_class(target.value.value, actx.scope)
+                if cls is None:
+                    continue
+                for call, ctx in self.calls_by_name.get(target.attr.value, ()):
+                    f = call.func
+                    if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
+                        other = self._self_class(f.value.value, ctx.scope)
+                        if other is not None and (other is cls or cls in self._local_bases(other)):
+                            out.append((call, ctx))
         return out
 
     def _receiver_info(self, expr, call: cst.Call, ctx: Ctx) -> Optional[SockInfo]:

@@ -68,8 +68,8 @@ def _socket_module_name(facts: ModuleFacts) -> Tuple[str, Tuple[Tuple[str, Optio
 
 
 def plan_nosignal(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
-    if write.receiver.tls or write.method not in FLAG_METHODS:
-        return None
+    if write.receiver.tls or write.method not in FLAG_METHODS or write.via:
+        return None  # flags go to the socket method's own call
     call = write.call
     if any(a.star for a in call.args):
         return None
@@ -149,6 +149,8 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
     """End the conversation cleanly where the program can stop talking to the peer."""
     if write.raises != ("BrokenPipeError", "ConnectionResetError"):
         return None  # loop.sendfile(): the wrap would not catch what it raises
+    if write.via == "partial":
+        return None  # the write happens wherever the partial is called, not here
     ctx = write.ctx
     receiver = _receiver_code(write)
     # A helper that does not loop itself, called from loops in this module: handle it there.

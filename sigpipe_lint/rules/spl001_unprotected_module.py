@@ -14,18 +14,31 @@ class UnprotectedSocketWrite(Rule):
     socket; `write`/`writelines`/`flush` on a socket file from `makefile()` or a request
     handler's `wfile`; `os.write` on a socket's `fileno()`; `SSLSocket.write()`; and
     `shutil.copyfileobj`, `json.dump`, `pickle.dump`, `marshal.dump` or `print(file=...)`
-    into a socket file) in a module that has none of:
+    into a socket file; and a write method passed on as a bound method: reported at the
+    call that receives it, `retry(sock.sendall, data)`, since the write happens during that
+    call and what is caught around it handles it; at each call of a name bound to it,
+    `send = sock.sendall; send(data)` or a `functools.partial(sock.send, ...)`; at the
+    partial itself when nothing in the module calls it, with no fix; and the unbound
+    `socket.socket.sendall(sock, data)`) in a module that has none of:
     a SIGPIPE policy (`signal.signal(SIGPIPE, SIG_IGN)` or a handler,
-    `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`), `MSG_NOSIGNAL`/`SO_NOSIGPIPE`, or an `except`
-    that catches `BrokenPipeError` (itself, `ConnectionError`, `OSError` and its aliases,
-    `Exception`, `BaseException`, a bare `except:`) or tests `errno.EPIPE`.
+    `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`), `MSG_NOSIGNAL`/`SO_NOSIGPIPE`, an `except`
+    that handles `BrokenPipeError` (catches it: itself, `ConnectionError`, `OSError` and its
+    aliases, `Exception`, `BaseException`, a bare `except:`; and does not re-raise it, see
+    SPL003), `contextlib.suppress(BrokenPipeError)` (or a base), a context manager class whose
+    `__exit__` swallows it, or an `errno.EPIPE` test.
 
     A `.send()` counts only when something in the module says the receiver is a socket:
     `socket.socket()`, `create_connection()`, `socketpair()`, `fromfd()`, `create_server()`,
     `accept()`, `wrap_socket()`, a parameter annotated `socket.socket`, a request handler's
     `self.request`/`self.connection`/`self.wfile`, or a name or `self.x` bound to one of
     those (through helpers and methods that return one, and parameters that every call in
-    the module fills with one). Generators, queues, ZeroMQ and websocket objects are never
+    the module fills with one, thread, executor and event-loop calls included:
+    `Thread(target=f, args=(conn,))`, `_thread.start_new_thread(f, (conn,))`,
+    `executor.submit(f, conn)`, `loop.run_in_executor(None, f, conn)`), an attribute
+    annotated as one (`sock: socket.socket` in the class body, `Optional[...]`, `X | None`,
+    strings), or an item of a container the module fills with them (`self.clients[fd] =
+    conn`, `.append((conn, addr))`, `queue.put(conn)`, read back by `for` loops,
+    subscripts, `pop()`/`get()`). Generators, queues, ZeroMQ and websocket objects are never
     reported. Datagram sockets (`SOCK_DGRAM`) and peerless families (`AF_ALG`,
     `AF_NETLINK`, ...) are not reported: they never get EPIPE.
 
