@@ -856,6 +856,83 @@ class ModuleNames:
                     return [m]
         return []
 
+    # Methods that keep what they are given for later, without calling it now.
+    _KEEPERS = frozenset({"append", "appendleft", "add", "insert", "extend", "setdefault", "put", "put_nowait", "register"})
+
+    def reference_sites(self, func: FunctionInfo) -> List[Tuple[str, cst.CSTNode, Ctx]]:
+        """Where `func` runs although no call names it: the places it is used as a value.
+
+        ("call", call, ctx): `cb = self._flush; cb()`, `for fn in (self._a, self._b): fn()`,
+        `self._cb = self._flush; self._cb()`, or `retry(self._flush)` (the receiving call runs
+        it: what is caught around that call is what handles it). ("spawn", call, ctx): a thread,
+        executor or event loop runs it (`Thread(target=...)`, `submit(f)`), nothing of ours
+        catches there. ("escape", node, ctx): returned or stored (`callbacks.append(f)`,
+        `atexit.register(f)`): callers unknown. A function used as a value has call sites
+        that `call_sites` does not see; these are the ones the module shows.
+        """
+        index = getattr(self, "_refsites", None)
+        if index is None:
+            index = self._refsites = self._reference_index()
+        return index.get(id(func), [])
+
+    def _reference_index(self) -> Dict[int, List[Tuple[str, cst.CSTNode, Ctx]]]:
+        out: Dict[int, List[Tuple[str, cst.CSTNode, Ctx]]] = {}
+        spawners = {id(call) for _t, _a, _k, call, _c in self.spawned_calls()}
+        for calls in self.calls_by_name.values():
+            for call, ctx in calls:
+                f = call.func
+                # cb() / fn() / self._cb(): a name or attribute bound to functions of ours
+                for target in self._called_values(f, ctx.scope):
+                    out.setdefault(id(target), []).append(("call", call, ctx))
+                # f passed as an argument
+                for a in call.args:
+                    if type(a.value) not in (cst.Name, cst.Attribute):
+                        continue
+                    for target in self.functions_named_by(a.value, ctx.scope):
+                        if id(call) in spawners:
+                            kind = "spawn"
+                        elif isinstance(f, cst.Attribute) and f.attr.value in self._KEEPERS:
+                            kind = "escape"
+                        else:
+                            kind = "call"
+                        out.setdefault(id(target), []).append((kind, call, ctx))
+        for info in self.functions:
+            for value, scope in info.returns:
+                for el in value.elements if isinstance(value, (cst.Tuple, cst.List)) else (value,):
+                    el = getattr(el, "value", el)
+                    for target in self.functions_named_by(el, scope):
+                        out.setdefault(id(target), []).append(("escape", value, Ctx(scope, info, (), (), None, None)))
+        return out
+
+    def _called_values(self, f, scope: Scope) -> List[FunctionInfo]:
+        """The module's functions a called name stands for when it holds them as values."""
+        if isinstance(f, cst.Name):
+            bs, _ = self.lookup(f.value, scope)
+            out = []
+            for b in bs or ():
+                if b.kind == "value":
+                    out.extend(self.functions_named_by(b.value, b.scope))
+                elif b.kind == "elem" and not b.index:
+                    items = b.value
+                    if isinstance(items, cst.Name):  # HANDLERS = (a, b); for fn in HANDLERS
+                        items = [v for v, _s in self.value_exprs(items, b.scope)]
+                    elif isinstance(items, (cst.Tuple, cst.List, cst.Set)):
+                        items = [el.value for el in items.elements]
+                    else:
+                        items = []
+                    for item in items:
+                        out.extend(self.functions_named_by(item, b.scope))
+            return out
+        if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
+            cls = self._self_class(f.value.value, scope)
+            if cls is None or any(f.attr.value in c.methods for c in [cls] + self._local_bases(cls)):
+                return []
+            out = []
+            for value, s in self._class_attr_bindings(cls, f.attr.value):
+                out.extend(self.functions_named_by(value, s))
+            return out
+        return []
+
     def _instance_of(self, name: cst.Name, scope: Scope, cls: ClassInfo) -> bool:
         """`pub` in `pub = Publisher(...)`: a name bound only to instances of `cls` (or subclasses)."""
         bs, _ = self.lookup(name.value, scope)
