@@ -111,6 +111,12 @@ class SockInfo:
     pair_both: bool = False  # for "pair": both items are sockets (socketpair)
     stream: bool = False  # known to be SOCK_STREAM (not merely "not known to be datagram")
     handler: bool = False  # a request handler's connection: the server closes it
+    local: bool = False  # one end of a loopback pair this module connects to itself
+
+    @property
+    def peerless(self) -> bool:
+        """No remote peer that can die: a datagram socket, or a hand-made wake-up pair."""
+        return self.dgram or self.local
 
 
 @dataclasses.dataclass
@@ -190,7 +196,9 @@ class SocketFacts:
             bindings, bscope = self.lookup(expr.value, scope)
             if not bindings:
                 return None
-            return _merge(self._sock_of_binding(b, depth, self_cls) for b in bindings)
+            return self._mark_local(
+                _merge(self._sock_of_binding(b, depth, self_cls) for b in bindings), expr, scope, self_cls
+            )
         if isinstance(expr, cst.Attribute):
             if isinstance(expr.value, cst.Name):
                 cls = self._self_cls_of(expr.value, scope, self_cls)
@@ -207,7 +215,7 @@ class SocketFacts:
                         tls = self.module_mentions_ssl()
                         kind = "file" if attr == "wfile" else "socket"
                         infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
-                    return _merge(infos)
+                    return self._mark_local(_merge(infos), expr, scope, self_cls)
             return None
         if isinstance(expr, cst.Tuple) and expr.elements:
             # return conn, size: a tuple whose first item is a socket, like accept()'s
@@ -337,7 +345,8 @@ class SocketFacts:
                 else:
                     dgram = self.mentions(t, scope, ("socket.SOCK_DGRAM", "socket.SOCK_RAW"))
                     stream = self.mentions(t, scope, ("socket.SOCK_STREAM",))
-            return SockInfo("socket", tls=(what == "tls"), dgram=dgram, origin=q + "()", stream=stream)
+            local = q == "socket.create_connection" and self._from_getsockname(arg_at(call, 0, "address"), scope) is not None
+            return SockInfo("socket", tls=(what == "tls"), dgram=dgram, origin=q + "()", stream=stream, local=local)
         if q in SOCKET_PAIR_CONSTRUCTORS:
             return SockInfo("pair", origin=q + "()", pair_both=True, stream=True)
         streams = self._stream_of_call(call, q, scope, depth, self_cls)
@@ -358,7 +367,8 @@ class SocketFacts:
             recv = self.sock_info(func.value, scope, depth + 1, self_cls)
             if recv is not None and recv.kind == "socket":
                 if attr == "accept":
-                    return dataclasses.replace(recv, kind="pair", origin="accept()", stream=not recv.dgram)
+                    local = recv.local or self._container_key(func.value, scope, self_cls) in self._loopback()[1]
+                    return dataclasses.replace(recv, kind="pair", origin="accept()", stream=not recv.dgram, local=local)
                 if attr == "dup":
                     return recv
                 if attr == "makefile":
@@ -544,6 +554,60 @@ class SocketFacts:
             return info
         return _item_of(info, path[0]) if len(path) == 1 else None
 
+    # -- loopback wake-up pairs ----------------------------------------------------------
+    #
+    # A socketpair() fallback or a self-pipe built by hand: listen on 127.0.0.1 port 0,
+    # connect to that listener's getsockname(), accept. Both ends live in this process:
+    # there is no remote peer to die, so their writes are never reported (issue 9, #11).
+
+    def _from_getsockname(self, expr, scope: Scope, depth: int = 0):
+        """The listener L when `expr` is (derived from) `L.getsockname()`: the call itself,
+        `[:2]` of it, a tuple starting with a name unpacked from it."""
+        if expr is None or depth > 6:
+            return None
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "getsockname":
+            return (expr.func.value, scope)
+        if isinstance(expr, cst.Subscript):
+            return self._from_getsockname(expr.value, scope, depth + 1)
+        if isinstance(expr, cst.Tuple) and expr.elements:
+            return self._from_getsockname(expr.elements[0].value, scope, depth + 1)
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            for b in bs or ():
+                if b.kind in ("value", "unpack"):
+                    found = self._from_getsockname(b.value, b.scope, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def _loopback(self):
+        """(keys of sockets connected to a listener of this module, keys of those listeners)."""
+        cached = getattr(self, "_loopback_keys", None)
+        if cached is not None:
+            return cached
+        connectors, listeners = set(), set()
+        for call, ctx in [*self.calls_by_name.get("connect", ()), *self.calls_by_name.get("connect_ex", ())]:
+            if not isinstance(call.func, cst.Attribute):
+                continue
+            found = self._from_getsockname(arg_at(call, 0, "address"), ctx.scope)
+            if found is None:
+                continue
+            self_cls = _method_class(ctx)
+            listener = self._container_key(found[0], found[1], self_cls)
+            connector = self._container_key(call.func.value, ctx.scope, self_cls)
+            if listener is not None and connector is not None:
+                listeners.add(listener)
+                connectors.add(connector)
+        self._loopback_keys = (connectors, listeners)
+        return self._loopback_keys
+
+    def _mark_local(self, info: Optional[SockInfo], expr, scope: Scope, self_cls) -> Optional[SockInfo]:
+        if info is None or info.local or info.kind != "socket" or not self.calls_by_name.get("getsockname"):
+            return info
+        if self._container_key(expr, scope, self_cls) in self._loopback()[0]:
+            return dataclasses.replace(info, local=True)
+        return info
+
     # -- writes and signals -------------------------------------------------------------
 
     def _find_writes(self) -> List[Write]:
@@ -561,7 +625,7 @@ class SocketFacts:
                     if pos:
                         via, target = "unbound", pos[0]
                         info = self.sock_info(target, ctx.scope, self_cls=_method_class(ctx))
-                if info is None or info.dgram:
+                if info is None or info.peerless:
                     continue
                 if not info.stream and (
                     method == "sendto" or (method == "sendmsg" and len(positional_args(call)) >= 4)
@@ -582,7 +646,7 @@ class SocketFacts:
             if not pos:
                 continue
             info = self.sock_info(pos[0], ctx.scope)
-            if info is not None and info.kind == "fd" and not info.dgram:
+            if info is not None and info.kind == "fd" and not info.peerless:
                 out.append(Write(call, ctx, "os.write", info, "os.write()", target=pos[0]))
         # Library functions that write into a file they are given: a socket file there is
         # a socket write (http.server's copyfile(source, self.wfile) is the classic one).
@@ -594,7 +658,7 @@ class SocketFacts:
                 if arg is None:
                     continue
                 info = self.sock_info(arg, ctx.scope, self_cls=_method_class(ctx))
-                if info is not None and info.kind == "file" and not info.dgram:
+                if info is not None and info.kind == "file" and not info.peerless:
                     short = qualified.replace("builtins.", "")
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
@@ -653,7 +717,7 @@ class SocketFacts:
         """The receiver of a bound write method, if writing through it is a socket write."""
         info = self.sock_info(node.value, ctx.scope, self_cls=_method_class(ctx))
         method = node.attr.value
-        if info is None or info.dgram:
+        if info is None or info.peerless:
             return None
         if method in SEND_METHODS:
             if info.kind != "socket" or (method == "sendto" and not info.stream):
@@ -732,6 +796,7 @@ def _merge(infos) -> Optional[SockInfo]:
         pair_both=all(i.pair_both for i in same),
         stream=all(i.stream for i in same),
         handler=any(i.handler for i in found),
+        local=all(i.local for i in same),
     )
 
 
