@@ -5,13 +5,14 @@ Every adapter (CLI, flake8 plugin, pre-commit hook, audit) calls `analyze_source
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.noqa import NoqaIndex
-from sigpipe_lint.parse import ParseFailure, parse
+from sigpipe_lint.parse import ParseFailure, parse_lenient
 from sigpipe_lint.positions import positions
 from sigpipe_lint.prefilter import may_match
 from sigpipe_lint.rules import RULES_BY_CODE
@@ -70,6 +71,15 @@ def analyze_module(
     return out
 
 
+def _unshift(f: Finding, shifts) -> Finding:
+    return dataclasses.replace(
+        f,
+        column=max(1, f.column - shifts.get(f.line, 0)),
+        end_column=max(1, f.end_column - shifts.get(f.end_line, 0)),
+        fix=None,
+    )
+
+
 def _fix_info(fixes) -> Optional[FixInfo]:
     """One fix per finding as reported: safe when its safe part exists; unsafe parts named."""
     if not fixes:
@@ -106,10 +116,17 @@ def analyze_source(
         )
         return result
     try:
-        module = parse(source)
+        module, shifts = parse_lenient(source)
         facts = ModuleFacts(module)
         plans: list = []
-        result.findings = analyze_module(module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix)
+        result.findings = analyze_module(
+            module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix and shifts is None
+        )
+        if shifts is not None:
+            # Analysed from the tab-expanded text (parse_lenient): columns back to the
+            # user's text, and no fix, since a fix would write the expanded text.
+            result.findings = [_unshift(f, shifts) for f in result.findings]
+            plans = []
         # An unsafe plan is held back unless asked for, also where a safe one comes with it
         # (SPL001: MSG_NOSIGNAL is safe, the wrap that stops the crash is not).
         if fix != UNSAFE:

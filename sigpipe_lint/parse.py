@@ -6,6 +6,8 @@ import ast
 import re
 import sys
 
+from typing import Dict, Optional, Tuple
+
 import libcst as cst
 
 # libcst's code generation recurses once per nesting level; deep but valid code needs room.
@@ -30,6 +32,10 @@ class ParseFailure(Exception):
     """The file cannot be analysed; str(self) is the one-line reason."""
 
 
+class LibcstOnlyFailure(ParseFailure):
+    """Python accepts the file, libcst's parser does not."""
+
+
 def _check_nesting(source: bytes) -> None:
     if source.count(b"(") + source.count(b"[") + source.count(b"{") <= _MAX_NESTING:
         return
@@ -52,7 +58,10 @@ def parse(source: bytes) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
-        raise ParseFailure(_syntax_error(source, e)) from None
+        message = _syntax_error(source, e)
+        if message.startswith(_LIBCST_ONLY):
+            raise LibcstOnlyFailure(message) from None
+        raise ParseFailure(message) from None
     except UnicodeDecodeError as e:
         raise ParseFailure(f"cannot decode: {e.reason} at byte {e.start} ({e.encoding})") from None
     except LookupError as e:  # unknown coding cookie
@@ -63,6 +72,43 @@ def parse(source: bytes) -> cst.Module:
         raise ParseFailure("too deeply nested to parse") from None
     except (ValueError, TypeError) as e:  # e.g. NUL bytes
         raise ParseFailure(f"cannot parse: {e}") from None
+
+
+_LIBCST_ONLY = "libcst cannot parse it (Python can)"
+_INDENT = re.compile(rb"[ \t]*")
+
+
+def parse_lenient(source: bytes) -> Tuple[cst.Module, Optional[Dict[int, int]]]:
+    """`parse`, and for a file Python accepts but libcst rejects because its indentation
+    mixes tabs and spaces ("no matching outer block for dedent"): the parse of the text
+    with the tabs of each line's indentation expanded to spaces (tab stops of 8, as
+    Python's tokenizer counts them), so that the file is analysed all the same.
+
+    Returns (module, shifts). shifts is None for a normal parse; else {line: characters
+    added to that line's indentation}. Lines do not move, but a column after an expanded
+    indentation is `shift` characters to the right in the module: the engine subtracts it
+    before reporting. The module's code is not the user's text: no fix may be generated
+    from it (the engine offers none for such a file).
+    """
+    try:
+        return parse(source), None
+    except LibcstOnlyFailure as first:
+        if b"\t" not in source:
+            raise
+        lines = source.splitlines(keepends=True)
+        shifts: Dict[int, int] = {}
+        for i, line in enumerate(lines):
+            indent = _INDENT.match(line).group()
+            if b"\t" in indent:
+                wide = indent.expandtabs(8)
+                shifts[i + 1] = len(wide) - len(indent)
+                lines[i] = wide + line[len(indent) :]
+        if not shifts:
+            raise
+        try:
+            return parse(b"".join(lines)), shifts
+        except ParseFailure:
+            raise first from None
 
 
 def _syntax_error(source: bytes, e: "cst.ParserSyntaxError") -> str:
@@ -83,4 +129,4 @@ def _syntax_error(source: bytes, e: "cst.ParserSyntaxError") -> str:
     except (RecursionError, MemoryError):
         pass
     # Python accepts it: a construct libcst cannot parse.
-    return f"libcst cannot parse it (Python can): {e.message.splitlines()[0] if e.message else e}"
+    return f"{_LIBCST_ONLY}: {e.message.splitlines()[0] if e.message else e}"
