@@ -701,6 +701,7 @@ class ModuleNames:
         """For a name bound to a tuple (ERRORS = (A, B)), the tuple's elements; else [expr]."""
         if isinstance(expr, cst.Name) and _depth < 10:
             bs, _ = self.lookup(expr.value, scope)
+            bs = [b for b in bs or () if b.kind != "annot"]  # ERRORS: tuple[type, ...] = (A, B)
             if bs and all(b.kind == "value" for b in bs):
                 out = []
                 for b in bs:
@@ -864,9 +865,11 @@ class ModuleNames:
 
         ("call", call, ctx): `cb = self._flush; cb()`, `for fn in (self._a, self._b): fn()`,
         `self._cb = self._flush; self._cb()`, or `retry(self._flush)` (the receiving call runs
-        it: what is caught around that call is what handles it). ("spawn", call, ctx): a thread,
+        it: what is caught around that call is what handles it). ("returned", value, ctx):
+        returned by the function of ctx, so called by that function's callers (their guards
+        count). ("spawn", call, ctx): a thread,
         executor or event loop runs it (`Thread(target=...)`, `submit(f)`), nothing of ours
-        catches there. ("escape", node, ctx): returned or stored (`callbacks.append(f)`,
+        catches there. ("escape", node, ctx): stored (`callbacks.append(f)`,
         `atexit.register(f)`): callers unknown. A function used as a value has call sites
         that `call_sites` does not see; these are the ones the module shows.
         """
@@ -901,7 +904,8 @@ class ModuleNames:
                 for el in value.elements if isinstance(value, (cst.Tuple, cst.List)) else (value,):
                     el = getattr(el, "value", el)
                     for target in self.functions_named_by(el, scope):
-                        out.setdefault(id(target), []).append(("escape", value, Ctx(scope, info, (), (), None, None)))
+                        # Returned: called by whoever called `info` (its callers' guards count).
+                        out.setdefault(id(target), []).append(("returned", value, Ctx(scope, info, (), (), None, None)))
         return out
 
     def _called_values(self, f, scope: Scope) -> List[FunctionInfo]:

@@ -21,10 +21,11 @@ class UnhandledWrite(Rule):
     function's callers inside the module (up to three levels), at every call site. A
     function nobody in the module calls counts as unhandled: its callers are unknown.
     Calls through a value count as call sites: `cb = self._flush; cb()`, `for fn in
-    (self._a, self._b): fn()`, `retry(self._flush)` (the receiving call runs it). A
-    function also handed to a thread or executor (`Thread(target=...)`, `submit(f)`),
-    returned, or stored for later (`callbacks.append(f)`, `atexit.register(f)`) has
-    callers the module does not show: unhandled.
+    (self._a, self._b): fn()`, `retry(self._flush)` (the receiving call runs it), and a
+    function returned by another is called by that one's callers. A function also handed
+    to a thread or executor (`Thread(target=...)`, `submit(f)`) or stored for later
+    (`callbacks.append(f)`, `atexit.register(f)`) has callers the module does not show:
+    unhandled.
 
     ## Why is this bad?
     A SIGPIPE policy or `MSG_NOSIGNAL` stops the signal, not the exception: the write still
@@ -234,12 +235,15 @@ def _handled(facts, ctx, depth, memo, missing=("BrokenPipeError", "ConnectionRes
     if key in memo:
         return memo[key]
     memo[key] = False  # recursion guard: a cycle proves nothing
-    sites = [c for _, c in facts.caller_contexts(func)]  # call sites; for a coroutine, where its task is awaited
+    # call sites; for a coroutine, where its task is awaited
+    sites = [(c, depth - 1) for _, c in facts.caller_contexts(func)]
     for kind, _node, c in facts.reference_sites(func):
-        if kind != "call":
+        if kind not in ("call", "returned"):
             memo[key] = False  # run by a thread, or by callers this module does not show
             return False
-        sites.append(c)
-    result = bool(sites) and all(_handled(facts, c, depth - 1, memo, still) for c in sites)
+        # A returned function is called by the returning function's callers: the hop
+        # through the `return` is not a level of calls.
+        sites.append((c, depth if kind == "returned" else depth - 1))
+    result = bool(sites) and all(_handled(facts, c, d, memo, still) for c, d in sites)
     memo[key] = result
     return result
