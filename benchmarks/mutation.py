@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Mutation check: do the fast tests fail when the engine's decisions are wrong?
+
+    python benchmarks/mutation.py                  # every mutant of the default files
+    python benchmarks/mutation.py --list           # the mutants, nothing run
+    python benchmarks/mutation.py --jobs 2 --timeout 120 --files sigpipe_lint/facts/guards.py
+
+Each mutant flips one decision in the layers that say what is a socket and what guards
+(`sigpipe_lint/facts/guards.py`, `sockets.py`, and the program view's files under
+`sigpipe_lint/program/` when they exist), then runs the fast tests (TESTS below) on a copy
+of the repository holding the mutant. A mutant is killed when a test fails (or the run
+times out), and survives when every test passes. The decisions flipped, found with `ast`:
+
+- `return True` <-> `return False`; `return <expr>` -> `return None`;
+- `==` <-> `!=`, `in` <-> `not in`, `is` <-> `is not`;
+- an `if`/`elif`/`while`/conditional-expression test -> `not (test)`;
+- `and` <-> `or`;
+- `True` <-> `False` given as a value (a keyword argument, an assignment);
+- one string entry of a module-level table (a set, tuple, list or dict of names: socket
+  sources, write methods, exception ancestors, ...) replaced by a name that matches nothing.
+
+A line ending in `# pragma: no mutate` is skipped: only for mutants that cannot change a
+result (a memo's cycle guard, say), and each needs the reason beside it.
+
+How it runs: the parent imports pytest and libcst once, then forks a child per mutant; the
+child drops the editable-install finder, puts the mutant's copy first on sys.path and runs
+pytest in-process (-x: the first failure kills it). Each worker owns one copy of the
+repository and restores the mutated file after each mutant.
+
+Score, measured on this machine (2 shared cores; see the README in this folder for the
+figures of the last run): killed / total, and the survivors listed with file:line and the
+change, so that a test can be written for each one that matters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILES = ["sigpipe_lint/facts/guards.py", "sigpipe_lint/facts/sockets.py"]
+PROGRAM_GLOB = "sigpipe_lint/program/*.py"
+TESTS = [
+    "tests/test_rule_examples.py",
+    "tests/test_fixtures.py",
+    "tests/test_program_fixtures.py",
+    "tests/test_idioms.py",
+    "tests/test_protection_examples.py",
+]
+NO_MUTATE = "pragma: no mutate"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str  # relative to ROOT
+    line: int
+    start: int  # offsets into the file's text
+    end: int
+    replacement: str
+    what: str
+
+    def apply(self, text: str) -> str:
+        return text[: self.start] + self.replacement + text[self.end :]
+
+    def label(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+# ---------------------------------------------------------------------------------------
+# Finding mutants
+# ---------------------------------------------------------------------------------------
+
+
+class _Finder(ast.NodeVisitor):
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.lines = text.splitlines(keepends=True)
+        self.offsets = [0]
+        for line in self.lines:
+            self.offsets.append(self.offsets[-1] + len(line))
+        self.out: List[Mutant] = []
+        self.depth = 0  # function nesting: tables are at depth 0
+        self.in_docstring_or_annotation = False
+
+    def off(self, line: int, col: int) -> int:
+        # ast columns are UTF-8 byte offsets; our files are ASCII where it matters.
+        return self.offsets[line - 1] + len(self.lines[line - 1].encode()[:col].decode(errors="ignore"))
+
+    def seg(self, node) -> Tuple[int, int]:
+        return self.off(node.lineno, node.col_offset), self.off(node.end_lineno, node.end_col_offset)
+
+    def add(self, node, start: int, end: int, replacement: str, what: str) -> None:
+        line = self.lines[node.lineno - 1]
+        if NO_MUTATE in line:
+            return
+        self.out.append(Mutant(self.path, node.lineno, start, end, replacement, what))
+
+    # decisions -------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node):
+        self.depth += 1
+        for stmt in node.body:
+            self.visit(stmt)
+        self.depth -= 1
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        for stmt in node.body:
+            self.visit(stmt)
+
+    def visit_AnnAssign(self, node):
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_Return(self, node):
+        v = node.value
+        if isinstance(v, ast.Constant) and isinstance(v.value, bool):
+            s, e = self.seg(v)
+            self.add(node, s, e, str(not v.value), f"return {v.value} -> return {not v.value}")
+        elif v is not None and not (isinstance(v, ast.Constant) and v.value is None):
+            s, e = self.seg(v)
+            self.add(node, s, e, "None", f"return {ast.unparse(v)[:40]} -> return None")
+        self.generic_visit(node)
+
+    def visit_If(self, node):
+        self._negate(node.test, "if")
+        self.generic_visit(node)
+
+    def visit_While(self, node):
+        self._negate(node.test, "while")
+        self.generic_visit(node)
+
+    def visit_IfExp(self, node):
+        self._negate(node.test, "x if ... else y")
+        self.generic_visit(node)
+
+    def _negate(self, test, where: str) -> None:
+        s, e = self.seg(test)
+        text = self.text[s:e]
+        self.add(test, s, e, f"not ({text})", f"{where} {ast.unparse(test)[:50]} -> negated")
+
+    def visit_Compare(self, node):
+        flips = {ast.Eq: "!=", ast.NotEq: "==", ast.In: "not in", ast.NotIn: "in", ast.Is: "is not", ast.IsNot: "is"}
+        left = node.left
+        for op, right in zip(node.ops, node.comparators):
+            repl = flips.get(type(op))
+            if repl is not None:
+                s = self.off(left.end_lineno, left.end_col_offset)
+                e = self.off(right.lineno, right.col_offset)
+                between = self.text[s:e]
+                # keep any parenthesis or whitespace around the operator
+                core = between.strip().strip("()").strip()
+                if core:
+                    i = between.index(core)
+                    self.add(node, s + i, s + i + len(core), repl, f"{core} -> {repl} in {ast.unparse(node)[:50]}")
+            left = right
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        repl = "or" if isinstance(node.op, ast.And) else "and"
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        for a, b in zip(node.values, node.values[1:]):
+            s = self.off(a.end_lineno, a.end_col_offset)
+            e = self.off(b.lineno, b.col_offset)
+            between = self.text[s:e]
+            i = between.find(word)
+            if i >= 0:
+                self.add(node, s + i, s + i + len(word), repl, f"{word} -> {repl} in {ast.unparse(node)[:50]}")
+        self.generic_visit(node)
+
+    def visit_keyword(self, node):
+        v = node.value
+        if isinstance(v, ast.Constant) and isinstance(v.value, bool):
+            s, e = self.seg(v)
+            self.add(v, s, e, str(not v.value), f"{node.arg}={v.value} -> {not v.value}")
+        self.generic_visit(node)
+
+    def visit_Assign(self, node):
+        v = node.value
+        if isinstance(v, ast.Constant) and isinstance(v.value, bool):
+            s, e = self.seg(v)
+            self.add(v, s, e, str(not v.value), f"= {v.value} -> {not v.value}")
+        elif self.depth == 0:
+            self._tables(v)
+        self.generic_visit(node)
+
+    # tables ----------------------------------------------------------------------------
+
+    def _tables(self, value) -> None:
+        """Each string entry of a module-level literal table, replaced by one that matches nothing."""
+        for node in ast.walk(value):
+            if isinstance(node, ast.Dict):
+                entries = [k for k in node.keys if k is not None]
+            elif isinstance(node, (ast.Set, ast.Tuple, ast.List)):
+                entries = node.elts
+            else:
+                continue
+            for k in entries:
+                if isinstance(k, ast.Constant) and isinstance(k.value, str) and k.value:
+                    s, e = self.seg(k)
+                    self.add(k, s, e, repr("<mutant>." + k.value), f"table entry {k.value!r} removed")
+
+
+def find_mutants(paths: Sequence[str]) -> List[Mutant]:
+    out: List[Mutant] = []
+    for rel in paths:
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        finder = _Finder(rel, text)
+        finder.visit(ast.parse(text))
+        seen = set()
+        for m in finder.out:
+            key = (m.start, m.end, m.replacement)
+            if key not in seen:
+                seen.add(key)
+                out.append(m)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Running them
+# ---------------------------------------------------------------------------------------
+
+
+def _copy_repo(dest: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".sigpipe_lint_cache", "realcode")
+    for name in ("sigpipe_lint", "tests", "fixtures", "pyproject.toml"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+
+
+def _child(copy: Path, tests: Sequence[str]) -> None:
+    """In the forked child: import sigpipe_lint from `copy`, run the tests, exit 0 if all pass."""
+    import pytest
+
+    sys.dont_write_bytecode = True  # a mutant of the same size and second would leave a stale .pyc
+    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+    sys.path_importer_cache.clear()
+    sys.path.insert(0, str(copy))
+    os.chdir(copy)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    import sigpipe_lint
+
+    if not sigpipe_lint.__file__.startswith(str(copy)):
+        os._exit(3)  # would test the unmutated engine
+    args = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *[t for t in tests if (copy / t).exists()]]
+    code = pytest.main(args)
+    os._exit(0 if code == 0 else 1)
+
+
+def run_one(copy: Path, mutant: Optional[Mutant], tests: Sequence[str], timeout: float) -> str:
+    """'killed', 'survived', 'timeout' (counted as killed) or 'error'."""
+    target = copy / mutant.path if mutant else None
+    original = target.read_text(encoding="utf-8") if target else None
+    if mutant:
+        target.write_text(mutant.apply(original), encoding="utf-8")
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                _child(copy, tests)
+            finally:
+                os._exit(4)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return "timeout"
+            time.sleep(0.05)
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0:
+            return "survived"
+        if code == 1:
+            return "killed"
+        return f"error (exit {code})"
+    finally:
+        if mutant:
+            target.write_text(original, encoding="utf-8")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--files", nargs="*", help="files to mutate, relative to the repository")
+    p.add_argument("--tests", nargs="*", default=TESTS)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=180.0, help="seconds per mutant (a timeout counts as killed)")
+    p.add_argument("--list", action="store_true", help="list the mutants and stop")
+    p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (a quick look)")
+    p.add_argument("--rerun", metavar="OUTPUT", help="run only the mutants a previous run's output lists as survived")
+    args = p.parse_args(argv)
+
+    files = args.files or DEFAULT_FILES + sorted(str(x.relative_to(ROOT)) for x in ROOT.glob(PROGRAM_GLOB))
+    mutants = find_mutants(files)
+    if args.list:
+        for m in mutants:
+            print(m.label())
+        print(f"{len(mutants)} mutants")
+        return 0
+    if args.rerun:
+        previous = Path(args.rerun).read_text(encoding="utf-8").splitlines()
+        wanted = {line[len("survived: ") :] for line in previous if line.startswith("survived: ")}
+        mutants = [m for m in mutants if m.label() in wanted]
+    if args.limit:
+        mutants = mutants[: args.limit]
+
+    import libcst  # noqa: F401 - imported once in the parent, inherited by every child
+    import pytest  # noqa: F401
+
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="spl-mutation-") as tmp:
+        copies = []
+        for i in range(max(1, args.jobs)):
+            copy = Path(tmp) / f"w{i}"
+            copy.mkdir()
+            _copy_repo(copy)
+            copies.append(copy)
+        # The unmutated tests must pass, or every mutant would look killed.
+        baseline = run_one(copies[0], None, args.tests, args.timeout)
+        if baseline != "survived":
+            print(f"the tests fail without any mutant ({baseline}): fix them first", file=sys.stderr)
+            return 2
+        results = _run_all(mutants, copies, args.tests, args.timeout)
+    elapsed = time.monotonic() - start
+
+    killed = sum(1 for r in results.values() if r in ("killed", "timeout"))
+    errors = [m for m in mutants if results[m].startswith("error")]
+    survivors = [m for m in mutants if results[m] == "survived"]
+    print(f"files: {', '.join(files)}")
+    print(f"tests: {' '.join(t for t in args.tests if (ROOT / t).exists())}")
+    print(f"mutants: {len(mutants)}, killed: {killed}, survived: {len(survivors)}, errors: {len(errors)}")
+    print(f"score: {killed}/{len(mutants) - len(errors)} = {killed / max(1, len(mutants) - len(errors)):.1%}")
+    print(f"time: {elapsed:.0f} s with {len(copies)} workers")
+    for m in survivors:
+        print(f"survived: {m.label()}")
+    for m in errors:
+        print(f"error: {m.label()}: {results[m]}")
+    return 0
+
+
+def _run_all(mutants: List[Mutant], copies: List[Path], tests, timeout) -> dict:
+    """Run the mutants on the copies, one forked child per copy at a time."""
+    results = {}
+    pending = list(mutants)
+    running = {}  # pid -> (mutant, copy, original text, deadline)
+    free = list(copies)
+    total = len(mutants)
+    while pending or running:
+        while pending and free:
+            m = pending.pop(0)
+            copy = free.pop()
+            target = copy / m.path
+            original = target.read_text(encoding="utf-8")
+            target.write_text(m.apply(original), encoding="utf-8")
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                try:
+                    _child(copy, tests)
+                finally:
+                    os._exit(4)
+            running[pid] = (m, copy, original, time.monotonic() + timeout)
+        time.sleep(0.05)
+        for pid, (m, copy, original, deadline) in list(running.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done and time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                result = "timeout"
+            elif done:
+                code = os.waitstatus_to_exitcode(status)
+                result = {0: "survived", 1: "killed"}.get(code, f"error (exit {code})")
+            else:
+                continue
+            results[m] = result
+            (copy / m.path).write_text(original, encoding="utf-8")
+            del running[pid]
+            free.append(copy)
+            print(f"[{len(results)}/{total}] {result}: {m.label()}", file=sys.stderr, flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
