@@ -1,0 +1,531 @@
+"""Every protection, socket source and write that the rule pages name, with a near miss each.
+
+The rule pages (`sigpipe-lint rule SPL001`, ...) promise what counts. Each promise gets a
+pair here: the thing itself, and the closest code that must not count (another signal,
+another flag, another exception, a datagram socket, a read-only file, ...). An engine that
+stops counting one of them, or counts its near miss, fails here. `# W` marks the line that
+must be reported; a case without it must be silent for its rule.
+"""
+
+import textwrap
+
+import pytest
+
+from sigpipe_lint.engine import analyze_source
+
+# -- SPL001: what protects a module ---------------------------------------------------
+
+CLIENT = """\
+import socket
+{head}
+s = socket.create_connection(("h", 1))
+{body}
+"""
+
+WRITE = 's.sendall(b"x")  # W'
+
+
+def _client(head="", body=WRITE):
+    return CLIENT.format(head=textwrap.dedent(head).strip("\n"), body=textwrap.dedent(body).strip("\n"))
+
+
+def _try(clause, handler="    pass"):
+    return f"try:\n    {WRITE}\n{clause}:\n{handler}"
+
+
+# (id, protection that silences SPL001, its near miss that does not)
+PROTECTIONS = [
+    (
+        "sig-ign",
+        _client("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)"),
+        _client("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)"),
+    ),
+    (
+        "sig-handler",
+        _client("import signal\ndef on_pipe(*a):\n    pass\nsignal.signal(signal.SIGPIPE, on_pipe)"),
+        _client("import signal\ndef on_int(*a):\n    pass\nsignal.signal(signal.SIGINT, on_int)"),
+    ),
+    (
+        "sig-star-import",
+        _client("from signal import *\nsignal(SIGPIPE, SIG_IGN)"),
+        _client("from signal import *\nsignal(SIGTERM, SIG_IGN)"),
+    ),
+    (
+        "sigmask-block",
+        _client("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})"),
+        _client("import signal\nsignal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGPIPE})"),
+    ),
+    (
+        "sigmask-other-signal",
+        _client("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGPIPE])"),
+        _client("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])"),
+    ),
+    (
+        "sig-ign-in-preexec-child-only",
+        _client("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)"),
+        _client(
+            "import signal, subprocess\n"
+            "def child():\n    signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+            "subprocess.Popen(['x'], preexec_fn=child)"
+        ),
+    ),
+    (
+        "msg-nosignal",
+        _client(body='s.sendall(b"x", socket.MSG_NOSIGNAL)'),
+        _client(body='s.sendall(b"x", socket.MSG_DONTWAIT)  # W'),
+    ),
+    (
+        "msg-nosignal-getattr",
+        _client(body='s.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))'),
+        _client(body='s.sendall(b"x", getattr(socket, "MSG_DONTWAIT", 0))  # W'),
+    ),
+    (
+        "msg-nosignal-getattr-name",
+        _client('NOSIG = getattr(socket, "MSG_NOSIGNAL", 0)', 's.sendall(b"x", NOSIG)'),
+        _client('NOSIG = getattr(socket, "MSG_PEEK", 0)', 's.sendall(b"x", NOSIG)  # W'),
+    ),
+    (
+        "msg-nosignal-import-alias",
+        _client("from socket import MSG_NOSIGNAL as NOSIG", 's.sendall(b"x", NOSIG)'),
+        _client("from socket import MSG_PEEK as NOSIG", 's.sendall(b"x", NOSIG)  # W'),
+    ),
+    (
+        "so-nosigpipe",
+        _client(body=f"s.setsockopt(socket.SOL_SOCKET, socket.SO_NOSIGPIPE, 1)\n{WRITE}".replace("  # W", "")),
+        _client(body=f"s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n{WRITE}"),
+    ),
+    ("except-broken-pipe", _client(body=_try("except BrokenPipeError")), _client(body=_try("except ConnectionResetError"))),
+    ("except-connection-error", _client(body=_try("except ConnectionError")), _client(body=_try("except ConnectionAbortedError"))),
+    ("except-oserror", _client(body=_try("except OSError")), _client(body=_try("except TimeoutError"))),
+    ("except-socket-error", _client(body=_try("except socket.error")), _client(body=_try("except socket.timeout"))),
+    ("except-ioerror", _client(body=_try("except IOError")), _client(body=_try("except ValueError"))),
+    ("except-environment-error", _client(body=_try("except EnvironmentError")), _client(body=_try("except KeyError"))),
+    ("except-exception", _client(body=_try("except Exception")), _client(body=_try("except ArithmeticError"))),
+    ("except-base-exception", _client(body=_try("except BaseException")), _client(body=_try("except KeyboardInterrupt"))),
+    ("except-bare", _client(body=_try("except")), _client(body=_try("except", "    raise"))),
+    ("except-tuple", _client(body=_try("except (ValueError, OSError)")), _client(body=_try("except (ValueError, KeyError)"))),
+    (
+        "except-named-tuple",
+        _client("ERRORS = (ValueError, BrokenPipeError)", _try("except ERRORS")),
+        _client("ERRORS = (ValueError, TypeError)", _try("except ERRORS")),
+    ),
+    (
+        "except-reraise",
+        _client(body=_try("except OSError", "    s.close()\n    raise")),
+        _client(body=_try("except OSError", "    print('failed')\n    raise")),
+    ),
+    (
+        "except-translate",
+        _client(body=_try("except OSError as e", "    raise RuntimeError('gone') from e")),
+        _client(body=_try("except OSError as e", "    raise e")),
+    ),
+    (
+        "except-errno-filter",
+        _client("import errno", _try("except OSError as e", "    if e.errno != errno.EPIPE:\n        raise")),
+        _client("import errno", _try("except OSError as e", "    if e.errno != errno.EAGAIN:\n        raise")),
+    ),
+    (
+        "errno-epipe-test",
+        _client("import errno\ndef dead(err):\n    return err.errno == errno.EPIPE"),
+        _client("import errno\ndef dead(err):\n    return err.errno == errno.EAGAIN"),
+    ),
+    (
+        "errno-epipe-import",
+        _client("from errno import EPIPE"),
+        _client("from errno import EAGAIN"),
+    ),
+    (
+        "suppress",
+        _client("import contextlib", f"with contextlib.suppress(BrokenPipeError):\n    {WRITE}"),
+        _client("import contextlib", f"with contextlib.suppress(ValueError):\n    {WRITE}"),
+    ),
+    (
+        "suppress-from-import",
+        _client("from contextlib import suppress", f"with suppress(OSError):\n    {WRITE}"),
+        _client("def suppress(*a):\n    pass", f"with suppress(OSError):\n    {WRITE}"),
+    ),
+    (
+        "cm-exit-swallows",
+        _client(
+            "class Quiet:\n    def __enter__(self):\n        return self\n"
+            "    def __exit__(self, t, v, tb):\n        return t is not None and issubclass(t, OSError)",
+            f"with Quiet():\n    {WRITE}",
+        ),
+        _client(
+            "class Quiet:\n    def __enter__(self):\n        return self\n"
+            "    def __exit__(self, t, v, tb):\n        return t is not None and issubclass(t, KeyError)",
+            f"with Quiet():\n    {WRITE}",
+        ),
+    ),
+]
+
+
+def _marked(source):
+    return [i for i, line in enumerate(source.splitlines(), 1) if line.rstrip().endswith("# W")]
+
+
+def _lines(source, code):
+    result = analyze_source(source.encode(), "case.py", [code])
+    assert result.error is None, result.error
+    return [f.line for f in result.findings if f.code == code]
+
+
+@pytest.mark.parametrize("case", PROTECTIONS, ids=[c[0] for c in PROTECTIONS])
+def test_protection_and_its_near_miss(case):
+    _id, protected, near_miss = case
+    assert _lines(protected, "SPL001") == []
+    assert _marked(near_miss), "the near miss marks its write"
+    assert _lines(near_miss, "SPL001") == _marked(near_miss)
+
+
+# -- SPL001: what is a socket and what is a write ------------------------------------
+
+# (id, code whose `# W` lines are socket writes, near miss that holds none)
+SOURCES = [
+    (
+        "socket-socket",
+        "import socket\ns = socket.socket()\ns.send(b'x')  # W\n",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.send(b'x')\n",
+    ),
+    (
+        "socket-type-keyword",
+        "import socket\ns = socket.socket(type=socket.SOCK_STREAM)\ns.sendto(b'x', ('h', 1))  # W\n",
+        "import socket\ns = socket.socket(type=socket.SOCK_RAW)\ns.sendto(b'x', ('h', 1))\n",
+    ),
+    (
+        "peerless-family",
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ns.sendall(b'x')  # W\n",
+        "import socket\ns = socket.socket(socket.AF_NETLINK)\ns.sendall(b'x')\n",
+    ),
+    (
+        "create-connection",
+        "import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')  # W\n",
+        "def create_connection(a):\n    return []\ns = create_connection(('h', 1))\ns.sendall(b'x')\n",
+    ),
+    (
+        "from-import-alias",
+        "from socket import create_connection as cc\ns = cc(('h', 1))\ns.sendall(b'x')  # W\n",
+        "from mylib import create_connection as cc\nimport socket\ns = cc(('h', 1))\ns.sendall(b'x')\n",
+    ),
+    (
+        "socketpair",
+        "import socket\na, b = socket.socketpair()\nb.sendall(b'x')  # W\n",
+        "import socket\na, b = socket.getaddrinfo('h', 1)\nb.sendall(b'x')\n",
+    ),
+    (
+        "fromfd",
+        "import socket\ns = socket.fromfd(3, socket.AF_INET, socket.SOCK_STREAM)\ns.send(b'x')  # W\n",
+        "import socket\ns = socket.fromfd(3, socket.AF_INET, socket.SOCK_DGRAM)\ns.send(b'x')\n",
+    ),
+    (
+        "create-server-accept",
+        "import socket\nsrv = socket.create_server(('', 1))\nc, _ = srv.accept()\nc.sendall(b'x')  # W\n",
+        "import socket\nsrv = socket.create_server(('', 1))\nc, addr = srv.accept()\naddr.sendall(b'x')\n",
+    ),
+    (
+        "accept-index",
+        "import socket\nsrv = socket.create_server(('', 1))\npair = srv.accept()\npair[0].sendall(b'x')  # W\n",
+        "import socket\nsrv = socket.create_server(('', 1))\npair = srv.accept()\npair[1].sendall(b'x')\n",
+    ),
+    (
+        "dup",
+        "import socket\ns = socket.socket()\nd = s.dup()\nd.sendall(b'x')  # W\n",
+        "import socket\ns = socket.socket()\nd = s.getsockname()\nd.sendall(b'x')\n",
+    ),
+    (
+        "wrap-socket",
+        "import socket, ssl\nctx = ssl.create_default_context()\nt = ctx.wrap_socket(socket.socket())\nt.write(b'x')  # W\n",
+        "import socket, ssl\nctx = ssl.create_default_context()\nt = ctx.wrap_bio(None, None)\nt.write(b'x')\n",
+    ),
+    (
+        "plain-socket-has-no-write",
+        "import socket\ns = socket.socket()\ns.sendall(b'x')  # W\n",
+        "import socket\ns = socket.socket()\ns.write(b'x')\n",
+    ),
+    (
+        "annotated-param",
+        "import socket\ndef f(s: socket.socket):\n    s.sendall(b'x')  # W\n",
+        "import socket\ndef f(s: int):\n    s.sendall(b'x')\n",
+    ),
+    (
+        "annotated-optional",
+        "import socket\nfrom typing import Optional\ndef f(s: Optional[socket.socket]):\n    s.sendall(b'x')  # W\n",
+        "import socket\nfrom typing import List\ndef f(s: List[socket.socket]):\n    s.sendall(b'x')\n",
+    ),
+    (
+        "annotated-string",
+        "import socket\ndef f(s: 'socket.socket'):\n    s.sendall(b'x')  # W\n",
+        "import socket\ndef f(s: 'socket.AddressFamily'):\n    s.sendall(b'x')\n",
+    ),
+    (
+        "handler-request",
+        "import socketserver\nclass H(socketserver.BaseRequestHandler):\n    def handle(self):\n"
+        "        self.request.sendall(b'x')  # W\n",
+        "import socketserver\nclass H(socketserver.DatagramRequestHandler):\n    def handle(self):\n"
+        "        self.request.sendall(b'x')\n",
+    ),
+    (
+        "handler-wfile",
+        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n"
+        "        self.wfile.write(b'x')  # W\n",
+        "import http.server\nclass H(object):\n    def do_GET(self):\n        self.wfile.write(b'x')\n",
+    ),
+    (
+        "handler-connection",
+        "import socketserver\nclass H(socketserver.StreamRequestHandler):\n    def handle(self):\n"
+        "        self.connection.send(b'x')  # W\n",
+        "import socketserver\nclass H(socketserver.BaseRequestHandler):\n    def handle(self):\n"
+        "        self.connection.send(b'x')\n",
+    ),
+    (
+        "handler-local-base",
+        "import socketserver\nclass Base(socketserver.StreamRequestHandler):\n    pass\n"
+        "class H(Base):\n    def handle(self):\n        self.wfile.flush()  # W\n",
+        "import socketserver\nclass Base:\n    pass\nclass H(Base):\n    def handle(self):\n        self.wfile.flush()\n",
+    ),
+    (
+        "helper-returns-socket",
+        "import socket\ndef connect():\n    return socket.create_connection(('h', 1))\ns = connect()\ns.sendall(b'x')  # W\n",
+        "import socket\ndef connect():\n    return [socket.AF_INET]\ns = connect()\ns.sendall(b'x')\n",
+    ),
+    (
+        "helper-returns-tuple",
+        "import socket\ndef connect():\n    c = socket.create_connection(('h', 1))\n    return c, 1\n"
+        "s, n = connect()\ns.sendall(b'x')  # W\n",
+        "import socket\ndef connect():\n    c = socket.create_connection(('h', 1))\n    return c, 1\n"
+        "s, n = connect()\nn.sendall(b'x')\n",
+    ),
+    (
+        "method-returns-socket",
+        "import socket\nclass C:\n    def _connect(self):\n        return socket.socket()\n"
+        "    def push(self):\n        self._connect().sendall(b'x')  # W\n",
+        "import socket\nclass C:\n    def _connect(self):\n        return socket.gethostname()\n"
+        "    def push(self):\n        self._connect().sendall(b'x')\n",
+    ),
+    (
+        "attribute-bound-constructor",
+        "import socket\nclass C:\n    def __init__(self):\n        self._make = socket.create_connection\n"
+        "    def push(self):\n        self._make(('h', 1)).sendall(b'x')  # W\n",
+        "import socket\nclass C:\n    def __init__(self):\n        self._make = socket.getfqdn\n"
+        "    def push(self):\n        self._make(('h', 1)).sendall(b'x')\n",
+    ),
+    (
+        "self-attribute",
+        "import socket\nclass C:\n    def __init__(self):\n        self.sock = socket.socket()\n"
+        "    def push(self):\n        self.sock.sendall(b'x')  # W\n",
+        "import socket\nclass C:\n    def __init__(self):\n        self.sock = socket.socket()\n"
+        "    def push(self):\n        self.other.sendall(b'x')\n",
+    ),
+    (
+        "param-every-caller",
+        "import socket\ndef push(s):\n    s.sendall(b'x')  # W\npush(socket.socket())\n",
+        "import socket\ndef push(s):\n    s.sendall(b'x')\npush(socket.socket())\npush(object())\n",
+    ),
+    (
+        "constructor-param",
+        "import socket\nclass C:\n    def __init__(self, sock):\n        self.sock = sock\n"
+        "    def push(self):\n        self.sock.sendall(b'x')  # W\nC(socket.socket())\n",
+        "import socket\nclass C:\n    def __init__(self, sock):\n        self.sock = sock\n"
+        "    def push(self):\n        self.sock.sendall(b'x')\nC([])\n",
+    ),
+    (
+        "rebound-name",
+        "import socket\ndef f():\n    c = socket.socket()\n    c.send(b'x')  # W\n    c = Client()\n",
+        "import socket\ndef f():\n    c = Client()\n    c.send(b'x')\n    c = socket.socket()\n",
+    ),
+    (
+        "makefile-write",
+        "import socket\ns = socket.socket()\nf = s.makefile('wb')\nf.write(b'x')  # W\nf.flush()  # W\nf.writelines([b'x'])  # W\n",
+        "import socket\ns = socket.socket()\nf = s.makefile('rb')\nf.write(b'x')\nf.flush()\n",
+    ),
+    (
+        "makefile-default-mode",
+        "import socket\ns = socket.socket()\nf = s.makefile(mode='w')\nf.write('x')  # W\n",
+        "import socket\ns = socket.socket()\nf = s.makefile()\nf.write('x')\n",
+    ),
+    (
+        "os-write-fileno",
+        "import os, socket\ns = socket.socket()\nos.write(s.fileno(), b'x')  # W\n",
+        "import os, socket\ns = socket.socket()\nos.write(1, b'x')\n",
+    ),
+    (
+        "library-writes",
+        "import json, marshal, pickle, shutil, socket, sys\ns = socket.socket()\nf = s.makefile('wb')\n"
+        "shutil.copyfileobj(sys.stdin, f)  # W\njson.dump({}, f)  # W\npickle.dump(1, f)  # W\n"
+        "marshal.dump(1, f)  # W\nprint('x', file=f)  # W\n",
+        "import json, marshal, pickle, shutil, socket, sys\ns = socket.socket()\nf = open('out', 'wb')\n"
+        "shutil.copyfileobj(sys.stdin, f)\njson.dump({}, f)\npickle.dump(1, f)\nmarshal.dump(1, f)\nprint('x', file=f)\n",
+    ),
+    (
+        "send-methods",
+        "import socket\ns = socket.create_connection(('h', 1))\ns.send(b'x')  # W\ns.sendall(b'x')  # W\n"
+        "s.sendto(b'x', ('h', 1))  # W\ns.sendmsg([b'x'])  # W\ns.sendfile(open('f', 'rb'))  # W\n",
+        "import socket\ns = socket.create_connection(('h', 1))\ns.recv(1)\ns.sendx(b'x')\ns.sender(b'x')\n",
+    ),
+    (
+        "sendto-unknown-type",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.sendto(b'x', ('h', 1))  # W\n",
+        "import socket\ndef f(kind):\n    s = socket.socket(socket.AF_INET, kind)\n    s.sendto(b'x', ('h', 1))\n",
+    ),
+    (
+        "sendmsg-with-address",
+        "import socket\ns = socket.create_connection(('h', 1))\ns.sendmsg([b'x'], [], 0, ('h', 1))  # W\n",
+        "import socket\ndef f(kind):\n    s = socket.socket(socket.AF_INET, kind)\n    s.sendmsg([b'x'], [], 0, ('h', 1))\n",
+    ),
+    (
+        "generator-send",
+        "import socket\ns = socket.socket()\ns.send(None)  # W\n",
+        "import socket\ndef gen():\n    yield 1\ng = gen()\ng.send(None)\n",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SOURCES, ids=[c[0] for c in SOURCES])
+def test_socket_source_and_its_near_miss(case):
+    _id, writes, near_miss = case
+    assert _marked(writes)
+    assert _lines(writes, "SPL001") == _marked(writes)
+    assert _lines(near_miss, "SPL001") == []
+
+
+# -- SPL004: what handles one write ---------------------------------------------------
+
+PUSH = """\
+import contextlib, errno, socket
+def push(s: socket.socket):
+{body}
+"""
+
+
+def _push(body):
+    return PUSH.format(body=textwrap.indent(textwrap.dedent(body).strip("\n"), "    "))
+
+
+# (id, handled write, near miss that leaves it unhandled)
+HANDLED = [
+    (
+        "both-types",
+        _push("try:\n    s.sendall(b'x')\nexcept (BrokenPipeError, ConnectionResetError):\n    pass"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept (BrokenPipeError, ConnectionAbortedError):\n    pass"),
+    ),
+    (
+        "two-clauses",
+        _push("try:\n    s.sendall(b'x')\nexcept BrokenPipeError:\n    pass\nexcept ConnectionResetError:\n    pass"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept BrokenPipeError:\n    pass\nexcept ConnectionResetError:\n    raise"),
+    ),
+    (
+        "nested-try",
+        _push("try:\n    try:\n        s.sendall(b'x')\n    except BrokenPipeError:\n        pass\nexcept ConnectionResetError:\n    pass"),
+        _push("try:\n    try:\n        s.sendall(b'x')  # W\n    except BrokenPipeError:\n        pass\nexcept KeyError:\n    pass"),
+    ),
+    (
+        "first-clause-decides",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    pass\nexcept ConnectionError:\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept ConnectionError:\n    raise\nexcept OSError:\n    pass"),
+    ),
+    (
+        "errno-kept",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.errno not in (errno.EPIPE, errno.ECONNRESET):\n        raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n    if e.errno not in (errno.EPIPE, errno.EAGAIN):\n        raise"),
+    ),
+    (
+        "errno-args",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.args[0] in {errno.EPIPE, errno.ECONNRESET}:\n        return\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n    if e.args[0] == errno.EPIPE:\n        return\n    raise"),
+    ),
+    (
+        "errno-getattr-equal",
+        _push(
+            "try:\n    s.sendall(b'x')\nexcept OSError as e:\n"
+            "    if getattr(e, 'errno', None) == errno.EPIPE or e.errno == errno.ECONNRESET:\n        return\n    raise"
+        ),
+        _push(
+            "try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n"
+            "    if getattr(e, 'errno', None) == errno.EPIPE and e.errno == errno.ECONNRESET:\n        return\n    raise"
+        ),
+    ),
+    (
+        "isinstance-filter",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if isinstance(e, TimeoutError):\n        raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n    if not isinstance(e, BrokenPipeError):\n        raise"),
+    ),
+    (
+        "cleanup-then-raise",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    s.close()\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    logging.exception('x')\n    raise"),
+    ),
+    (
+        "state-then-raise",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    s.dead = True\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    dead = True\n    raise"),
+    ),
+    (
+        "return-in-handler",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    return\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    if s:\n        return\n    raise"),
+    ),
+    (
+        "suppress-base",
+        _push("with contextlib.suppress(ConnectionError):\n    s.sendall(b'x')"),
+        _push("with contextlib.suppress(BrokenPipeError):\n    s.sendall(b'x')  # W"),
+    ),
+    (
+        "contextmanager-generator",
+        "import contextlib, socket\n@contextlib.contextmanager\ndef errors():\n    try:\n        yield\n"
+        "    except OSError as e:\n        raise RuntimeError(e) from e\n"
+        "def push(s: socket.socket):\n    with errors():\n        s.sendall(b'x')\n",
+        "import contextlib, socket\n@contextlib.contextmanager\ndef errors():\n    try:\n        yield\n"
+        "    except OSError as e:\n        print(e)\n        raise\n"
+        "def push(s: socket.socket):\n    with errors():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-translates",
+        "import socket\nclass Errors:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, t, v, tb):\n        if isinstance(v, OSError):\n            raise RuntimeError(v) from v\n"
+        "def push(s: socket.socket):\n    with Errors():\n        s.sendall(b'x')\n",
+        "import socket\nclass Errors:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, t, v, tb):\n        if isinstance(v, OSError):\n            raise v\n"
+        "def push(s: socket.socket):\n    with Errors():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-returns-true",
+        "import socket\nclass Quiet:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *exc):\n        return True\n"
+        "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')\n",
+        "import socket\nclass Quiet:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *exc):\n        return None\n"
+        "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "every-caller",
+        "import socket\ndef push(s: socket.socket):\n    s.sendall(b'x')\ndef main(s):\n    try:\n        push(s)\n"
+        "    except OSError:\n        pass\n",
+        "import socket\ndef push(s: socket.socket):\n    s.sendall(b'x')  # W\ndef main(s):\n    try:\n        push(s)\n"
+        "    except OSError:\n        pass\n    push(s)\n",
+    ),
+    (
+        "method-callers",
+        "import socket\nclass C:\n    def push(self, s: socket.socket):\n        s.sendall(b'x')\n"
+        "    def run(self, s):\n        try:\n            self.push(s)\n        except OSError:\n            pass\n",
+        "import socket\nclass C:\n    def push(self, s: socket.socket):\n        s.sendall(b'x')  # W\n"
+        "    def run(self, s):\n        try:\n            self.push(s)\n        except KeyError:\n            pass\n",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", HANDLED, ids=[c[0] for c in HANDLED])
+def test_handled_write_and_its_near_miss(case):
+    _id, handled, near_miss = case
+    assert _lines(handled, "SPL004") == []
+    assert _marked(near_miss)
+    assert _lines(near_miss, "SPL004") == _marked(near_miss)
+
+
+def test_near_misses_are_near():
+    """Each pair differs in a few characters: the test is about that difference only."""
+    import difflib
+
+    for table in (PROTECTIONS, SOURCES, HANDLED):
+        for _id, a, b in table:
+            ratio = difflib.SequenceMatcher(None, a.replace("  # W", ""), b.replace("  # W", "")).ratio()
+            assert ratio > 0.6, (_id, ratio)
