@@ -49,12 +49,13 @@ from typing import List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = ["sigpipe_lint/facts/guards.py", "sigpipe_lint/facts/sockets.py"]
 PROGRAM_GLOB = "sigpipe_lint/program/*.py"
+# Cheapest and most discriminating first: -x stops at the first failure.
 TESTS = [
-    "tests/test_rule_examples.py",
-    "tests/test_fixtures.py",
-    "tests/test_program_fixtures.py",
-    "tests/test_idioms.py",
     "tests/test_protection_examples.py",
+    "tests/test_program_fixtures.py",
+    "tests/test_fixtures.py",
+    "tests/test_idioms.py",
+    "tests/test_rule_examples.py",
 ]
 NO_MUTATE = "pragma: no mutate"
 
@@ -244,8 +245,14 @@ def _copy_repo(dest: Path) -> None:
 
 def _child(copy: Path, tests: Sequence[str]) -> None:
     """In the forked child: import sigpipe_lint from `copy`, run the tests, exit 0 if all pass."""
+    import ctypes
+
     import pytest
 
+    try:  # die with the parent (PR_SET_PDEATHSIG = 1), so an interrupted run leaves nothing behind
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
     sys.dont_write_bytecode = True  # a mutant of the same size and second would leave a stale .pyc
     sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
     sys.path_importer_cache.clear()
@@ -305,6 +312,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="seconds per mutant (a timeout counts as killed)")
     p.add_argument("--list", action="store_true", help="list the mutants and stop")
     p.add_argument("--limit", type=int, default=0, help="run only the first N mutants (a quick look)")
+    p.add_argument(
+        "--sample", type=int, default=1, metavar="N",
+        help="run every N-th mutant only (in file order; --offset picks which): a sample, said so in the output",
+    )
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--line", action="append", default=[], metavar="FILE:LINE", help="only the mutants of these lines")
     p.add_argument("--rerun", metavar="OUTPUT", help="run only the mutants a previous run's output lists as survived")
     args = p.parse_args(argv)
 
@@ -319,6 +332,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         previous = Path(args.rerun).read_text(encoding="utf-8").splitlines()
         wanted = {line[len("survived: ") :] for line in previous if line.startswith("survived: ")}
         mutants = [m for m in mutants if m.label() in wanted]
+    if args.line:
+        mutants = [m for m in mutants if f"{m.path}:{m.line}" in args.line]
+    found = len(mutants)
+    if args.sample > 1:
+        mutants = [m for i, m in enumerate(mutants) if i % args.sample == args.offset % args.sample]
     if args.limit:
         mutants = mutants[: args.limit]
 
@@ -346,6 +364,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     survivors = [m for m in mutants if results[m] == "survived"]
     print(f"files: {', '.join(files)}")
     print(f"tests: {' '.join(t for t in args.tests if (ROOT / t).exists())}")
+    if len(mutants) != found:
+        print(f"sample: {len(mutants)} of the {found} mutants (--sample {args.sample} --offset {args.offset})")
     print(f"mutants: {len(mutants)}, killed: {killed}, survived: {len(survivors)}, errors: {len(errors)}")
     print(f"score: {killed}/{len(mutants) - len(errors)} = {killed / max(1, len(mutants) - len(errors)):.1%}")
     print(f"time: {elapsed:.0f} s with {len(copies)} workers")
