@@ -497,6 +497,51 @@ HANDLED = [
         "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')  # W\n",
     ),
     (
+        "errno-frozenset",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.errno not in frozenset({errno.EPIPE, errno.ECONNRESET}):\n        raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n    if e.errno not in frozenset({errno.EPIPE, errno.EINTR}):\n        raise"),
+    ),
+    (
+        "errno-named-set",
+        "import errno, socket\nGONE = (errno.EPIPE, errno.ECONNRESET)\ndef push(s: socket.socket):\n    try:\n"
+        "        s.sendall(b'x')\n    except OSError as e:\n        if e.errno in GONE:\n            return\n        raise\n",
+        "import errno, socket\nGONE = (errno.EPIPE, errno.EINTR)\ndef push(s: socket.socket):\n    try:\n"
+        "        s.sendall(b'x')  # W\n    except OSError as e:\n        if e.errno in GONE:\n            return\n        raise\n",
+    ),
+    (
+        "loop-in-handler-then-raise",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    for cb in s.callbacks:\n        cb()\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    for cb in s.callbacks:\n        raise"),
+    ),
+    (
+        "with-in-handler",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError:\n    with s.lock:\n        s.close()\n    raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    with s.lock:\n        raise"),
+    ),
+    (
+        "isinstance-of-the-caught-name",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if isinstance(e, TimeoutError):\n        raise"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept OSError as e:\n    if isinstance(s, TimeoutError):\n        raise"),
+    ),
+    (
+        "cm-instance-name",
+        "import socket\nclass Quiet:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *exc):\n        return True\n"
+        "def push(s: socket.socket):\n    guard = Quiet()\n    with guard:\n        s.sendall(b'x')\n",
+        "import socket\nclass Quiet:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *exc):\n        return True\n"
+        "def push(s: socket.socket, other):\n    guard = Quiet() if s else other\n    with guard:\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "cm-inherited-exit",
+        "import socket\nclass Base:\n    def __exit__(self, *exc):\n        return True\n"
+        "class Quiet(Base):\n    def __enter__(self):\n        return self\n"
+        "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')\n",
+        "import socket\nclass Base:\n    def __exit__(self, *exc):\n        return False\n"
+        "class Quiet(Base):\n    def __enter__(self):\n        return self\n"
+        "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
         "every-caller",
         "import socket\ndef push(s: socket.socket):\n    s.sendall(b'x')\ndef main(s):\n    try:\n        push(s)\n"
         "    except OSError:\n        pass\n",
@@ -521,11 +566,72 @@ def test_handled_write_and_its_near_miss(case):
     assert _lines(near_miss, "SPL004") == _marked(near_miss)
 
 
+# -- SPL003: a clause that handles the broken pipe and sends the reset on ------------------
+
+# (id, handler that handles BrokenPipeError but re-raises ConnectionResetError (`# W` on the
+# `except` line), near miss whose condition says nothing of that kind)
+ERRNO_FILTERS = [
+    (
+        "not-equal",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if not e.errno == errno.EPIPE:\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if not s.errno == errno.EPIPE:\n        raise"),
+    ),
+    (
+        "and-of-two",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.errno != errno.EPIPE and e.errno != errno.ESHUTDOWN:\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.errno != errno.EPIPE or s.closing:\n        raise"),
+    ),
+    (
+        "or-of-two",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.errno == errno.ECONNRESET or e.errno == errno.EAGAIN:\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.errno == errno.ECONNRESET or s.closing:\n        raise"),
+    ),
+    (
+        "constant-on-the-left",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if errno.EPIPE == e.errno:\n        return\n    raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    code = s.last\n    if errno.EPIPE == code:\n        return\n    raise"),
+    ),
+    (
+        "args-zero",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.args[0] == errno.EPIPE:\n        return\n    raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.args[1] == errno.EPIPE:\n        return\n    raise"),
+    ),
+    (
+        "args-of-another-name",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.args[0] in (errno.EPIPE,):\n        return\n    raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if s.args[0] in (errno.EPIPE,):\n        return\n    raise"),
+    ),
+    (
+        "getattr-errno",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if getattr(e, 'errno', None) != errno.EPIPE:\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if getattr(e, 'strerror', None) != errno.EPIPE:\n        raise"),
+    ),
+    (
+        "getattr-of-another-name",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if getattr(e, 'errno') != errno.EPIPE:\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if getattr(s, 'errno') != errno.EPIPE:\n        raise"),
+    ),
+    (
+        "isinstance-not",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if not isinstance(e, (BrokenPipeError, TimeoutError)):\n        raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if not isinstance(e, (BrokenPipeError, ConnectionResetError)):\n        raise"),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ERRNO_FILTERS, ids=[c[0] for c in ERRNO_FILTERS])
+def test_errno_filter_and_its_near_miss(case):
+    _id, partial, near_miss = case
+    assert _marked(partial)
+    assert _lines(partial, "SPL003") == _marked(partial)
+    assert _lines(near_miss, "SPL003") == []
+
+
 def test_near_misses_are_near():
     """Each pair differs in a few characters: the test is about that difference only."""
     import difflib
 
-    for table in (PROTECTIONS, SOURCES, HANDLED):
+    for table in (PROTECTIONS, SOURCES, HANDLED, ERRNO_FILTERS):
         for _id, a, b in table:
             ratio = difflib.SequenceMatcher(None, a.replace("  # W", ""), b.replace("  # W", "")).ratio()
             assert ratio > 0.6, (_id, ratio)
