@@ -253,6 +253,9 @@ def _child(copy: Path, tests: Sequence[str]) -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+    # Installed pytest plugins (the project's own among them) come from the installed
+    # package, not from the copy: load none, these tests need none.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     sys.dont_write_bytecode = True  # a mutant of the same size and second would leave a stale .pyc
     sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
     sys.path_importer_cache.clear()
@@ -267,7 +270,8 @@ def _child(copy: Path, tests: Sequence[str]) -> None:
         os._exit(3)  # would test the unmutated engine
     args = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *[t for t in tests if (copy / t).exists()]]
     code = pytest.main(args)
-    os._exit(0 if code == 0 else 1)
+    # Only failing tests kill a mutant; a usage or collection error is an error.
+    os._exit({pytest.ExitCode.OK: 0, pytest.ExitCode.TESTS_FAILED: 1}.get(code, 10 + int(code)))
 
 
 def run_one(copy: Path, mutant: Optional[Mutant], tests: Sequence[str], timeout: float) -> str:
@@ -357,6 +361,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"the tests fail without any mutant ({baseline}): fix them first", file=sys.stderr)
             return 2
         results = _run_all(mutants, copies, args.tests, args.timeout)
+        # ... and must still pass at the end (nothing outside the copies changed under us).
+        for copy in copies:
+            final = run_one(copy, None, args.tests, args.timeout)
+            if final != "survived":
+                print(f"the tests fail without any mutant at the end ({final}): results void", file=sys.stderr)
+                return 2
     elapsed = time.monotonic() - start
 
     killed = sum(1 for r in results.values() if r in ("killed", "timeout"))

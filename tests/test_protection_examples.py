@@ -635,3 +635,36 @@ def test_near_misses_are_near():
         for _id, a, b in table:
             ratio = difflib.SequenceMatcher(None, a.replace("  # W", ""), b.replace("  # W", "")).ratio()
             assert ratio > 0.6, (_id, ratio)
+
+
+# -- what comes before a re-raise: a decision (handled) or a report (not) ------------------
+
+DECISIONS = ["s.close()", "self.dialog.close()", "s.sock = None", "del s.sock", "s.shutdown(2)", "self.catalog.remove(s)", "pool[s] = None", "factory().close()"]
+REPORTS = [
+    "log.info('x')",
+    "self._logger.error('x')",
+    "logging.exception('x')",
+    "self.log_error('x')",
+    "LOG.warning('x')",
+    "app_logger.debug('x')",
+    "traceback.print_exc()",
+    "warnings.warn('x')",
+    "sys.stderr.write('x')",
+    "sys.stdout.write('x')",
+    "print('x')",
+    "pass",
+    "gone = True",
+    "'''a note'''",
+]
+
+
+@pytest.mark.parametrize("stmt", DECISIONS)
+def test_a_decision_before_the_reraise_handles(stmt):
+    source = _push(f"try:\n    s.sendall(b'x')\nexcept OSError:\n    {stmt}\n    raise")
+    assert _lines(source, "SPL004") == []
+
+
+@pytest.mark.parametrize("stmt", REPORTS)
+def test_a_report_before_the_reraise_does_not(stmt):
+    source = _push(f"try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    {stmt}\n    raise")
+    assert _lines(source, "SPL004") == _marked(source)

@@ -21,6 +21,7 @@ handled. Python runs the first clause whose type matches, so that clause alone d
 from __future__ import annotations
 
 import errno as _errno
+import re
 from typing import Dict, FrozenSet, List, Optional, Union
 
 import libcst as cst
@@ -58,10 +59,10 @@ PEER_DEATH_ERRNOS = {"BrokenPipeError": frozenset({"EPIPE"}), "ConnectionResetEr
 _ERRNO_NAMES = {v: k for k, v in _errno.errorcode.items()}  # number -> name, on this platform
 
 # Statements before a re-raise that are not a decision about the connection.
-_LOGGING_ROOTS = frozenset({"log", "logger", "logging", "LOG", "LOGGER", "_log", "_logger", "warnings", "traceback"})
-_LOGGING_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print_exc", "print_exception"}
-)
+# A dotted name with a part like these is logging: log.info, self._logger.error,
+# logging.exception, self.log_error (http.server), LOG.warning.
+_LOGGING_PART = re.compile(r"^_*(log|logger|logging)(_\w*)?$|_(log|logger)$", re.IGNORECASE)
+_REPORTING_MODULES = frozenset({"warnings", "traceback"})  # warnings.warn, traceback.print_exc
 
 _RAISE, _OK = "raise", "ok"
 
@@ -83,13 +84,14 @@ class GuardFacts:
             h = self._first_catching(guard, exc)
             return h is not None and self.handler_handles(h, guard.scope, exc)
         for t in guard.types:
-            if isinstance(t, tuple) and t and t[0] == "suppress":
+            kind = t[0] if isinstance(t, tuple) else None  # None: an exception type expression
+            if kind == "suppress":
                 _, call, arg = t
                 if self.qname(call.func, guard.scope) != "contextlib.suppress":
                     return False
                 if self.covers(arg, guard.scope, exc):
                     return True
-            elif isinstance(t, tuple) and t and t[0] == "cm":
+            elif kind == "cm":
                 if exc in self.context_manager_swallows(self.context_manager_of(t[1], guard.scope)):
                     return True
             elif self.covers(t, guard.scope, exc):
@@ -396,28 +398,25 @@ class GuardFacts:
 def _is_cleanup(small) -> bool:
     """A statement that acts on the connection or the program's state before a re-raise:
     a call that is not logging (`self.close()`), an attribute or item assignment
-    (`self.sock = None`), `del`. Logging, `print`, `pass` and plain local names are not."""
+    (`self.sock = None`), `del`. Logging, `print`, writing to stderr, `pass` and plain
+    local names are not."""
     if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
         targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
         return any(isinstance(t, (cst.Attribute, cst.Subscript)) for t in targets)
     if isinstance(small, cst.Del):
         return True
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, (cst.Call, cst.Await)):
+    if not isinstance(small, cst.Expr):
         return False
     v = small.value.expression if isinstance(small.value, cst.Await) else small.value
     if not isinstance(v, cst.Call):
         return False
     name = dotted(v.func)
     if name is None:
-        return True
+        return True  # factory().close() and the like
     parts = name.split(".")
-    if len(parts) == 1:
-        return parts[0] not in ("print", "log", "_log", "warn")
-    if parts[-1] in _LOGGING_METHODS or parts[0] in _LOGGING_ROOTS or "log" in parts[-2].lower():
+    if parts == ["print"] or parts[0] in _REPORTING_MODULES or parts[-2:] in (["stderr", "write"], ["stdout", "write"]):
         return False
-    if parts[-2:] == ["stderr", "write"] or parts[-2:] == ["stdout", "write"]:
-        return False
-    return True
+    return not any(_LOGGING_PART.search(p) for p in parts)
 
 
 def _yields(block) -> bool:
