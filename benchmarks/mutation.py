@@ -55,6 +55,7 @@ TESTS = [
     "tests/test_program_fixtures.py",
     "tests/test_fixtures.py",
     "tests/test_idioms.py",
+    "tests/test_asyncio.py",
     "tests/test_rule_examples.py",
 ]
 NO_MUTATE = "pragma: no mutate"

@@ -542,6 +542,23 @@ HANDLED = [
         "def push(s: socket.socket):\n    with Quiet():\n        s.sendall(b'x')  # W\n",
     ),
     (
+        "exception-for-the-reset",
+        _push("try:\n    s.sendall(b'x')\nexcept BrokenPipeError:\n    pass\nexcept Exception:\n    pass"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept BrokenPipeError:\n    pass\nexcept ArithmeticError:\n    pass"),
+    ),
+    (
+        "base-exception-for-the-reset",
+        _push("try:\n    s.sendall(b'x')\nexcept BrokenPipeError:\n    pass\nexcept BaseException:\n    pass"),
+        _push("try:\n    s.sendall(b'x')  # W\nexcept BrokenPipeError:\n    pass\nexcept SystemExit:\n    pass"),
+    ),
+    (
+        "loop-sendfile-base-exception",
+        "import asyncio\nasync def main(loop, f):\n    _, w = await asyncio.open_connection('h', 1)\n    try:\n"
+        "        await loop.sendfile(w.transport, f)\n    except BaseException:\n        pass\n",
+        "import asyncio\nasync def main(loop, f):\n    _, w = await asyncio.open_connection('h', 1)\n    try:\n"
+        "        await loop.sendfile(w.transport, f)  # W\n    except (ConnectionError, ValueError):\n        pass\n",
+    ),
+    (
         "every-caller",
         "import socket\ndef push(s: socket.socket):\n    s.sendall(b'x')\ndef main(s):\n    try:\n        push(s)\n"
         "    except OSError:\n        pass\n",
@@ -592,6 +609,11 @@ ERRNO_FILTERS = [
         _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    code = s.last\n    if errno.EPIPE == code:\n        return\n    raise"),
     ),
     (
+        "and-with-unknown",
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.errno == errno.EPIPE and not e.errno == errno.EAGAIN:\n        return\n    raise"),
+        _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.errno == errno.EPIPE and s.ok:\n        return\n    raise"),
+    ),
+    (
         "args-zero",
         _push("try:\n    s.sendall(b'x')\nexcept OSError as e:  # W\n    if e.args[0] == errno.EPIPE:\n        return\n    raise"),
         _push("try:\n    s.sendall(b'x')\nexcept OSError as e:\n    if e.args[1] == errno.EPIPE:\n        return\n    raise"),
@@ -639,7 +661,8 @@ def test_near_misses_are_near():
 
 # -- what comes before a re-raise: a decision (handled) or a report (not) ------------------
 
-DECISIONS = ["s.close()", "self.dialog.close()", "s.sock = None", "del s.sock", "s.shutdown(2)", "self.catalog.remove(s)", "pool[s] = None", "factory().close()"]
+DECISIONS = [
+    "try:\n        s.close()\n    finally:\n        s.sock = None","s.close()", "self.dialog.close()", "s.sock = None", "del s.sock", "s.shutdown(2)", "self.catalog.remove(s)", "pool[s] = None", "factory().close()"]
 REPORTS = [
     "log.info('x')",
     "self._logger.error('x')",
@@ -655,6 +678,7 @@ REPORTS = [
     "pass",
     "gone = True",
     "'''a note'''",
+    "def later(): pass",
 ]
 
 

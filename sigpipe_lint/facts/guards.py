@@ -64,7 +64,6 @@ _ERRNO_NAMES = {v: k for k, v in _errno.errorcode.items()}  # number -> name, on
 _LOGGING_PART = re.compile(r"^_*(log|logger|logging)(_\w*)?$|_(log|logger)$", re.IGNORECASE)
 _REPORTING_MODULES = frozenset({"warnings", "traceback"})  # warnings.warn, traceback.print_exc
 
-_RAISE, _OK = "raise", "ok"
 
 
 class GuardFacts:
@@ -80,9 +79,10 @@ class GuardFacts:
 
     def guard_covers(self, guard: Guard, exc: str) -> bool:
         """Whether `exc` raised inside the guard stops there (caught and not sent on)."""
-        if isinstance(guard.node, (cst.Try, cst.TryStar)):
+        if guard.handlers:  # an except chain
             h = self._first_catching(guard, exc)
             return h is not None and self.handler_handles(h, guard.scope, exc)
+        # suppress(...), context managers, and guards made of types alone (streams.py)
         for t in guard.types:
             kind = t[0] if isinstance(t, tuple) else None  # None: an exception type expression
             if kind == "suppress":
@@ -108,7 +108,7 @@ class GuardFacts:
         """The `except` clauses around ctx (same function, innermost first) that handle `exc`."""
         out = []
         for guard in reversed(ctx.guards):
-            if isinstance(guard.node, (cst.Try, cst.TryStar)):
+            if guard.handlers:
                 h = self._first_catching(guard, exc)
                 if h is not None and self.handler_handles(h, guard.scope, exc):
                     out.append(h)
@@ -127,20 +127,20 @@ class GuardFacts:
             name = None
             if handler.name is not None and isinstance(handler.name.name, cst.Name):
                 name = handler.name.name.value
-            memo[key] = self._flow(list(handler.body.body), scope, exc, name, False) != _RAISE
+            memo[key] = not self._reraises(list(handler.body.body), scope, exc, name, False)
         return memo[key]
 
-    def _flow(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool) -> str:
-        """_RAISE when a path through `stmts` sends the caught exception on, else _OK."""
+    def _reraises(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool) -> bool:
+        """Whether a path through `stmts` sends the caught exception on."""
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Raise):
                         if small.exc is None or (isinstance(small.exc, cst.Name) and small.exc.value == name):
-                            return _OK if cleaned else _RAISE  # re-raise (after cleanup: a decision)
-                        return _OK  # raises something else: translated
+                            return not cleaned  # re-raise (after cleanup: a decision)
+                        return False  # raises something else: translated
                     if isinstance(small, (cst.Return, cst.Break, cst.Continue)):
-                        return _OK
+                        return False
                     if not cleaned and _is_cleanup(small):
                         cleaned = True
             elif isinstance(stmt, cst.If):
@@ -158,18 +158,18 @@ class GuardFacts:
                     else:
                         branches.append([])
                 for b in branches:
-                    if self._flow(b + rest, scope, exc, name, cleaned) == _RAISE:
-                        return _RAISE
-                return _OK
+                    if self._reraises(b + rest, scope, exc, name, cleaned):
+                        return True
+                return False
             elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-                if self._flow(list(stmt.body.body), scope, exc, name, cleaned) == _RAISE:
-                    return _RAISE
+                if self._reraises(list(stmt.body.body), scope, exc, name, cleaned):
+                    return True
                 cleaned = True
             elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 continue
             else:  # try, match: something the handler decided to do
                 cleaned = True
-        return _OK
+        return False
 
     def _condition(self, test, scope: Scope, exc: str, name: Optional[str]) -> Optional[bool]:
         """The value of an `if` test in a handler that caught `exc` (as `name`); None: unknown."""
