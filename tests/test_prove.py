@@ -241,6 +241,7 @@ def test_server_that_survives(tmp_path, capsys):
     status, doc, err = prove_json(capsys, "--server", "--request", "GO\\n", "--", PY, script, "{port}")
     assert status == 0, err
     assert verdicts(doc) == {v: ("survived", "still serving, answered a second client") for v in ("fin", "rst")}
+    assert [(r["returncode"], r["exit_status"]) for r in doc["runs"]] == [(None, None)] * 2  # stopped by prove
 
 
 def test_server_that_stops_serving(tmp_path, capsys):
