@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from sigpipe_lint.cli import _positive_int
 from sigpipe_lint.prove.peer import VARIANTS, DyingPeer, PeerError
