@@ -382,6 +382,16 @@ def test_fix_keeps_sibling_modules_importable(tmp_path, capsys, monkeypatch):
     assert status == 0
 
 
+def test_fix_refuses_a_command_that_would_run_the_originals(tmp_path, capsys, monkeypatch):
+    (tmp_path / "helper.py").write_text("import socket\n")
+    (tmp_path / "main.py").write_text("import helper\n")
+    monkeypatch.chdir(tmp_path)
+    status, out, err = prove(capsys, "--fix", "--fix-path", "helper.py", "--", PY, "-m", "main")
+    assert status == 2 and out == ""
+    assert err.startswith("sigpipe-lint prove: error: --fix: CMD names none of the copied files")
+    assert err.count("\n") == 1
+
+
 def test_rich_table_on_a_terminal(tmp_path, capsys, monkeypatch):
     from sigpipe_lint.prove import cli as prove_cli
 

@@ -187,6 +187,9 @@ def _prove(args) -> int:
                     fixed_cmd, fixed_env, fixed_files = make_fixed_copy(cmd, paths, cwd, Path(tmp))
                 except FixError as e:
                     raise PeerError(f"--fix: {e}") from None
+                if fixed_cmd == cmd:  # e.g. `python -m pkg`: the originals would run again
+                    raise UsageError("--fix: CMD names none of the copied files, so the fixed copy would not "
+                                     "run; name the script by its path in CMD and copy it too")
             versions["original"] = _run_version(cmd, args, variants)
             if fixed_cmd is not None:
                 versions["fixed"] = _run_version(fixed_cmd, args, variants, env=fixed_env)
