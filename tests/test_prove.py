@@ -98,6 +98,15 @@ def test_survivor_exits_0_and_the_text_says_so(tmp_path, capsys):
     assert lines[-1] == "the program survives every peer death"
 
 
+def test_show_output_prints_the_end_of_the_traceback(tmp_path, capsys):
+    script = program(tmp_path)
+    status, out, _ = prove(capsys, "--variant", "rst", "--show-output", "--", PY, script, "{host}", "{port}")
+    assert status == 1
+    tail = out.split("--- original, rst: stderr (last ", 1)[1].splitlines()
+    assert tail[1] == "Traceback (most recent call last):"
+    assert tail[-1] == "ConnectionResetError: [Errno 104] Connection reset by peer"
+
+
 def test_kept_running_is_stopped_after_the_timeout(tmp_path, capsys):
     script = program(tmp_path, catch="OSError", after="import threading; threading.Event().wait(60)")
     status, doc, _ = prove_json(capsys, "--variant", "rst", "--timeout", "0.5", "--", PY, script, "{host}", "{port}")

@@ -63,6 +63,8 @@ def add_prove_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, default=DEATH_TIMEOUT, metavar="SECONDS",
                    help=f"after the peer's death, before 'kept running' (default: {DEATH_TIMEOUT:g})")
     p.add_argument("--output-format", choices=("text", "json"), default="text")
+    p.add_argument("--show-output", action="store_true",
+                   help="text output: also print the end of each run's stdout and stderr")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD", help="the program and its arguments, after --")
     return p
 
@@ -212,6 +214,9 @@ def _prove(args) -> int:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         _print_text(cmd, args, variants, versions, fixed_files, status)
+        if args.show_output:
+            sys.stdout.flush()
+            _print_outputs(versions)
     return status
 
 
@@ -261,6 +266,16 @@ def _print_text(cmd, args, variants, versions, fixed_files, status) -> None:
     for n in notes:
         print(n)
     print(conclusion)
+
+
+def _print_outputs(versions, lines: int = 15) -> None:
+    for version, outs in versions.items():
+        for o in outs:
+            for name, text in (("stdout", o.stdout), ("stderr", o.stderr)):
+                tail = text.rstrip("\n").splitlines()[-lines:]
+                if tail:
+                    print(f"--- {version}, {o.variant}: {name} (last {len(tail)} lines) ---")
+                    print("\n".join(tail))
 
 
 def _escape(text: str) -> str:
