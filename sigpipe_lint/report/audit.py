@@ -10,6 +10,7 @@ counted, not listed.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -295,8 +296,17 @@ def _mermaid(s: AuditSummary) -> List[str]:
     return out
 
 
-def _safety(edit: FixEdit) -> str:
-    return "safe fix (`--fix`)" if edit.applicability == "safe" else "unsafe fix (`--fix --unsafe-fixes`)"
+def safety(edit: FixEdit, code=lambda flags: f"`{flags}`") -> str:
+    """How a fix is applied, with its flags formatted by `code`."""
+    if edit.applicability == "safe":
+        return f"safe fix ({code('--fix')})"
+    return f"unsafe fix ({code('--fix --unsafe-fixes')})"
+
+
+def by_package(s: AuditSummary):
+    """(package, its numbers, its files with findings), in the report's order."""
+    for name, entries in itertools.groupby(s.entries, key=lambda e: e.package):
+        yield name, s.per_package[name], list(entries)
 
 
 def render_audit_markdown(s: AuditSummary) -> str:
@@ -341,23 +351,25 @@ def render_audit_markdown(s: AuditSummary) -> str:
     out += ["", "## Findings", ""]
     if not s.entries:
         out.append("None.")
-    package = None
-    for e in s.entries:
-        if e.package != package:
-            package = e.package
-            p = s.per_package[package]
-            out += [f'### <a id="{anchor("pkg", package)}"></a>{_md(package)}: {_plural(p.findings, "finding")}', ""]
-        out += [f'#### <a id="{anchor("file", e.shown)}"></a>{_md(e.shown)}: {_plural(e.findings, "finding")}', ""]
-        for g in e.groups:
-            first, *more = g.findings
-            out.append(f"- line {g.line}: {_code(g.code)} **{first.code}** {first.message}")
-            for f in more:
-                out.append(f"  - **{f.code}** {f.message}")
-            for edit, diff, same_as in g.fixes:
-                if same_as is not None:
-                    out.append(f"  - {_safety(edit)}: the same change as at line {same_as}, around this line")
-                    continue
-                out.append(f"  - {_safety(edit)}: {edit.description}")
-                out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
-        out.append("")
+    for package, p, entries in by_package(s):
+        out += [f'### <a id="{anchor("pkg", package)}"></a>{_md(package)}: {_plural(p.findings, "finding")}', ""]
+        for e in entries:
+            out += _md_file(e)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_file(e: FileEntry) -> List[str]:
+    out = [f'#### <a id="{anchor("file", e.shown)}"></a>{_md(e.shown)}: {_plural(e.findings, "finding")}', ""]
+    for g in e.groups:
+        first, *more = g.findings
+        out.append(f"- line {g.line}: {_code(g.code)} **{first.code}** {first.message}")
+        for f in more:
+            out.append(f"  - **{f.code}** {f.message}")
+        for edit, diff, same_as in g.fixes:
+            if same_as is not None:
+                out.append(f"  - {safety(edit)}: the same change as at line {same_as}, around this line")
+                continue
+            out.append(f"  - {safety(edit)}: {edit.description}")
+            out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
+    out.append("")
+    return out
