@@ -91,6 +91,16 @@ def _analyse(args, settings: Settings, stats=None):
     return results, problems
 
 
+def _with_fix_edits(args, settings: Settings, results):
+    """Each fixable finding's own diff, for the audit report and SARIF (cached apart)."""
+    from sigpipe_lint.cache import default_cache_dir
+    from sigpipe_lint.runner import RunOptions, with_fix_edits
+
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    return with_fix_edits(results, options, jobs=args.jobs, cache_dir=cache_dir)
+
+
 def _status(args, results, problems) -> int:
     status = EXIT_CLEAN
     for path, reason in problems:
@@ -179,9 +189,7 @@ def _audit(args) -> int:
     if done is not None:
         return done
     if args.report:
-        from sigpipe_lint.runner import RunOptions, with_fix_edits
-
-        results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
+        results = _with_fix_edits(args, settings, results)
     summary = summarize(results, args.paths, elapsed=time.monotonic() - start, problems=problems)
     sys.stdout.write(render_audit_text(summary))
     if args.report:
@@ -234,9 +242,7 @@ def _check(args) -> int:
         text = render_statistics(results, "json" if args.output_format == "json" else "text")
     else:
         if args.output_format == "sarif":
-            from sigpipe_lint.runner import RunOptions, with_fix_edits
-
-            results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
+            results = _with_fix_edits(args, settings, results)
         text = render(args.output_format, results, project_root=settings.project_root)
     if _write_output(args, text) != EXIT_CLEAN:
         return EXIT_ERROR

@@ -150,3 +150,32 @@ def test_package_of(tmp_path):
     assert package_of(os.path.join(root, "tool.py"), [os.path.join(root, "tool.py")]) == "tool.py"
     # the deepest given root wins
     assert package_of(os.path.join(root, "pkg", "sub", "m.py"), [root, os.path.join(root, "pkg")]) == "sub"
+
+
+def test_report_edits_are_cached_apart(tmp_path, monkeypatch, capsys):
+    """The second pass (each finding's diff) is cached under its own key: a warm report is the
+    same report, and plain runs never see its entries (their JSON has no edits)."""
+    import json
+    import re
+
+    import sigpipe_lint.fix_edits as fix_edits
+
+    tree = make_tree(tmp_path / "tree")
+    (tree / "pkg" / "bad.py").unlink()
+    monkeypatch.chdir(tree)
+    cache = str(tmp_path / "cache")
+    argv = ["audit", ".", "--select", "SPL", "--jobs", "1", "--cache-dir", cache, "--report"]
+    assert main(argv + [str(tmp_path / "1.md")]) == 1
+    calls = []
+    real = fix_edits.attach_edits
+    monkeypatch.setattr(fix_edits, "attach_edits", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert main(argv + [str(tmp_path / "2.md")]) == 1
+    assert calls == []  # warm: nothing re-applied
+
+    def strip_time(text):
+        return re.sub(r"\d+\.\d\d s", "T s", text)
+
+    assert strip_time((tmp_path / "1.md").read_text()) == strip_time((tmp_path / "2.md").read_text())
+    capsys.readouterr()
+    assert main(["check", ".", "--select", "SPL", "--jobs", "1", "--cache-dir", cache, "--output-format", "json"]) == 1
+    assert all("edits" not in f["fix"] for f in json.loads(capsys.readouterr().out))
