@@ -83,10 +83,13 @@ def _analyse(args, settings: Settings, stats=None):
     fix = None
     if getattr(args, "fix", False) or getattr(args, "diff", False):
         fix = "unsafe" if args.unsafe_fixes else "safe"
-    options = RunOptions(codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False))
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    options = RunOptions(
+        codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir
+    )
     cache = None
-    if not args.no_cache:
-        cache = Cache(default_cache_dir(settings.project_root, args.cache_dir), options.codes)
+    if cache_dir is not None:
+        cache = Cache(cache_dir, options.codes)
     results = run(files, options, jobs=args.jobs, cache=cache, progress=True, stats=stats)
     return results, problems
 

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sigpipe_lint.findings import FileResult, line_count
 from sigpipe_lint.prefilter import may_match
+from sigpipe_lint.program.resolve import local_packages
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class RunOptions:
     diff: bool = False  # compute the fixed source but do not write it
     fix_edits: bool = False  # report-only: each finding's fix carries its own diff (audit, SARIF);
     # cached only in a cache made by edits_cache(), kept apart from the plain results
+    program: bool = True  # resolve names through the other modules of the program
+    summary_cache: Optional[str] = None  # where module summaries are cached (the cache dir)
 
 
 def read_source(path: str) -> bytes:
@@ -45,7 +48,12 @@ def process_file(path: str, options: RunOptions) -> FileResult:
         return FileResult(path=path, error=f"cannot read: {e.strerror or e}")
     from sigpipe_lint.engine import analyze_source  # libcst: imported by the processes that parse
 
-    result = analyze_source(source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits)
+    program = None
+    if options.program and path != "-":
+        from sigpipe_lint.program import get_program
+
+        program = get_program(options.summary_cache)
+    result = analyze_source(source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits, program=program)
     if result.fixed_source is not None:
         from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
 
@@ -204,6 +212,7 @@ def run(
     use_cache = cache is not None and options.fix is None
     results: Dict[int, FileResult] = {}
     pool = _LazyPool(jobs, options)
+    dep_shas: Dict[str, Optional[str]] = {}  # content hashes of the files results depend on
     # index, path, size, cache key, stat signature at the time of our read
     local: List[Tuple[int, str, int, Optional[str], Optional[Tuple[int, int, int]]]] = []
 
@@ -223,6 +232,8 @@ def run(
             sig = _signature(st)
             if use_cache:
                 hit = cache.stat_lookup(path, sig)  # unchanged since last time: not even read
+                if hit is not None and not _deps_current(hit, dep_shas):
+                    hit = None  # a module it read (errors.py for client.py) has changed
                 if hit is not None:
                     results[i] = hit
                     if hit.prefiltered:
@@ -234,7 +245,7 @@ def run(
         except OSError:
             local.append((i, path, 0, None, None))  # process_file says why, in its words
             continue
-        if not may_match(source):
+        if not may_match(source, local_packages(path) if options.program else ()):
             results[i] = _prefiltered(path, source)
             stats.prefiltered += 1
             if use_cache:
@@ -244,6 +255,8 @@ def run(
         if use_cache:
             key = cache.key(path, source)
             hit = cache.get(key)
+            if hit is not None and not _deps_current(hit, dep_shas):
+                hit = None
             if hit is not None:
                 results[i] = hit
                 stats.cache_hits += 1
@@ -313,6 +326,22 @@ def with_fix_edits(
         findings = [dataclasses.replace(f, fix=fresh.get((f.line, f.column, f.code), f.fix)) for f in r.findings]
         out.append(dataclasses.replace(r, findings=findings))
     return out
+
+
+def _deps_current(result: FileResult, shas: Dict[str, Optional[str]]) -> bool:
+    """Whether every other file a cached result was computed from still has that content."""
+    import hashlib
+
+    for dep, sha in result.deps.items():
+        if dep not in shas:
+            try:
+                with open(dep, "rb") as f:
+                    shas[dep] = hashlib.sha256(f.read()).hexdigest()
+            except OSError:
+                shas[dep] = None
+        if shas[dep] != sha:
+            return False
+    return True
 
 
 class _LazyPool:
