@@ -101,7 +101,7 @@ def analyze_source(
     that remain in the fixed code. `prefilter=False` parses every file; the tests use it to
     prove the pre-filter sound. `fix_edits` (report-only runs): each finding's fix carries
     its own diff and line replacements (FixInfo.edits).
-    `program`: a sigpipe_lint.program.Program through which
+    `program`: a sigpipe_lint.program.view.Program through which
     names imported from other modules are resolved (the file at `path` is placed in its
     project); None analyses the module alone. `result.deps` lists the files whose content
     the answer depends on.

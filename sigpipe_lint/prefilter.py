@@ -13,7 +13,7 @@ A rule can only report something in a file that
 With the program view, a socket can also come from another module of the project: a file
 that writes through `.send*(`/`.makefile(`/... also survives when it imports a module of its
 own project (a relative import, or an import of one of the project's top-level packages,
-which the caller passes as `local`), and any file that mentions `wfile` survives (a request
+which the caller passes as `local`), and any file that writes through `.wfile` survives (a request
 handler whose base class comes from another package).
 
 The test suite checks, on the fixtures and the standard library, that no file this drops
@@ -41,6 +41,7 @@ _WRITE = re.compile(
 
 
 _RELATIVE_IMPORT = re.compile(rb"^[ \t\f]*from[ \t\f]+\.", re.MULTILINE)
+_HANDLER_FILE = re.compile(rb"\.\s*wfile\b")
 _LOCAL_IMPORTS: Dict[Tuple[str, ...], "re.Pattern[bytes]"] = {}
 
 
@@ -66,6 +67,6 @@ def may_match(source: bytes, local: Tuple[str, ...] = ()) -> bool:
         return False
     if _SOCKET_SOURCE.search(source):
         return True
-    if b"wfile" in source or _RELATIVE_IMPORT.search(source):
+    if _HANDLER_FILE.search(source) or _RELATIVE_IMPORT.search(source):
         return True
     return bool(local) and bool(_local_import(local).search(source))

@@ -49,7 +49,7 @@ from sigpipe_lint.facts.sockets import (
 
 
 class ModuleFacts(ModuleNames, SocketFacts, StreamFacts, GuardFacts, SignalFacts):
-    """The facts of one module. With a `program` (sigpipe_lint.program.Program) and the
+    """The facts of one module. With a `program` (sigpipe_lint.program.view.Program) and the
     file's `path`, names imported from other modules are resolved through their summaries;
     without, the module is analysed alone."""
 

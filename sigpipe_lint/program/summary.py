@@ -160,7 +160,7 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
     """
     import libcst as cst
 
-    from sigpipe_lint.program import OPAQUE
+    from sigpipe_lint.program.view import OPAQUE
 
     out: Dict[str, List[CallRecord]] = {}
     memo: dict = {}
