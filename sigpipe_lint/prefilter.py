@@ -13,7 +13,8 @@ A rule can only report something in a file that
 With the program view, a socket can also come from another module of the project: a file
 that writes through `.send*(`/`.makefile(`/... also survives when it imports a module of its
 own project (a relative import, or an import of one of the project's top-level packages,
-which the caller passes as `local`), and any file that writes through `.wfile` survives (a request
+which the caller passes as `local`), any file that writes through `.wfile` survives, and in a project any file that calls
+`.sendall(`/`.sendmsg(` (a parameter that callers elsewhere fill with a socket) (a request
 handler whose base class comes from another package).
 
 The test suite checks, on the fixtures and the standard library, that no file this drops
@@ -41,6 +42,7 @@ _WRITE = re.compile(
 
 
 _RELATIVE_IMPORT = re.compile(rb"^[ \t\f]*from[ \t\f]+\.", re.MULTILINE)
+_SOCKET_ONLY_WRITE = re.compile(rb"\.\s*send(?:all|msg)\s*\(")
 _HANDLER_FILE = re.compile(rb"\.\s*wfile\b")
 _LOCAL_IMPORTS: Dict[Tuple[str, ...], "re.Pattern[bytes]"] = {}
 
@@ -68,5 +70,10 @@ def may_match(source: bytes, local: Tuple[str, ...] = ()) -> bool:
     if _SOCKET_SOURCE.search(source):
         return True
     if _HANDLER_FILE.search(source) or _RELATIVE_IMPORT.search(source):
+        return True
+    if local and _SOCKET_ONLY_WRITE.search(source):
+        # `sock.sendall(data)` on a parameter that callers elsewhere in the project fill
+        # with a socket: `sendall`/`sendmsg` belong to sockets (a generator's is `send`).
+        return True
         return True
     return bool(local) and bool(_local_import(local).search(source))

@@ -364,7 +364,9 @@ class Program:
             data = self.read(f)
             if data is None or b"SIGPIPE" not in data or b"SIG_DFL" not in data:
                 continue
-            if os.path.basename(f) == "__main__.py" or (b"__main__" in data and imports_top.search(data)):
+            # the package's own `python -m` entry, or a script that imports the package
+            own_main = os.path.abspath(f) == os.path.abspath(os.path.join(import_root, top, "__main__.py"))
+            if own_main or (b"__main__" in data and imports_top.search(data)):
                 candidates.append(f)
         for f in candidates:
             data = self.read(f)
