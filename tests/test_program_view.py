@@ -133,7 +133,7 @@ def test_resolution_order_and_relative_imports(tmp_path):
     # installed packages are read from the interpreter's path, never imported
     assert resolve.find_module("json", paths).endswith(os.path.join("json", "__init__.py"))
     assert resolve.project_root(str(root / "pkg")) == str(root)
-    assert resolve.local_packages(client) == ("pkg",)
+    assert resolve.local_packages(client) == ("other", "pkg")  # src/other too
 
 
 def test_a_module_is_never_imported(tmp_path, capsys):
