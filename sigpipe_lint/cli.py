@@ -83,12 +83,25 @@ def _analyse(args, settings: Settings, stats=None):
     fix = None
     if getattr(args, "fix", False) or getattr(args, "diff", False):
         fix = "unsafe" if args.unsafe_fixes else "safe"
-    options = RunOptions(codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False))
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    options = RunOptions(
+        codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir
+    )
     cache = None
-    if not args.no_cache:
-        cache = Cache(default_cache_dir(settings.project_root, args.cache_dir), options.codes)
+    if cache_dir is not None:
+        cache = Cache(cache_dir, options.codes)
     results = run(files, options, jobs=args.jobs, cache=cache, progress=True, stats=stats)
     return results, problems
+
+
+def _with_fix_edits(args, settings: Settings, results):
+    """Each fixable finding's own diff, for the audit report and SARIF (cached apart)."""
+    from sigpipe_lint.cache import default_cache_dir
+    from sigpipe_lint.runner import RunOptions, with_fix_edits
+
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    return with_fix_edits(results, options, jobs=args.jobs, cache_dir=cache_dir)
 
 
 def _status(args, results, problems) -> int:
@@ -179,9 +192,7 @@ def _audit(args) -> int:
     if done is not None:
         return done
     if args.report:
-        from sigpipe_lint.runner import RunOptions, with_fix_edits
-
-        results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
+        results = _with_fix_edits(args, settings, results)
     summary = summarize(results, args.paths, elapsed=time.monotonic() - start, problems=problems)
     sys.stdout.write(render_audit_text(summary))
     if args.report:
@@ -234,9 +245,7 @@ def _check(args) -> int:
         text = render_statistics(results, "json" if args.output_format == "json" else "text")
     else:
         if args.output_format == "sarif":
-            from sigpipe_lint.runner import RunOptions, with_fix_edits
-
-            results = with_fix_edits(results, RunOptions(codes=tuple(settings.enabled_codes())), jobs=args.jobs)
+            results = _with_fix_edits(args, settings, results)
         text = render(args.output_format, results, project_root=settings.project_root)
     if _write_output(args, text) != EXIT_CLEAN:
         return EXIT_ERROR

@@ -6,6 +6,7 @@ Every adapter (CLI, flake8 plugin, pre-commit hook, audit) calls `analyze_source
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
@@ -42,6 +43,11 @@ def analyze_module(
             reports.append((rule, report))
     if not reports:
         return []
+    # One write, one finding: a rule yields to another that reported the same node.
+    reported = {(id(r.node), rule.code) for rule, r in reports}
+    reports = [
+        (rule, r) for rule, r in reports if not any((id(r.node), other) in reported for other in rule.yields_to)
+    ]
     wanted = []
     for _rule, r in reports:
         wanted.append(r.node)
@@ -94,6 +100,7 @@ def analyze_source(
     codes: Sequence[str],
     prefilter: bool = True,
     fix: Optional[str] = None,
+    program=None,
     _passes: int = 4,
     fix_edits: bool = False,
 ) -> FileResult:
@@ -104,9 +111,18 @@ def analyze_source(
     that remain in the fixed code. `prefilter=False` parses every file; the tests use it to
     prove the pre-filter sound. `fix_edits` (report-only runs): each finding's fix carries
     its own diff and line replacements (FixInfo.edits).
+    `program`: a sigpipe_lint.program.view.Program through which
+    names imported from other modules are resolved (the file at `path` is placed in its
+    project); None analyses the module alone. `result.deps` lists the files whose content
+    the answer depends on.
     """
     result = FileResult(path=path, lines=line_count(source))
-    if prefilter and not may_match(source):
+    local = ()
+    if program is not None and prefilter:
+        from sigpipe_lint.program.resolve import local_packages
+
+        local = local_packages(path)
+    if prefilter and not may_match(source, local):
         result.prefiltered = True
         return result
     if len(source) > MAX_SOURCE_BYTES:
@@ -117,11 +133,15 @@ def analyze_source(
         return result
     try:
         module, shifts = parse_lenient(source)
-        facts = ModuleFacts(module)
+        if program is not None:
+            program.begin()
+        facts = ModuleFacts(module, program=program, path=path if program is not None else None)
         plans: list = []
         result.findings = analyze_module(
             module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix and shifts is None
         )
+        if program is not None:
+            result.deps = {p: h for p, h in program.consulted.items() if p != os.path.abspath(path)}
         if shifts is not None:
             # Analysed from the tab-expanded text (parse_lenient): columns back to the
             # user's text, and no fix, since a fix would write the expanded text.
@@ -138,7 +158,9 @@ def analyze_source(
                 if fixed != source:
                     # Like ruff, fix until nothing changes: a fix can make another one due
                     # (an import it adds gives an unbound name a meaning).
-                    again = analyze_source(fixed, path, codes, fix=fix if _passes > 1 else None, _passes=_passes - 1)
+                    again = analyze_source(
+                        fixed, path, codes, fix=fix if _passes > 1 else None, program=program, _passes=_passes - 1
+                    )
                     if again.error:
                         raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
                     result.fixed_source = again.fixed_source or fixed

@@ -88,6 +88,7 @@ class FileResult:
     fixed_source: Optional[bytes] = None  # set by the fixer when it changed the file
     unsafe_fixes_held_back: int = 0
     diff: Optional[str] = None  # with --diff: what the fixes would change
+    deps: Dict[str, str] = field(default_factory=dict)  # other files read (path -> sha256)
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -96,6 +97,7 @@ class FileResult:
             "error": self.error,
             "prefiltered": self.prefiltered,
             "lines": self.lines,
+            "deps": self.deps,
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class FileResult:
             error=d["error"],
             prefiltered=d["prefiltered"],
             lines=d["lines"],
+            deps=dict(d.get("deps") or {}),
         )
 
 

@@ -9,11 +9,13 @@ pre-filter cannot rule out.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Iterator, List, Sequence, Tuple
 
 from sigpipe_lint import __version__
 from sigpipe_lint.prefilter import may_match
+from sigpipe_lint.program.resolve import local_packages, project_root
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -31,13 +33,22 @@ def _source_bytes(lines: Sequence[str]) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _cache_dir(filename: str):
+    """The CLI's cache folder for the file's project (summaries are shared with `check`)."""
+    from sigpipe_lint.cache import default_cache_dir
+
+    root = project_root(os.path.dirname(os.path.abspath(filename)))
+    return default_cache_dir(root) if root is not None else None
+
+
 class SigpipeChecker:
     name = "sigpipe-lint"
     version = __version__
 
-    def __init__(self, tree: Any, lines: List[str]) -> None:
+    def __init__(self, tree: Any, lines: List[str], filename: str = "-") -> None:
         # `tree` is unused: asking for it is what makes flake8 run this once per file.
         self.lines = lines
+        self.filename = filename
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
@@ -47,12 +58,18 @@ class SigpipeChecker:
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         source = _source_bytes(self.lines)
-        if not may_match(source):
+        # A real file is placed in its project, as the CLI does: names imported from other
+        # modules resolve through their (cached) summaries. stdin is analysed alone.
+        real = self.filename not in ("-", "stdin") and os.path.isfile(self.filename)
+        local = local_packages(self.filename) if real else ()
+        if not may_match(source, local):
             return
         from sigpipe_lint.engine import analyze_source
+        from sigpipe_lint.program import get_program
         from sigpipe_lint.rules import ALL_RULES
 
-        result = analyze_source(source, "-", [r.code for r in ALL_RULES])
+        program = get_program(_cache_dir(self.filename)) if real else None
+        result = analyze_source(source, self.filename if real else "-", [r.code for r in ALL_RULES], program=program)
         if result.error:
             # flake8 reports syntax errors itself (E999) and then never calls us, so this is
             # a file Python accepts but libcst cannot analyse: say so rather than stay silent.

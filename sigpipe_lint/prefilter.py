@@ -10,6 +10,13 @@ A rule can only report something in a file that
   `write()` is a write (`wrap_socket`, `SSLSocket`); for asyncio (an `asyncio` import),
   `.drain(`, `.wait_closed(`, `.sock_sendall(`/`.sock_sendfile(`.
 
+With the program view, a socket can also come from another module of the project: a file
+that writes through `.send*(`/`.makefile(`/... also survives when it imports a module of its
+own project (a relative import, or an import of one of the project's top-level packages,
+which the caller passes as `local`), any file that writes through `.wfile` survives, and in a project any file that calls
+`.sendall(`/`.sendmsg(` (a parameter that callers elsewhere fill with a socket) (a request
+handler whose base class comes from another package).
+
 The test suite checks, on the fixtures and the standard library, that no file this drops
 holds a finding of the full analysis.
 """
@@ -17,6 +24,7 @@ holds a finding of the full analysis.
 from __future__ import annotations
 
 import re
+from typing import Dict, Tuple
 
 _SIGPIPE = re.compile(rb"SIGPIPE")
 # The engine only knows a value is a socket through an import of a module that makes or
@@ -33,9 +41,39 @@ _WRITE = re.compile(
 )
 
 
-def may_match(source: bytes) -> bool:
-    """False only when no rule of sigpipe-lint can report anything in `source`."""
+_RELATIVE_IMPORT = re.compile(rb"^[ \t\f]*from[ \t\f]+\.", re.MULTILINE)
+_SOCKET_ONLY_WRITE = re.compile(rb"\.\s*send(?:all|msg)\s*\(")
+_HANDLER_FILE = re.compile(rb"\.\s*wfile\b")
+_LOCAL_IMPORTS: Dict[Tuple[str, ...], "re.Pattern[bytes]"] = {}
+
+
+def _local_import(names: Tuple[str, ...]) -> "re.Pattern[bytes]":
+    pattern = _LOCAL_IMPORTS.get(names)
+    if pattern is None:
+        alts = b"|".join(re.escape(n.encode()) for n in names)
+        pattern = re.compile(rb"^[ \t\f]*(?:from|import)[ \t\f]+(?:" + alts + rb")\b", re.MULTILINE)
+        _LOCAL_IMPORTS[names] = pattern
+    return pattern
+
+
+def may_match(source: bytes, local: Tuple[str, ...] = ()) -> bool:
+    """False only when no rule of sigpipe-lint can report anything in `source`.
+
+    `local`: the top-level packages of the file's project (the program view follows
+    sockets made there); empty when the file is analysed alone.
+    """
     if _SIGPIPE.search(source):
         return True
     # _WRITE first: it is cheap and rejects most files; the import scan costs 5x more.
-    return bool(_WRITE.search(source)) and bool(_SOCKET_SOURCE.search(source))
+    if not _WRITE.search(source):
+        return False
+    if _SOCKET_SOURCE.search(source):
+        return True
+    if _HANDLER_FILE.search(source) or _RELATIVE_IMPORT.search(source):
+        return True
+    if local and _SOCKET_ONLY_WRITE.search(source):
+        # `sock.sendall(data)` on a parameter that callers elsewhere in the project fill
+        # with a socket: `sendall`/`sendmsg` belong to sockets (a generator's is `send`).
+        return True
+        return True
+    return bool(local) and bool(_local_import(local).search(source))

@@ -10,7 +10,7 @@ CLEAN = "x = 1\n"
 
 
 def make_tree(root: Path, pyproject: bool = True) -> Path:
-    """root/pkg/a.py (SPL001 + SPL004 at line 5, 5 lines), root/b.py (SPL002 at line 3, 3 lines),
+    """root/pkg/a.py (SPL001 at line 5, 5 lines; SPL004 too when SPL001 is off), root/b.py (SPL002 at line 3, 3 lines),
     root/pkg/bad.py (syntax error, 3 lines), root/pkg/clean.py (pre-filtered, 1 line)."""
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "a.py").write_text(UNPROTECTED)

@@ -16,37 +16,36 @@ def test_audit_numbers(tmp_path, monkeypatch, capsys):
     status = main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", str(report)])
     assert status == 2  # a file could not be parsed: like check
     out = capsys.readouterr().out
-    assert out.startswith("sigpipe-lint audit: 3 findings in 2 files; 4 files, 12 lines checked in ")
-    assert "  SPL001       1\n  SPL002       1\n  SPL004       1\n" in out
+    assert out.startswith("sigpipe-lint audit: 2 findings in 2 files; 4 files, 12 lines checked in ")
+    assert "  SPL001       1\n  SPL002       1\n" in out and "SPL004" not in out  # SPL001 wins
     assert "SPL003" not in out
-    assert "  pkg        2       3          9\n" in out
+    assert "  pkg        1       3          9\n" in out
     assert "  b.py       1       1          3\n" in out
-    assert "       2  pkg/a.py\n       1  b.py\n" in out
+    assert "       1  b.py\n       1  pkg/a.py\n" in out
     assert "Skipped by the pre-filter (no rule can match): 1 file\n" in out
     assert "Could not be analysed: 1 file\n  pkg/bad.py: syntax error at line " in out
 
     md = report.read_text()
     # paths relative to the audited root: the root itself is named once, at the top
     assert md.count(str(tree)) == 1
-    assert "- **3 findings** in 2 files of 2 packages; 3 with a fix (1 safe)" in md
+    assert "- **2 findings** in 2 files of 2 packages; 2 with a fix (1 safe)" in md
     assert "4 files (12 lines); 2 analysed, 1 skipped by the pre-filter" in md
     assert "1 could not be analysed" in md
-    assert "| SPL001 | 1 |\n| SPL002 | 1 |\n| SPL004 | 1 |\n" in md
-    assert "| [pkg](#pkg-pkg) | 2 | 1 | 3 | 9 |\n| [b.py](#pkg-b-py) | 1 | 1 | 1 | 3 |\n" in md
-    assert "| [pkg/a.py](#file-pkg-a-py) | 2 |\n| [b.py](#file-b-py) | 1 |\n" in md
+    assert "| SPL001 | 1 |\n| SPL002 | 1 |\n" in md and "SPL004" not in md  # one write, one finding: SPL001 wins
+    assert "| [b.py](#pkg-b-py) | 1 | 1 | 1 | 3 |\n| [pkg](#pkg-pkg) | 1 | 1 | 3 | 9 |\n" in md
+    assert "| [b.py](#file-b-py) | 1 |\n| [pkg/a.py](#file-pkg-a-py) | 1 |\n" in md
     assert "| pkg/bad.py | syntax error at line " in md
     assert "clean.py" not in md  # pre-filtered files are counted, not listed
-    assert '```mermaid\npie showData title Findings per rule\n    "SPL001" : 1\n    "SPL002" : 1\n    "SPL004" : 1\n```' in md
-    assert '```mermaid\npie showData title Findings per package\n    "pkg" : 2\n    "b.py" : 1\n```' in md
+    assert '```mermaid\npie showData title Findings per rule\n    "SPL001" : 1\n    "SPL002" : 1\n```' in md
+    assert '```mermaid\npie showData title Findings per package\n    "b.py" : 1\n    "pkg" : 1\n```' in md
     # every finding: its line of code, rule, message, and its fix as a diff with its safety
     findings = md[md.index("## Findings\n"):]
-    a = findings[findings.index('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings'):]
-    assert a.startswith('#### <a id="file-pkg-a-py"></a>pkg/a.py: 2 findings\n\n- line 5: `sock.sendall(b"x")` **SPL001** sock.sendall() ')
-    assert "\n  - **SPL004** sock.sendall() " in a
+    a = findings[findings.index('#### <a id="file-pkg-a-py"></a>pkg/a.py: 1 finding'):]
+    assert a.startswith('#### <a id="file-pkg-a-py"></a>pkg/a.py: 1 finding\n\n- line 5: `sock.sendall(b"x")` **SPL001** sock.sendall() ')
     assert "\n  - safe fix (`--fix`): pass MSG_NOSIGNAL" in a
     assert '    -    sock.sendall(b"x")\n    +    sock.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))\n' in a
-    assert "\n  - unsafe fix (`--fix --unsafe-fixes`): catch BrokenPipeError and ConnectionResetError" in a
-    assert '    +    try:\n    +        sock.sendall(b"x")\n' in a
+    # the edit a team applies first (the safe one) is shown; the unsafe wrap is --diff's
+    assert "unsafe fix" not in a
     assert '#### <a id="file-b-py"></a>b.py: 1 finding\n\n- line 3: `signal.signal(signal.SIGPIPE, signal.SIG_DFL)` **SPL002** ' in findings
 
 
@@ -66,6 +65,13 @@ def test_same_change_is_shown_once_per_file(tmp_path, monkeypatch, capsys):
     assert "- line 7: `sock.sendall(b'b')` **SPL004** " in md
     assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at line 4, around this line\n" in md
     assert "    +        conn.close()\n" in md
+    # another file with the same change names the file and links to it
+    (tmp_path / "n.py").write_text("import socket, sys\n\n\ndef d(sock: socket.socket):\n    sock.send(b'd')\n")
+    assert main(["audit", "m.py", "n.py", "--select", "SPL004", "--no-cache", "--report", "r.md"]) == 1
+    md = (tmp_path / "r.md").read_text()
+    assert md.count("```diff") == 2
+    assert "- line 5: `sock.send(b'd')` **SPL004** " in md
+    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at [m.py](#file-m-py) line 4, around this line\n" in md
 
 
 def test_audit_folds_what_has_no_findings(tmp_path, monkeypatch, capsys):
@@ -110,7 +116,7 @@ def test_audit_html_is_self_contained(tmp_path, monkeypatch, capsys):
     assert "script" not in links.tags and "link" not in links.tags and "img" not in links.tags
     assert links.external == []  # nothing to fetch: every link stays in the page
     assert links.hrefs and all(h[1:] in links.ids for h in links.hrefs)
-    assert "svg" in links.tags and page.count('class="bar"') == 3  # pkg: SPL001 + SPL004, b.py: SPL002
+    assert "svg" in links.tags and page.count('class="bar"') == 2  # pkg: SPL001, b.py: SPL002
     assert '<span class="add">+    sock.sendall(b&quot;x&quot;, getattr(socket, &quot;MSG_NOSIGNAL&quot;, 0))</span>' in page
     assert str(tree) in page and page.count(str(tree)) == 1
 
@@ -150,3 +156,32 @@ def test_package_of(tmp_path):
     assert package_of(os.path.join(root, "tool.py"), [os.path.join(root, "tool.py")]) == "tool.py"
     # the deepest given root wins
     assert package_of(os.path.join(root, "pkg", "sub", "m.py"), [root, os.path.join(root, "pkg")]) == "sub"
+
+
+def test_report_edits_are_cached_apart(tmp_path, monkeypatch, capsys):
+    """The second pass (each finding's diff) is cached under its own key: a warm report is the
+    same report, and plain runs never see its entries (their JSON has no edits)."""
+    import json
+    import re
+
+    import sigpipe_lint.fix_edits as fix_edits
+
+    tree = make_tree(tmp_path / "tree")
+    (tree / "pkg" / "bad.py").unlink()
+    monkeypatch.chdir(tree)
+    cache = str(tmp_path / "cache")
+    argv = ["audit", ".", "--select", "SPL", "--jobs", "1", "--cache-dir", cache, "--report"]
+    assert main(argv + [str(tmp_path / "1.md")]) == 1
+    calls = []
+    real = fix_edits.attach_edits
+    monkeypatch.setattr(fix_edits, "attach_edits", lambda *a, **k: calls.append(a) or real(*a, **k))
+    assert main(argv + [str(tmp_path / "2.md")]) == 1
+    assert calls == []  # warm: nothing re-applied
+
+    def strip_time(text):
+        return re.sub(r"\d+\.\d\d s", "T s", text)
+
+    assert strip_time((tmp_path / "1.md").read_text()) == strip_time((tmp_path / "2.md").read_text())
+    capsys.readouterr()
+    assert main(["check", ".", "--select", "SPL", "--jobs", "1", "--cache-dir", cache, "--output-format", "json"]) == 1
+    assert all("edits" not in f["fix"] for f in json.loads(capsys.readouterr().out))

@@ -75,7 +75,6 @@ def test_sarif_content(tmp_path, monkeypatch, capsys):
     assert got == [
         ("SPL002", "SPL002", "error", "b.py", 3, 1),
         ("SPL001", "SPL001", "error", "pkg/a.py", 5, 5),
-        ("SPL004", "SPL004", "error", "pkg/a.py", 5, 5),
     ]
     region = run["results"][1]["locations"][0]["physicalLocation"]["region"]
     assert (region["endLine"], region["endColumn"]) == (5, 5 + len('sock.sendall(b"x")'))

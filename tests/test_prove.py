@@ -98,6 +98,15 @@ def test_survivor_exits_0_and_the_text_says_so(tmp_path, capsys):
     assert lines[-1] == "the program survives every peer death"
 
 
+def test_show_output_prints_the_end_of_the_traceback(tmp_path, capsys):
+    script = program(tmp_path)
+    status, out, _ = prove(capsys, "--variant", "rst", "--show-output", "--", PY, script, "{host}", "{port}")
+    assert status == 1
+    tail = out.split("--- original, rst: stderr (last ", 1)[1].splitlines()
+    assert tail[1] == "Traceback (most recent call last):"
+    assert tail[-1] == "ConnectionResetError: [Errno 104] Connection reset by peer"
+
+
 def test_kept_running_is_stopped_after_the_timeout(tmp_path, capsys):
     script = program(tmp_path, catch="OSError", after="import threading; threading.Event().wait(60)")
     status, doc, _ = prove_json(capsys, "--variant", "rst", "--timeout", "0.5", "--", PY, script, "{host}", "{port}")
@@ -241,6 +250,7 @@ def test_server_that_survives(tmp_path, capsys):
     status, doc, err = prove_json(capsys, "--server", "--request", "GO\\n", "--", PY, script, "{port}")
     assert status == 0, err
     assert verdicts(doc) == {v: ("survived", "still serving, answered a second client") for v in ("fin", "rst")}
+    assert [(r["returncode"], r["exit_status"]) for r in doc["runs"]] == [(None, None)] * 2  # stopped by prove
 
 
 def test_server_that_stops_serving(tmp_path, capsys):
@@ -379,6 +389,16 @@ def test_fix_keeps_sibling_modules_importable(tmp_path, capsys, monkeypatch):
                                            ("crashed", "ConnectionResetError (exit status 1)")}
     assert {v[0] for v in verdicts(doc, "fixed").values()} == {"survived"}
     assert status == 0
+
+
+def test_fix_refuses_a_command_that_would_run_the_originals(tmp_path, capsys, monkeypatch):
+    (tmp_path / "helper.py").write_text("import socket\n")
+    (tmp_path / "main.py").write_text("import helper\n")
+    monkeypatch.chdir(tmp_path)
+    status, out, err = prove(capsys, "--fix", "--fix-path", "helper.py", "--", PY, "-m", "main")
+    assert status == 2 and out == ""
+    assert err.startswith("sigpipe-lint prove: error: --fix: CMD names none of the copied files")
+    assert err.count("\n") == 1
 
 
 def test_rich_table_on_a_terminal(tmp_path, capsys, monkeypatch):

@@ -4,7 +4,6 @@ test files run by pytester, and from a separate folder against a fresh install."
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

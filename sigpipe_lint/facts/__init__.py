@@ -49,11 +49,33 @@ from sigpipe_lint.facts.sockets import (
 
 
 class ModuleFacts(ModuleNames, SocketFacts, StreamFacts, GuardFacts, SignalFacts):
-    def __init__(self, module: cst.Module):
+    """The facts of one module. With a `program` (sigpipe_lint.program.view.Program) and the
+    file's `path`, names imported from other modules are resolved through their summaries;
+    without, the module is analysed alone."""
+
+    def __init__(self, module: cst.Module, program=None, path: Optional[str] = None):
         self._scache: Dict[tuple, Optional[SockInfo]] = {}
-        self._init_names(module)
+        self._gcache: Dict[tuple, object] = {}
+        self.path = path
+        self.program = program if path is not None else None
+        modname, is_package = None, False
+        if path is not None:
+            from sigpipe_lint.program.resolve import module_of
+
+            modname, _root, is_package = module_of(path)
+        self._search_paths = None
+        self._init_names(module, modname, is_package)
         self.writes: List[Write] = self._find_writes()
         self.sigpipe_calls: List[SignalCall] = self._find_signal_calls()
+
+
+    @property
+    def search_paths(self):
+        if self._search_paths is None:
+            from sigpipe_lint.program.resolve import search_path
+
+            self._search_paths = search_path(self.path) if self.path else ()
+        return self._search_paths
 
 
 __all__ = [

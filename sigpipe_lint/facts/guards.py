@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import errno as _errno
 import re
-from typing import Dict, FrozenSet, List, Optional, Union
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -54,6 +54,8 @@ EXCEPTION_ANCESTORS = {
     "RuntimeError": frozenset({"builtins.RuntimeError", "builtins.Exception", "builtins.BaseException"}),
 }
 PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
+# Methods a request handler runs outside `handle()`.
+_NOT_DISPATCHED = frozenset({"handle", "setup", "finish", "__init__", "__del__"})
 # The errno a write to a dead peer raises each exception with (semantics.md, fact 2).
 PEER_DEATH_ERRNOS = {"BrokenPipeError": frozenset({"EPIPE"}), "ConnectionResetError": frozenset({"ECONNRESET"})}
 _ERRNO_NAMES = {v: k for k, v in _errno.errorcode.items()}  # number -> name, on this platform
@@ -73,9 +75,20 @@ class GuardFacts:
             return True
         wanted = EXCEPTION_ANCESTORS[exc]
         for e, s in self.value_exprs(handler_type, scope):
-            if self.qname(e, s) in wanted:
+            if self._names_catch(self.qname(e, s), wanted):
                 return True
         return False
+
+    def _names_catch(self, q: Optional[str], wanted, depth: int = 0) -> bool:
+        """`q` is one of `wanted`, or (program view) a tuple or alias elsewhere holding one."""
+        if q is None:
+            return False
+        if q in wanted:
+            return True
+        if self.program is None or depth > 4 or q.startswith(("builtins.", "<local>.")):
+            return False
+        names = self.program.exception_names(q, self.search_paths)
+        return bool(names) and any(self._names_catch(n, wanted, depth + 1) for n in names if n != q)
 
     def guard_covers(self, guard: Guard, exc: str) -> bool:
         """Whether `exc` raised inside the guard stops there (caught and not sent on)."""
@@ -91,8 +104,8 @@ class GuardFacts:
                     return False
                 if self.covers(arg, guard.scope, exc):
                     return True
-            elif kind == "cm":
-                if exc in self.context_manager_swallows(self.context_manager_of(t[1], guard.scope)):
+            elif kind == "manager":
+                if exc in self.manager_call_swallows(t[1], guard.scope):
                     return True
             elif self.covers(t, guard.scope, exc):
                 return True
@@ -116,6 +129,84 @@ class GuardFacts:
 
     def handled_locally(self, ctx: Ctx, exc: str) -> bool:
         return any(self.guard_covers(g, exc) for g in ctx.guards)
+
+    # -- handled where the write is, or by every caller in the program -------------------
+
+    def handled_at(self, ctx: Ctx, depth: int, memo: Optional[dict] = None, missing=PEER_DEATH) -> bool:
+        """Whether `missing` are caught around ctx, or at every caller of its function.
+
+        Callers are those in this module (`call_sites`, up to `depth` levels) and, through the
+        program view, calls of a module-level function made in other modules of the project
+        (one level: what is caught around each of those calls and by its module's callers).
+        A method of a request handler whose `handle()` runs the dispatch under a guard is
+        handled there. Calls through a value count (`cb = self._flush; cb()`, a loop over
+        `(self._a, self._b)`, a call it is passed to, the callers of a function returning
+        it: `reference_sites`); a function also handed to a thread or stored for later is
+        not handled. A function with no caller in sight is not handled: its callers are
+        unknown.
+        """
+        memo = {} if memo is None else memo
+        still = tuple(e for e in missing if not self.handled_locally(ctx, e))
+        if not still:
+            return True
+        func = ctx.func
+        if func is None or depth <= 0 or func.name == "<lambda>":
+            return False
+        key = (id(func), depth, still)
+        if key in memo:
+            return memo[key]
+        memo[key] = False  # recursion guard: a cycle proves nothing
+        if func.cls is not None and func.name not in _NOT_DISPATCHED and self.dispatch_guarded(func.cls, still):
+            memo[key] = True
+            return True
+        # call sites; for a coroutine, where its task is awaited
+        sites = [(c, depth - 1) for _, c in self.caller_contexts(func)]
+        for kind, _node, c in self.reference_sites(func):
+            if kind not in ("call", "returned"):
+                memo[key] = False  # run by a thread, or by callers this module does not show
+                return False
+            # A returned function is called by the returning function's callers: the hop
+            # through the `return` is not a level of calls.
+            sites.append((c, depth if kind == "returned" else depth - 1))
+        ok = all(self.handled_at(c, d, memo, still) for c, d in sites)
+        remote = []
+        if ok and self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
+            remote = self.program.callers(f"{self.modname}.{func.name}", self.path)
+            ok = all(set(still) <= set(r.handled) for r in remote)
+        result = bool(sites or remote) and ok
+        memo[key] = result
+        return result
+
+    def dispatch_guarded(self, cls: ClassInfo, missing=PEER_DEATH) -> bool:
+        """A class (or a base, here or elsewhere) whose `handle()` dispatches under a guard.
+
+        `def handle(self): try: super().handle() except OSError: ...` guards everything
+        `handle()` goes on to call: the request's methods of every subclass.
+        """
+        key = ("dispatch", id(cls), tuple(missing))
+        if key in self._gcache:
+            return self._gcache[key]
+        self._gcache[key] = False
+        result = False
+        handle = cls.methods.get("handle")
+        if handle is not None:
+            for name in ("handle", "handle_one_request", "handle_request"):
+                for call, ctx in self.calls_by_name.get(name, ()):
+                    if ctx.func is handle and all(self.handled_locally(ctx, e) for e in missing):
+                        result = True
+        if not result:
+            for base in cls.node.bases:
+                local = self._local_classes(base.value, cls.outer)
+                if local:
+                    result = any(self.dispatch_guarded(b, missing) for b in local)
+                elif self.program is not None:
+                    q = self.qname(base.value, cls.outer)
+                    found = self.program.class_summary(q, self.search_paths) if q else None
+                    result = found is not None and found[0].dispatch_guarded
+                if result:
+                    break
+        self._gcache[key] = result
+        return result
 
     # -- what an except clause does with what it caught --------------------------------
 
@@ -247,54 +338,75 @@ class GuardFacts:
 
     # -- context managers ---------------------------------------------------------------
 
-    def context_manager_of(self, expr, scope: Scope) -> Union[FunctionInfo, ClassInfo, None]:
-        """The function or class of this module behind a `with` item: `self._errors()`,
-        `socket_errors()`, `Translator()`, an instance `self._guard` made from a local class."""
-        if isinstance(expr, cst.Call):
-            f = expr.func
-            funcs = self.functions_named_by(f, scope)
-            if funcs:
-                return funcs[0]
-            classes = self._local_classes(f, scope)
-            return classes[0] if classes else None
+    def manager_call_swallows(self, expr, scope: Scope) -> Tuple[str, ...]:
+        """What `with expr:` swallows or translates of PEER_DEATH: `self._socket_errors()`,
+        `socket_errors()`, `Translator()`, a name bound to an instance of a local class
+        (`guard = Quiet(); with guard:`), or (program view) a manager of another module."""
+        func = expr.func if isinstance(expr, cst.Call) else None
         if isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
             made = [b for b in bs or () if b.kind == "value" and isinstance(b.value, cst.Call)]
-            if made and len(made) == len(bs):
-                classes = self._local_classes(made[0].value.func, made[0].scope)
-                return classes[0] if classes else None
-        return None
+            if not made or len(made) != len(bs):
+                return ()
+            classes = self._local_classes(made[0].value.func, made[0].scope)
+            return self.manager_swallows(classes[0]) if classes else ()
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            cls = self._self_class(func.value.value, scope)
+            if cls is not None:  # with self._socket_errors():
+                for c in [cls] + self._local_bases(cls):
+                    m = c.methods.get(func.attr.value)
+                    if m is not None:
+                        return self.manager_swallows(m)
+                return ()
+        if isinstance(func, cst.Name):
+            bs, _ = self.lookup(func.value, scope)
+            local = [b.info for b in bs or () if b.kind in ("def", "class")]
+            if local:
+                out: Set[str] = set()
+                for target in local:
+                    out.update(self.manager_swallows(target))
+                return tuple(e for e in PEER_DEATH if e in out)
+        if func is None:
+            return ()
+        q = self.qname(func, scope)
+        if q is None or self.program is None or q.startswith(("builtins.", "<local>.", "contextlib.")):
+            return ()
+        return self.program.manager_swallows(q, self.search_paths)
 
-    def context_manager_swallows(self, target: Union[FunctionInfo, ClassInfo, None]) -> FrozenSet[str]:
-        """Which of PEER_DEATH a context manager keeps from leaving its `with` block.
+    def manager_swallows(self, target) -> Tuple[str, ...]:
+        """Which of PEER_DEATH a context manager defined here keeps from leaving its block.
 
-        A `@contextmanager` generator: the `try` around its `yield` handles them (as an
-        `except` clause does, module doc). A class: its `__exit__` returns true for them
-        (`return issubclass(exc_type, OSError)`, `return True`) or raises another exception
-        (translation). The program view calls this for managers of any module.
+        A `@contextmanager` generator: the `try` around its `yield` handles them, as an
+        `except` clause does (module doc: catching and re-raising is not handling). A class:
+        its `__exit__` (its own or a local base's) returns true for them (`return True`,
+        `return issubclass(exc_type, OSError)`) or raises an exception of its own
+        (translation). The program view summarises this for every module.
         """
-        if target is None:
-            return frozenset()
-        memo = self.__dict__.setdefault("_cmmemo", {})
-        if id(target) in memo:
-            return memo[id(target)]
-        memo[id(target)] = frozenset()  # cycle guard
-        out = set()
-        if isinstance(target, FunctionInfo):
-            for guard, ctx in self.guards:
-                if ctx.func is target and isinstance(guard.node, (cst.Try, cst.TryStar)) and _yields(guard.node.body):
-                    out.update(e for e in PEER_DEATH if self.guard_covers(guard, e))
+        key = ("mgr", id(target))
+        if key in self._gcache:
+            return self._gcache[key]
+        self._gcache[key] = ()  # cycle guard
+        out: Set[str] = set()
+        if isinstance(target, FunctionInfo) and isinstance(target.node, cst.FunctionDef):
+            decorated = any(
+                (self.qname(d.decorator, target.outer) or "").endswith("contextmanager")
+                for d in target.node.decorators
+            )
+            if decorated:
+                for guard, ctx in self.guards:
+                    if ctx.func is target and guard.handlers and _yields(guard.node.body):
+                        out.update(e for e in PEER_DEATH if self.guard_covers(guard, e))
         elif isinstance(target, ClassInfo):
-            exit_ = target.methods.get("__exit__") or target.methods.get("__aexit__")
-            if exit_ is None:
-                for base in self._local_bases(target):
-                    exit_ = base.methods.get("__exit__") or base.methods.get("__aexit__")
-                    if exit_ is not None:
-                        break
+            exit_ = None
+            for c in [target] + self._local_bases(target):
+                exit_ = c.methods.get("__exit__") or c.methods.get("__aexit__")
+                if exit_ is not None:
+                    break
             if exit_ is not None and isinstance(exit_.node, cst.FunctionDef):
                 out.update(e for e in PEER_DEATH if self._exit_swallows(exit_, e))
-        memo[id(target)] = frozenset(out)
-        return memo[id(target)]
+        result = tuple(e for e in PEER_DEATH if e in out)
+        self._gcache[key] = result
+        return result
 
     def _exit_swallows(self, func: FunctionInfo, exc: str) -> bool:
         params = [p.name.value for p in func.node.params.params]
@@ -388,9 +500,6 @@ class GuardFacts:
         for call, ctx in self.calls_by_name.get("suppress", ()):
             g = Guard(call, [("suppress", call, a.value) for a in call.args], ctx.scope)
             if self.guard_covers(g, "BrokenPipeError"):
-                return True
-        for cls in self.classes:
-            if "BrokenPipeError" in self.context_manager_swallows(cls):
                 return True
         return False
 

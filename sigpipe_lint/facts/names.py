@@ -206,6 +206,13 @@ def _child_fields(t: type) -> Tuple[str, ...]:
     return f
 
 
+def absolute_import(name: str, modname: Optional[str], is_package: bool) -> Optional[str]:
+    """`.x` seen in module `modname` as an absolute name (None when it cannot be told)."""
+    from sigpipe_lint.program.resolve import absolute
+
+    return absolute(name, modname, is_package)
+
+
 def dotted(expr) -> Optional[str]:
     """`a.b.c` as a string, for Name/Attribute chains; None otherwise."""
     parts = []
@@ -266,8 +273,10 @@ def _literal_string(expr) -> Optional[str]:
 
 
 class ModuleNames:
-    def _init_names(self, module: cst.Module) -> None:
+    def _init_names(self, module: cst.Module, modname: Optional[str] = None, is_package: bool = False) -> None:
         self.module = module
+        self.modname = modname  # dotted name, when the file's place is known
+        self.is_package = is_package
         self.module_scope = Scope("module", None)
         self.functions: List[FunctionInfo] = []
         self.classes: List[ClassInfo] = []
@@ -417,12 +426,18 @@ class ModuleNames:
         guards = ctx.guards
         for item in node.items:
             expr = item.item
-            if isinstance(expr, cst.Call) and call_name(expr) == "suppress":
-                g = Guard(node, [("suppress", expr, a.value) for a in expr.args], ctx.scope)
+            if isinstance(expr, cst.Call):
+                if call_name(expr) == "suppress":
+                    g = Guard(node, [("suppress", expr, a.value) for a in expr.args], ctx.scope)
+                else:
+                    # A context manager may swallow what its body raises (guards.py decides).
+                    g = Guard(node, [("manager", expr, None)], ctx.scope)
+                    self.guards.append((g, ctx))
                 guards = guards + (g,)
-            elif isinstance(expr, (cst.Call, cst.Name)):
-                # with self._socket_errors(): a context manager that may swallow (guards.py)
-                guards = guards + (Guard(node, [("cm", expr)], ctx.scope),)
+            elif isinstance(expr, cst.Name):  # guard = Quiet(); with guard:
+                g = Guard(node, [("manager", expr, None)], ctx.scope)
+                self.guards.append((g, ctx))
+                guards = guards + (g,)
             if item.asname is not None:
                 self._bind_target(item.asname.name, expr, ctx)
         push((node.body, ctx.replace(guards=guards)))
@@ -491,7 +506,9 @@ class ModuleNames:
     def _h_importfrom(self, node: cst.ImportFrom, ctx: Ctx, push):
         mod = dotted(node.module) if node.module is not None else ""
         if node.relative:
-            mod = "." * len(node.relative) + (mod or "")
+            rel = "." * len(node.relative) + (mod or "")
+            # Absolute where the module's place is known: the program view resolves it.
+            mod = absolute_import(rel, self.modname, self.is_package) or rel
         if mod:
             self.imported_modules.add(mod)
         if isinstance(node.names, cst.ImportStar):
@@ -685,6 +702,54 @@ class ModuleNames:
         if len(found) == 1:
             return found.pop()
         return None
+
+    def qnames(self, expr, scope: Scope) -> List[str]:
+        """Every qualified name `expr` may stand for: one per binding of an ambiguous name
+        (`try: from http.server import X` / `except ImportError: from BaseHTTPServer import X`)."""
+        q = self.qname(expr, scope)
+        if q is not None:
+            return [q]
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            out = []
+            for b in bs or ():
+                if b.kind == "import":
+                    out.append(_ALIASES.get(b.qname, b.qname))
+                elif b.kind == "value" and isinstance(b.value, (cst.Name, cst.Attribute)):
+                    q = self.qname(b.value, b.scope)
+                    if q is not None:
+                        out.append(q)
+                elif b.kind in ("def", "class"):
+                    out.append(f"<local>.{expr.value}")
+            return list(dict.fromkeys(out))
+        if isinstance(expr, cst.Attribute):
+            return [f"{base}.{expr.attr.value}" for base in self.qnames(expr.value, scope)]
+        return []
+
+    def qname_of_import(self, b: Binding) -> Optional[str]:
+        return _ALIASES.get(b.qname, b.qname)
+
+    def value_exprs_of_binding_list(self, bindings: List[Binding]) -> List[Tuple[cst.BaseExpression, Scope]]:
+        out = []
+        for b in bindings:
+            if isinstance(b.value, (cst.Tuple, cst.List, cst.Set)):
+                for el in b.value.elements:
+                    out.extend(self.value_exprs(el.value, b.scope))
+            else:
+                out.extend(self.value_exprs(b.value, b.scope))
+        return out
+
+    def has_main_guard(self) -> bool:
+        """Whether the module is a script: `if __name__ == "__main__":` at module level."""
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.If) and isinstance(stmt.test, cst.Comparison):
+                t = stmt.test
+                parts = [t.left] + [c.comparator for c in t.comparisons]
+                if any(isinstance(x, cst.Name) and x.value == "__name__" for x in parts) and any(
+                    isinstance(x, cst.SimpleString) and "__main__" in x.value for x in parts
+                ):
+                    return True
+        return False
 
     def _getattr_qname(self, call: cst.Call, scope: Scope, depth: int) -> Optional[str]:
         if self.qname(call.func, scope, depth + 1) != "builtins.getattr":

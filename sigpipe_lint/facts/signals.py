@@ -86,3 +86,49 @@ class SignalFacts:
     @property
     def has_sigpipe_policy(self) -> bool:
         return any(s.disposition in ("ignore", "handler", "block") for s in self.sigpipe_calls)
+
+    def sigpipe_resets_in_program(self) -> str:
+        """Where SIGPIPE is reset to SIG_DFL in this process, as words ("" when nowhere):
+        this module, or (program view) the package `__init__` files above it and the
+        project's scripts that import its package."""
+        if any(s.disposition == "default" and not s.in_child for s in self.sigpipe_calls):
+            return "this module"
+        if self.program is None or self.path is None:
+            return ""
+        found = self.program.resets_for(self.path)
+        if not found:
+            return ""
+        import os
+
+        from sigpipe_lint.program.resolve import project_root
+
+        root = project_root(os.path.dirname(os.path.abspath(self.path))) or os.getcwd()
+        return " and ".join(os.path.relpath(p, root) for p, _ in found[:2])
+
+    def passes_nosignal(self, write) -> bool:
+        """The write's own call passes MSG_NOSIGNAL: the signal cannot kill at that call."""
+        return any(
+            self.mentions(a.value, write.ctx.scope, ("socket.MSG_NOSIGNAL",)) for a in write.call.args
+        )
+
+    def program_writes_reached(self) -> str:
+        """The other modules' socket writes a reset here reaches, as words ("" if none):
+        when this module is a package `__init__` or a script of its program."""
+        if self.program is None or self.path is None:
+            return ""
+        import os
+
+        if os.path.basename(self.path) not in ("__init__.py", "__main__.py") and not self.has_main_guard():
+            return ""
+        found = self.program.writes_under(self.path)
+        if not found:
+            return ""
+        from sigpipe_lint.program.resolve import project_root
+
+        root = project_root(os.path.dirname(os.path.abspath(self.path))) or os.getcwd()
+        total = sum(len(labels) for _, labels in found)
+        shown = ", ".join(
+            f"{os.path.relpath(p, root)} ({', '.join(dict.fromkeys(labels))})" for p, labels in found[:5]
+        )
+        more = f" and {len(found) - 5} more modules" if len(found) > 5 else ""
+        return f"{total} write(s) in {shown}{more}"

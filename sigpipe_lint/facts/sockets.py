@@ -87,6 +87,12 @@ HANDLER_BASES = {
     "http.server.CGIHTTPRequestHandler": ("request", "connection", "wfile"),
     "xmlrpc.server.SimpleXMLRPCRequestHandler": ("request", "connection", "wfile"),
     "wsgiref.simple_server.WSGIRequestHandler": ("request", "connection", "wfile"),
+    # Python 2 spellings, still imported under `try/except ImportError` by code that runs on 3
+    "SocketServer.BaseRequestHandler": ("request",),
+    "SocketServer.StreamRequestHandler": ("request", "connection", "wfile"),
+    "BaseHTTPServer.BaseHTTPRequestHandler": ("request", "connection", "wfile"),
+    "SimpleHTTPServer.SimpleHTTPRequestHandler": ("request", "connection", "wfile"),
+    "SimpleXMLRPCServer.SimpleXMLRPCRequestHandler": ("request", "connection", "wfile"),
 }
 NOT_HANDLER_BASES = {"socketserver.DatagramRequestHandler"}
 
@@ -155,15 +161,147 @@ class SocketFacts:
         seen.add(id(cls))
         attrs: Set[str] = set()
         for base in cls.node.bases:
-            q = self.qname(base.value, cls.outer)
-            if q in NOT_HANDLER_BASES:
-                continue
-            if q in HANDLER_BASES:
-                attrs.update(HANDLER_BASES[q])
-            elif q is not None and q.startswith("<local>."):
-                for other in self._local_classes(base.value, cls.outer):
-                    attrs.update(self.handler_attrs(other, seen))
+            # Every meaning the name can have: a base imported under `try/except
+            # ImportError` or `if PY3:` is either of two classes.
+            for q in self.qnames(base.value, cls.outer):
+                if q in NOT_HANDLER_BASES:
+                    continue
+                if q in HANDLER_BASES:
+                    attrs.update(HANDLER_BASES[q])
+                elif q.startswith("<local>."):
+                    for other in self._local_classes(base.value, cls.outer):
+                        attrs.update(self.handler_attrs(other, seen))
+                elif self.program is not None:
+                    found = self.program.class_summary(q, self.search_paths)
+                    if found is not None:
+                        attrs.update(found[0].handler_attrs)
         return tuple(sorted(attrs))
+
+    # -- what other modules ask (summaries) ---------------------------------------------
+
+    def function_returns_sock(self, func: FunctionInfo) -> Optional[SockInfo]:
+        return _merge(self.sock_info(v, s, 0, func.cls) for v, s in func.returns)
+
+    def class_attr_sock(self, cls: ClassInfo, attr: str) -> Optional[SockInfo]:
+        """What `self.<attr>` is in methods of `cls`: its bindings here, then bases elsewhere."""
+        infos = [self.sock_info(v, s, 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
+        if attr in self.handler_attrs(cls):
+            tls = self.module_mentions_ssl()
+            kind = "file" if attr == "wfile" else "socket"
+            infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
+        found = _merge(infos)
+        if found is None and self.program is not None:
+            found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
+        return found
+
+    def class_is_socket(self, cls: ClassInfo, _seen=None) -> Optional[SockInfo]:
+        """A class that subclasses `socket.socket` (or `ssl.SSLSocket`): its instances are sockets."""
+        seen = _seen or set()
+        if id(cls) in seen:
+            return None
+        seen.add(id(cls))
+        for base in cls.node.bases:
+            q = self.qname(base.value, cls.outer)
+            if q in SOCKET_TYPES:
+                return SockInfo("socket", tls=SOCKET_TYPES[q], origin=f"a subclass of {q}")
+            for other in self._local_classes(base.value, cls.outer):
+                found = self.class_is_socket(other, seen)
+                if found is not None:
+                    return found
+        if self.program is not None:
+            return _merge(self._remote_bases_ask(cls, lambda cs: cs.is_socket))
+        return None
+
+    def _remote_bases_ask(self, cls: ClassInfo, question) -> List[SockInfo]:
+        """`question(ClassSummary)` over the bases of `cls` (and of its local bases) that live
+        in other modules, following their own bases there."""
+        out = []
+        for c in [cls] + self._local_bases(cls):
+            for base in c.node.bases:
+                q = self.qname(base.value, c.outer)
+                if q is None or q.startswith("<local>.") or q in HANDLER_BASES:
+                    continue
+                found = self.program.class_summary(q, self.search_paths)
+                seen = 0
+                while found is not None and seen < 8:
+                    cs, summary = found
+                    answer = question(cs)
+                    if answer is not None:
+                        out.append(answer)
+                        break
+                    seen += 1
+                    nxt = next((b for b in cs.bases if b and not b.startswith(("builtins.", "socketserver.", "http.server."))), None)
+                    found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
+        return out
+
+    def instance_class(self, expr, scope: Scope, self_cls=None):
+        """The class `expr` is an instance of, when it was bound to `Cls(...)`: a ClassInfo
+        of this module, or (program view) the qualified name of a class elsewhere."""
+        values = []
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            if not bs or any(b.kind != "value" for b in bs):
+                return None
+            values = [(b.value, b.scope) for b in bs]
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_cls_of(expr.value, scope, self_cls)
+            if cls is None:
+                return None
+            values = self._class_attr_bindings(cls, expr.attr.value)
+        if not values:
+            return None
+        found = set()
+        out = None
+        for v, s in values:
+            if not isinstance(v, cst.Call):
+                return None
+            local = self._local_classes(v.func, s)
+            if local:
+                out = local[0]
+                found.add(id(out))
+                continue
+            q = self.qname(v.func, s)
+            if q is None or q.startswith(("builtins.", "<local>.")):
+                return None
+            out = q
+            found.add(q)
+        return out if len(found) == 1 else None
+
+    def _instance_attr_sock(self, cls, attr: str, depth: int) -> Optional[SockInfo]:
+        if isinstance(cls, ClassInfo):
+            return _merge(self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr))
+        if self.program is None:
+            return None
+        found = self.program.class_summary(cls, self.search_paths)
+        while found is not None:
+            cs, summary = found
+            if attr in cs.attrs:
+                return cs.attrs[attr]
+            nxt = next((b for b in cs.bases if b and not b.startswith("builtins.")), None)
+            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
+        return None
+
+    def _instance_method_sock(self, cls, method: str, depth: int) -> Optional[SockInfo]:
+        if isinstance(cls, ClassInfo):
+            for c in [cls] + self._local_bases(cls):
+                m = c.methods.get(method)
+                if m is not None:
+                    return _merge(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
+            if self.program is not None:
+                return _merge(self._remote_bases_ask(cls, lambda cs: cs.methods.get(method)))
+            return None
+        if self.program is None:
+            return None
+        found = self.program.class_summary(cls, self.search_paths)
+        while found is not None:
+            cs, summary = found
+            if method in cs.methods:
+                return cs.methods[method]
+            if method in cs.method_names:
+                return None
+            nxt = next((b for b in cs.bases if b and not b.startswith("builtins.")), None)
+            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
+        return None
 
     def sock_info(self, expr, scope: Scope, _depth: int = 0, self_cls: Optional[ClassInfo] = None) -> Optional[SockInfo]:
         """What is known of `expr` as a socket, or None when nothing says it is one.
@@ -219,7 +357,14 @@ class SocketFacts:
                         tls = self.module_mentions_ssl()
                         kind = "file" if attr == "wfile" else "socket"
                         infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
-                    return self._mark_local(_merge(infos), expr, scope, self_cls)
+                    found = _merge(infos)
+                    if found is None and self.program is not None:
+                        found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
+                    return self._mark_local(found, expr, scope, self_cls)
+            # conn.sock, self.conn.sock: an attribute of an instance of a known class
+            owner = self.instance_class(expr.value, scope, self_cls)
+            if owner is not None:
+                return self._instance_attr_sock(owner, expr.attr.value, depth)
             return None
         if isinstance(expr, cst.Tuple) and expr.elements:
             # return conn, size: a tuple whose first item is a socket, like accept()'s
@@ -263,12 +408,15 @@ class SocketFacts:
         if callback is not None:
             return callback
         sites = self.call_sites(func)
+        remote = []
+        if self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
+            remote = self.program.callers(f"{self.modname}.{func.name}", self.path)
         params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
         if func.cls is not None and params:
             params = params[1:]
         name = params[b.index] if b.index is not None and b.index < len(params) else None
         passed = self._spawned_args(func, b.index, name)
-        if not sites and not passed:
+        if not sites and not passed and not remote:
             return None
         infos = []
         for call, ctx in sites:
@@ -279,6 +427,13 @@ class SocketFacts:
             infos.append(info)
         for arg, ctx in passed:
             info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
+            if info is None:
+                return None
+            infos.append(info)
+        for record in remote:  # calls made in other modules of the project
+            info = record.args[b.index] if b.index is not None and b.index < len(record.args) else None
+            if info is None and name is not None:
+                info = record.kwargs.get(name)
             if info is None:
                 return None
             infos.append(info)
@@ -368,6 +523,15 @@ class SocketFacts:
                 )
                 if taken is not None:
                     return taken
+            if q is not None and not q.startswith("<local>.") and self.program is not None:
+                found = self.program.function_sock(q, self.search_paths)  # pkg.connect(...)
+                if found is not None:
+                    return found
+            owner = self.instance_class(func.value, scope, self_cls)
+            if owner is not None:  # conn.get_socket(), self.pool.connection()
+                found = self._instance_method_sock(owner, attr, depth)
+                if found is not None:
+                    return found
             recv = self.sock_info(func.value, scope, depth + 1, self_cls)
             if recv is not None and recv.kind == "socket":
                 if attr == "accept":
@@ -392,7 +556,12 @@ class SocketFacts:
             for b in bindings or ():
                 if b.kind == "def" and b.info.cls is None:
                     infos.extend(self.sock_info(v, s, depth + 1, self_cls) for v, s in b.info.returns)
-            return _merge(infos)
+                elif b.kind == "class":
+                    infos.append(self.class_is_socket(b.info))
+            found = _merge(infos)
+            if found is None and q is not None and not q.startswith("<local>.") and self.program is not None:
+                found = self.program.function_sock(q, self.search_paths)  # from .conn import connect
+            return found
         return None
 
     def _sock_of_method_call(self, func: cst.Attribute, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
@@ -407,6 +576,8 @@ class SocketFacts:
                 infos.extend(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
                 break
         else:
+            if self.program is not None:  # a method of a base class elsewhere
+                infos.extend(self._remote_bases_ask(cls, lambda cs: cs.methods.get(func.attr.value)))
             # self._connect = socket.create_connection; ...; self._connect(address)
             for v, s in self._class_attr_bindings(cls, func.attr.value):
                 q = self.qname(v, s)
@@ -810,3 +981,9 @@ def _method_class(ctx: Ctx) -> Optional[ClassInfo]:
     return ctx.func.cls if ctx.func is not None else None
 
 
+
+
+def _paths_of(summary) -> tuple:
+    from sigpipe_lint.program.resolve import search_path
+
+    return search_path(summary.path)

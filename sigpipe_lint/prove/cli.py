@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from sigpipe_lint.cli import _positive_int
 from sigpipe_lint.prove.peer import VARIANTS, DyingPeer, PeerError
@@ -63,6 +63,8 @@ def add_prove_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, default=DEATH_TIMEOUT, metavar="SECONDS",
                    help=f"after the peer's death, before 'kept running' (default: {DEATH_TIMEOUT:g})")
     p.add_argument("--output-format", choices=("text", "json"), default="text")
+    p.add_argument("--show-output", action="store_true",
+                   help="text output: also print the end of each run's stdout and stderr")
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD", help="the program and its arguments, after --")
     return p
 
@@ -187,6 +189,9 @@ def _prove(args) -> int:
                     fixed_cmd, fixed_env, fixed_files = make_fixed_copy(cmd, paths, cwd, Path(tmp))
                 except FixError as e:
                     raise PeerError(f"--fix: {e}") from None
+                if fixed_cmd == cmd:  # e.g. `python -m pkg`: the originals would run again
+                    raise UsageError("--fix: CMD names none of the copied files, so the fixed copy would not "
+                                     "run; name the script by its path in CMD and copy it too")
             versions["original"] = _run_version(cmd, args, variants)
             if fixed_cmd is not None:
                 versions["fixed"] = _run_version(fixed_cmd, args, variants, env=fixed_env)
@@ -209,6 +214,9 @@ def _prove(args) -> int:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         _print_text(cmd, args, variants, versions, fixed_files, status)
+        if args.show_output:
+            sys.stdout.flush()
+            _print_outputs(versions)
     return status
 
 
@@ -258,6 +266,16 @@ def _print_text(cmd, args, variants, versions, fixed_files, status) -> None:
     for n in notes:
         print(n)
     print(conclusion)
+
+
+def _print_outputs(versions, lines: int = 15) -> None:
+    for version, outs in versions.items():
+        for o in outs:
+            for name, text in (("stdout", o.stdout), ("stderr", o.stderr)):
+                tail = text.rstrip("\n").splitlines()[-lines:]
+                if tail:
+                    print(f"--- {version}, {o.variant}: {name} (last {len(tail)} lines) ---")
+                    print("\n".join(tail))
 
 
 def _escape(text: str) -> str:

@@ -253,7 +253,10 @@ class DyingClient:
         conn = connect(address, timeout)
         try:
             if request:
-                conn.sendall(request)
+                try:
+                    conn.sendall(request)
+                except (BrokenPipeError, ConnectionResetError) as e:
+                    raise PeerError(f"the server went away before the request was sent: {e}") from None
             got = b""
             deadline = time.monotonic() + timeout
             while len(got) < read:

@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from sigpipe_lint.prove.peer import (
@@ -44,7 +44,7 @@ class Outcome:
     variant: str
     verdict: str
     how: str  # one line: "BrokenPipeError", "SIGPIPE (exit status 141)", "exit status 0", ...
-    returncode: Optional[int]  # None: still running at the deadline (then killed)
+    returncode: Optional[int]  # None: still running at the deadline (then killed), or a server still serving
     seconds: float  # from the peer's death to the verdict
     stdout: str = ""
     stderr: str = ""
@@ -118,7 +118,8 @@ def _ended(variant: str, rc: int, stdout: str, stderr: str, seconds: float,
            still_serving: bool = False) -> Outcome:
     """The verdict on a program that ended (or, `still_serving`, a server we stopped)."""
     exc = last_exception(stderr)
-    kw = dict(variant=variant, returncode=rc, seconds=seconds, stdout=stdout, stderr=stderr, exception=exc)
+    kw = dict(variant=variant, returncode=None if still_serving else rc, seconds=seconds, stdout=stdout,
+              stderr=stderr, exception=exc)
     if not still_serving:
         if rc < 0:
             name = signal_name(-rc)
@@ -217,7 +218,6 @@ class ServerSpec:
     port_from_output: Optional[str] = None  # a regex whose group 1 is the port, on stdout
     unix: bool = False
     read: int = 1  # bytes the dying client reads before it dies
-    extra: Dict[str, object] = field(default_factory=dict)
 
 
 def parse_connect(text: str):
@@ -377,7 +377,7 @@ def run_server(argv: Sequence[str], variant: str, spec: ServerSpec, cwd=None,
             return _ended(variant, rc, prog.out.text, prog.err.text, seconds)
         seconds = time.monotonic() - t0
         alive = prog.alive()
-        rc = prog.stop(grace=2.0)
+        rc = prog.stop(grace=2.0)  # a server still serving is stopped by us: its status says nothing
         return _ended(variant, rc if rc is not None else 0, prog.out.text, prog.err.text, seconds,
                       still_serving=alive)
     finally:

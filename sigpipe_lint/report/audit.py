@@ -10,6 +10,7 @@ counted, not listed.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class LineGroup:
     line: int
     code: str  # the line of code, stripped
     findings: List[Finding]
-    fixes: List[Tuple[FixEdit, str, Optional[int]]]  # edit, its compact diff, same change as line N
+    fixes: List[Tuple[FixEdit, str, Optional[Tuple[str, int]]]]  # edit, its diff, same change as (file, line)
 
 
 @dataclass
@@ -132,27 +133,29 @@ def compact_diff(old: List[str], edit: FixEdit, context: int = 0) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def _shape(diff: str, code: str) -> Tuple[str, ...]:
-    """A diff with its line numbers, indentation and its own line of code left out: two
-    findings with the same shape get the same change, each around its own statement."""
+def _shape(diff: str) -> Tuple[str, ...]:
+    """A diff with its line numbers, indentation and the text of the lines it replaces left
+    out: two findings with the same shape get the same change, each around its own code."""
+    lines = [line for line in diff.splitlines() if not line.startswith("@@")]
+    removed = sorted({" ".join(line[1:].split()) for line in lines if line.startswith("-")} - {""}, key=len, reverse=True)
     out = []
-    for line in diff.splitlines():
-        if line.startswith("@@"):
-            continue
-        body = line[1:].replace(code, "\0") if code else line[1:]
-        out.append(line[:1] + " ".join(body.split()))
+    for line in lines:
+        body = " ".join(line[1:].split())
+        for i, text in enumerate(removed):
+            body = body.replace(text, f"\0{i}")
+        out.append(line[:1] + body)
     return tuple(out)
 
 
-def _groups(findings: Sequence[Finding], old: List[str]) -> List[LineGroup]:
+def _groups(findings: Sequence[Finding], old: List[str], shapes: Dict[Tuple[str, ...], Tuple[str, int]], shown: str) -> List[LineGroup]:
+    """`shapes`: shape -> (file, line) that showed it in full, shared by the whole report."""
     by_line: Dict[int, List[Finding]] = {}
     for f in findings:
         by_line.setdefault(f.line, []).append(f)
     out = []
-    shapes: Dict[Tuple[str, ...], int] = {}  # shape -> first line that showed it in full
     for line, group in sorted(by_line.items()):
         code = old[line - 1].strip() if 0 < line <= len(old) else ""
-        fixes: List[Tuple[FixEdit, str, Optional[int]]] = []
+        fixes: List[Tuple[FixEdit, str, Optional[Tuple[str, int]]]] = []
         seen = set()
         for f in group:
             # the edit a team applies first: the safe one where there is one (--fix)
@@ -163,9 +166,9 @@ def _groups(findings: Sequence[Finding], old: List[str]) -> List[LineGroup]:
             if diff in seen:
                 continue
             seen.add(diff)
-            shape = (edit.applicability, edit.description) + _shape(diff, code)
+            shape = (edit.applicability, edit.description) + _shape(diff)
             fixes.append((edit, diff, shapes.get(shape)))
-            shapes.setdefault(shape, line)
+            shapes.setdefault(shape, (shown, line))
         out.append(LineGroup(line, code, list(group), fixes))
     return out
 
@@ -179,6 +182,7 @@ def summarize(
     s = AuditSummary(roots=[os.path.abspath(r) for r in roots], elapsed=elapsed, problems=list(problems))
     per_rule: Counter = Counter()
     packages: Dict[str, PackageStats] = {}
+    findings_of: Dict[str, List[Finding]] = {}
     for r in results:
         s.files += 1
         s.lines += r.lines
@@ -204,13 +208,15 @@ def summarize(
         if n:
             s.files_with_findings += 1
             pkg.files_with_findings += 1
-            entry = FileEntry(r.path, shown_path(r.path, roots), name, n)
-            entry.groups = _groups(r.findings, _read_lines(r.path) if r.path != "-" else [])
-            s.entries.append(entry)
+            s.entries.append(FileEntry(r.path, shown_path(r.path, roots), name, n))
+            findings_of[r.path] = r.findings
     s.per_rule = dict(sorted(per_rule.items()))
     s.per_package = dict(sorted(packages.items(), key=lambda kv: (-kv[1].findings, kv[0])))
     order = {name: i for i, name in enumerate(s.per_package)}
     s.entries.sort(key=lambda e: (order[e.package], e.shown))
+    shapes: Dict[Tuple[str, ...], Tuple[str, int]] = {}  # in report order: the first shows it
+    for e in s.entries:
+        e.groups = _groups(findings_of[e.path], _read_lines(e.path) if e.path != "-" else [], shapes, e.shown)
     s.top_files = sorted(((e.shown, e.findings) for e in s.entries), key=lambda t: (-t[1], t[0]))[:TOP]
     return s
 
@@ -295,8 +301,17 @@ def _mermaid(s: AuditSummary) -> List[str]:
     return out
 
 
-def _safety(edit: FixEdit) -> str:
-    return "safe fix (`--fix`)" if edit.applicability == "safe" else "unsafe fix (`--fix --unsafe-fixes`)"
+def safety(edit: FixEdit, code=lambda flags: f"`{flags}`") -> str:
+    """How a fix is applied, with its flags formatted by `code`."""
+    if edit.applicability == "safe":
+        return f"safe fix ({code('--fix')})"
+    return f"unsafe fix ({code('--fix --unsafe-fixes')})"
+
+
+def by_package(s: AuditSummary):
+    """(package, its numbers, its files with findings), in the report's order."""
+    for name, entries in itertools.groupby(s.entries, key=lambda e: e.package):
+        yield name, s.per_package[name], list(entries)
 
 
 def render_audit_markdown(s: AuditSummary) -> str:
@@ -341,23 +356,27 @@ def render_audit_markdown(s: AuditSummary) -> str:
     out += ["", "## Findings", ""]
     if not s.entries:
         out.append("None.")
-    package = None
-    for e in s.entries:
-        if e.package != package:
-            package = e.package
-            p = s.per_package[package]
-            out += [f'### <a id="{anchor("pkg", package)}"></a>{_md(package)}: {_plural(p.findings, "finding")}', ""]
-        out += [f'#### <a id="{anchor("file", e.shown)}"></a>{_md(e.shown)}: {_plural(e.findings, "finding")}', ""]
-        for g in e.groups:
-            first, *more = g.findings
-            out.append(f"- line {g.line}: {_code(g.code)} **{first.code}** {first.message}")
-            for f in more:
-                out.append(f"  - **{f.code}** {f.message}")
-            for edit, diff, same_as in g.fixes:
-                if same_as is not None:
-                    out.append(f"  - {_safety(edit)}: the same change as at line {same_as}, around this line")
-                    continue
-                out.append(f"  - {_safety(edit)}: {edit.description}")
-                out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
-        out.append("")
+    for package, p, entries in by_package(s):
+        out += [f'### <a id="{anchor("pkg", package)}"></a>{_md(package)}: {_plural(p.findings, "finding")}', ""]
+        for e in entries:
+            out += _md_file(e)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_file(e: FileEntry) -> List[str]:
+    out = [f'#### <a id="{anchor("file", e.shown)}"></a>{_md(e.shown)}: {_plural(e.findings, "finding")}', ""]
+    for g in e.groups:
+        first, *more = g.findings
+        out.append(f"- line {g.line}: {_code(g.code)} **{first.code}** {first.message}")
+        for f in more:
+            out.append(f"  - **{f.code}** {f.message}")
+        for edit, diff, same_as in g.fixes:
+            if same_as is not None:
+                where, at = same_as
+                place = f"line {at}" if where == e.shown else f"[{_md(where)}](#{anchor('file', where)}) line {at}"
+                out.append(f"  - {safety(edit)}: the same change as at {place}, around this line")
+                continue
+            out.append(f"  - {safety(edit)}: {edit.description}")
+            out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
+    out.append("")
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Dict, List
 
-from sigpipe_lint.report.audit import TOP, AuditSummary, _plural, anchor, chart_rows
+from sigpipe_lint.report.audit import TOP, AuditSummary, _plural, anchor, by_package, chart_rows, safety
 
 # Colour-blind-safe (Okabe-Ito) colours, one per rule in code order.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -137,22 +137,18 @@ def render_audit_html(s: AuditSummary) -> str:
     h.append('<h2 id="findings">Findings</h2>')
     if not s.entries:
         h.append("<p>None.</p>")
-    package = None
-    for e in s.entries:
-        if e.package != package:
-            package = e.package
-            p = s.per_package[package]
-            h.append(f'<h3 id="{anchor("pkg", package)}">{escape(package)}: {_plural(p.findings, "finding")}</h3>')
-        h.append(f'<h4 id="{anchor("file", e.shown)}">{escape(e.shown)}: {_plural(e.findings, "finding")}</h4><ul class="findings">')
-        for g in e.groups:
-            h.append(f'<li class="finding"><div>line {g.line}: <code>{escape(g.code)}</code></div>')
-            for f in g.findings:
-                h.append(f'<div><span class="rule">{escape(f.code)}</span> {escape(f.message)}</div>')
-            for edit, diff, _same_as in g.fixes:  # the page shows every diff in full
-                cls = "safe" if edit.applicability == "safe" else "unsafe"
-                how = "safe fix (--fix)" if cls == "safe" else "unsafe fix (--fix --unsafe-fixes)"
-                h.append(f'<div class="{cls}">{how}: {escape(edit.description)}</div><pre class="diff">{_diff_html(diff)}</pre>')
-            h.append("</li>")
-        h.append("</ul>")
+    for package, p, entries in by_package(s):
+        h.append(f'<h3 id="{anchor("pkg", package)}">{escape(package)}: {_plural(p.findings, "finding")}</h3>')
+        for e in entries:
+            h.append(f'<h4 id="{anchor("file", e.shown)}">{escape(e.shown)}: {_plural(e.findings, "finding")}</h4><ul class="findings">')
+            for g in e.groups:
+                h.append(f'<li class="finding"><div>line {g.line}: <code>{escape(g.code)}</code></div>')
+                for f in g.findings:
+                    h.append(f'<div><span class="rule">{escape(f.code)}</span> {escape(f.message)}</div>')
+                for edit, diff, _same_as in g.fixes:  # the page shows every diff in full
+                    how = safety(edit, code=lambda flags: flags)
+                    h.append(f'<div class="{edit.applicability}">{how}: {escape(edit.description)}</div><pre class="diff">{_diff_html(diff)}</pre>')
+                h.append("</li>")
+            h.append("</ul>")
     h.append("</body></html>")
     return "\n".join(h) + "\n"

@@ -50,6 +50,8 @@ class Rule:
     name: str = ""
     summary: str = ""  # one line, for `rule --all` and SARIF shortDescription
     default_enabled: bool = True
+    # Codes that win over this rule when both report the same node (one write, one finding).
+    yields_to: Sequence[str] = ()
     VALID: List[Valid] = []
     INVALID: List[Invalid] = []
 

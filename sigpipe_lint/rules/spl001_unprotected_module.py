@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
+from sigpipe_lint.rules.spl004_unhandled_write import CALLER_DEPTH
 
 
 class UnprotectedSocketWrite(Rule):
@@ -274,11 +275,14 @@ class Handler(socketserver.StreamRequestHandler):
         from sigpipe_lint.fixes import plan_nosignal, plan_wrap  # libcst only when analysing
         if facts.has_sigpipe_policy or facts.uses_nosignal or facts.handles_broken_pipe_anywhere:
             return
-        resets = any(s.disposition == "default" and not s.in_child for s in facts.sigpipe_calls)
+        resets = facts.sigpipe_resets_in_program()
+        memo: dict = {}
         for w in facts.writes:
+            if not resets and facts.handled_at(w.ctx, CALLER_DEPTH, memo):
+                continue  # every caller, in other modules too, catches both: it cannot crash
             if resets:
                 outcome = (
-                    "this module resets SIGPIPE to SIG_DFL, so when the peer dies the process "
+                    f"{resets} resets SIGPIPE to SIG_DFL, so when the peer dies the process "
                     "is killed silently by SIGPIPE (exit 141)"
                 )
             else:

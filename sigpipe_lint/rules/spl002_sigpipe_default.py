@@ -200,6 +200,9 @@ def main():
             )
             if writes:
                 msg += "; this module writes to sockets at line(s) {lines}"
+            elsewhere = facts.program_writes_reached()
+            if elsewhere:
+                msg += f"; it reaches the socket writes of this program elsewhere too: {elsewhere}"
             msg += "; keep SIGPIPE ignored and handle BrokenPipeError on stdout instead"
             fixes = [p for p in (plan_quiet_stdout(s.ctx, s.call),) if p]
             yield Report(s.call, msg, related=writes, fixes=fixes)

@@ -75,8 +75,10 @@ class UnhandledWrite(Rule):
 
     code = "SPL004"
     name = "unhandled-socket-write"
-    summary = "Socket write whose BrokenPipeError/ConnectionResetError is handled neither here nor by every caller in the module"
+    summary = "Socket write whose BrokenPipeError/ConnectionResetError is handled neither here nor by every caller in the program"
     default_enabled = False
+    # SPL001 says more (the module has no protection at all) and its fix has a safe part.
+    yields_to = ("SPL001",)
 
     VALID = [
         Valid(
@@ -194,17 +196,34 @@ except (BrokenPipeError, ConnectionResetError):
 
     def check(self, facts) -> Iterable[Report]:
         memo = {}
+        killers = facts.sigpipe_resets_in_program()
         for w in facts.writes:
-            if _handled(facts, w.ctx, CALLER_DEPTH, memo, w.raises):
+            if killers and not facts.passes_nosignal(w):
+                # Under SIG_DFL the signal kills the process before any `except` runs.
+                yield Report(
+                    w.call,
+                    f"{w.label}: {killers} resets SIGPIPE to SIG_DFL, so when the peer dies "
+                    f"this write kills the whole process silently (exit 141) and no except "
+                    f"around it runs; keep SIGPIPE ignored, or pass MSG_NOSIGNAL",
+                    fixes=[p for p in (_nosignal(facts, w),) if p],
+                )
+                continue
+            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises):
                 continue
             yield Report(
                 w.call,
                 f"{w.label} can raise {' or '.join(w.raises)} when the peer "
-                f"dies, and neither this function nor every caller in this module catches "
+                f"dies, and neither this function nor every caller in the program catches "
                 f"both: the program (or this thread) crashes; catch ({', '.join(w.raises)}) "
                 f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
+
+
+def _nosignal(facts, w):
+    from sigpipe_lint.fixes import plan_nosignal  # libcst only when analysing
+
+    return plan_nosignal(facts, w)
 
 
 def _extend_or_wrap(facts, w):
@@ -221,29 +240,3 @@ def _extend_or_wrap(facts, w):
             if plan is not None:
                 return plan
     return plan_wrap(facts, w)
-
-
-def _handled(facts, ctx, depth, memo, missing=("BrokenPipeError", "ConnectionResetError")) -> bool:
-    """Whether the `missing` exceptions are caught at ctx, or at every caller of its function."""
-    still = tuple(e for e in missing if not facts.handled_locally(ctx, e))
-    if not still:
-        return True
-    func = ctx.func
-    if func is None or depth <= 0 or func.name == "<lambda>":
-        return False
-    key = (id(func), depth, still)
-    if key in memo:
-        return memo[key]
-    memo[key] = False  # recursion guard: a cycle proves nothing
-    # call sites; for a coroutine, where its task is awaited
-    sites = [(c, depth - 1) for _, c in facts.caller_contexts(func)]
-    for kind, _node, c in facts.reference_sites(func):
-        if kind not in ("call", "returned"):
-            memo[key] = False  # run by a thread, or by callers this module does not show
-            return False
-        # A returned function is called by the returning function's callers: the hop
-        # through the `return` is not a level of calls.
-        sites.append((c, depth if kind == "returned" else depth - 1))
-    result = bool(sites) and all(_handled(facts, c, d, memo, still) for c, d in sites)
-    memo[key] = result
-    return result

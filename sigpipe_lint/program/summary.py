@@ -1,0 +1,207 @@
+"""The program view, step 2: what other modules need to know of one module (its summary).
+
+A summary is small and picklable, computed from the module's facts (the same engine that
+analyses the file, never a second inference) and cached by content:
+
+- `names`: module-level names that stand for something elsewhere (`from .conn import
+  connect`, `Error = socket.error`): re-exports and aliases are followed through them;
+- `functions`: module-level functions that return a socket, a socket file or a pair;
+- `classes`: bases (qualified), socket attributes (`self.sock = ...`), methods returning a
+  socket, the request-handler attributes inherited, whether it is itself a socket class,
+  and whether a `handle()` runs everything it dispatches to under a guard;
+- `exceptions`: names bound to tuples of exception classes (`CONNECTION_ERRORS = (...)`);
+- `guard_managers`: context managers (functions and classes) that swallow or translate the
+  exceptions a dead peer raises;
+- `calls`: the calls this module makes to other modules' functions, with which arguments
+  are sockets and which peer-death exceptions are handled around each call (callers in
+  other modules are found through these);
+- `resets`: `signal.signal(SIGPIPE, SIG_DFL)` calls that run in this process (lines);
+  `writes`: the module's socket writes (labels, for SPL002's message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from sigpipe_lint.facts.sockets import SockInfo
+
+PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
+
+
+@dataclass
+class ClassSummary:
+    qname: str
+    bases: Tuple[str, ...] = ()
+    attrs: Dict[str, SockInfo] = field(default_factory=dict)
+    methods: Dict[str, SockInfo] = field(default_factory=dict)
+    method_names: Tuple[str, ...] = ()
+    handler_attrs: Tuple[str, ...] = ()
+    is_socket: Optional[SockInfo] = None
+    dispatch_guarded: bool = False
+
+
+@dataclass
+class CallRecord:
+    """One call of another module's function: what it passes, what is caught around it."""
+
+    line_hint: int  # the order of the call in its module (not a line: positions cost a codegen)
+    args: Tuple[Optional[SockInfo], ...]
+    kwargs: Dict[str, SockInfo]
+    handled: Tuple[str, ...]  # of PEER_DEATH, caught at the call or by every caller in its module
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    modname: Optional[str]
+    sha: str
+    names: Dict[str, str] = field(default_factory=dict)
+    functions: Dict[str, SockInfo] = field(default_factory=dict)
+    function_names: Tuple[str, ...] = ()
+    classes: Dict[str, ClassSummary] = field(default_factory=dict)
+    exceptions: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    guard_managers: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    calls: Dict[str, List[CallRecord]] = field(default_factory=dict)
+    resets: Tuple[int, ...] = ()
+    is_script: bool = False
+    writes: Tuple[str, ...] = ()
+    deps: Dict[str, str] = field(default_factory=dict)  # path -> sha of what it was built from
+
+
+def summarise(facts, path: str, sha: str) -> ModuleSummary:
+    """The summary of a module from its facts (which may consult other summaries)."""
+    from sigpipe_lint.facts.names import dotted
+
+    mod = facts.modname
+    s = ModuleSummary(path=path, modname=mod, sha=sha)
+
+    def absolute(q: Optional[str]) -> Optional[str]:
+        if q is not None and q.startswith("<local>."):
+            return f"{mod}.{q[len('<local>.'):]}" if mod else None
+        return q
+
+    scope = facts.module_scope
+    for name, bindings in scope.bindings.items():
+        kinds = {b.kind for b in bindings}
+        if kinds <= {"import", "value"}:
+            qs = set()
+            for b in bindings:
+                if b.kind == "import":
+                    qs.add(facts.qname_of_import(b))
+                elif b.kind == "value" and dotted(b.value) is not None:
+                    qs.add(facts.qname(b.value, b.scope))
+                else:
+                    qs.add(None)
+            if len(qs) == 1 and None not in qs:
+                s.names[name] = absolute(qs.pop())
+            # A tuple (or list) of exception classes bound to a name.
+            vals = [b for b in bindings if b.kind == "value"]
+            if vals and len(vals) == len(bindings):
+                elems = []
+                ok = True
+                for e, es in facts.value_exprs_of_binding_list(vals):
+                    q = absolute(facts.qname(e, es))
+                    if q is None:
+                        ok = False
+                        break
+                    elems.append(q)
+                if ok and elems and any(isinstance(b.value, (_tuple_types())) for b in vals):
+                    s.exceptions[name] = tuple(elems)
+
+    names = []
+    for f in facts.functions:
+        if f.cls is None and f.outer is scope and f.name != "<lambda>":
+            names.append(f.name)
+            info = facts.function_returns_sock(f)
+            if info is not None:
+                s.functions[f.name] = info
+            swallowed = facts.manager_swallows(f)
+            if swallowed:
+                s.guard_managers[f.name] = swallowed
+    s.function_names = tuple(names)
+
+    for c in facts.classes:
+        if c.outer is not scope:
+            continue
+        cs = ClassSummary(qname=f"{mod}.{c.name}" if mod else c.name)
+        cs.bases = tuple(absolute(facts.qname(b.value, c.outer)) or "" for b in c.node.bases)
+        for attr in c.attrs:
+            info = facts.class_attr_sock(c, attr)
+            if info is not None:
+                cs.attrs[attr] = info
+        for m_name, m in c.methods.items():
+            info = facts.function_returns_sock(m)
+            if info is not None:
+                cs.methods[m_name] = info
+        cs.method_names = tuple(c.methods)
+        cs.handler_attrs = facts.handler_attrs(c)
+        cs.is_socket = facts.class_is_socket(c)
+        cs.dispatch_guarded = facts.dispatch_guarded(c)
+        swallowed = facts.manager_swallows(c)
+        if swallowed:
+            s.guard_managers[c.name] = swallowed
+        s.classes[c.name] = cs
+
+    s.calls = _outgoing_calls(facts, absolute)
+
+    s.resets = tuple(i for i, sc in enumerate(facts.sigpipe_calls) if sc.disposition == "default" and not sc.in_child)
+    s.is_script = facts.has_main_guard()
+    s.writes = tuple(w.label for w in facts.writes)
+    return s
+
+
+def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
+    """Calls of functions imported from other modules, with socket arguments and guards.
+
+    What is caught around a call counts the call's own function and that function's callers
+    in this module (`handled_at` without the program: one module at a time, so a chain of
+    callers across modules is followed one level).
+    """
+    import libcst as cst
+
+    from sigpipe_lint.program.view import OPAQUE
+
+    out: Dict[str, List[CallRecord]] = {}
+    memo: dict = {}
+    program, facts.program = facts.program, None  # one level: no callers of callers
+    try:
+        for name, calls in facts.calls_by_name.items():
+            for call, ctx in calls:
+                if not isinstance(call.func, (cst.Name, cst.Attribute)):
+                    continue
+                q = facts.qname(call.func, ctx.scope)
+                if q is None or q.startswith(("<local>.", "builtins.")) or q.split(".", 1)[0] in OPAQUE:
+                    continue
+                q = absolute(q)
+                if q is None or q.rsplit(".", 1)[-1] != name:
+                    continue
+                cls = ctx.func.cls if ctx.func is not None else None
+                args = []
+                for a in call.args:
+                    if a.keyword is not None or a.star:
+                        break
+                    args.append(facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None)
+                kwargs = {}
+                for a in call.args:
+                    if a.keyword is not None and _cheap(a.value):
+                        info = facts.sock_info(a.value, ctx.scope, 0, cls)
+                        if info is not None:
+                            kwargs[a.keyword.value] = info
+                handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
+                out.setdefault(q, []).append(CallRecord(facts._call_tick.get(id(call), 0), tuple(args), kwargs, handled))
+    finally:
+        facts.program = program
+    return out
+
+
+def _cheap(expr) -> bool:
+    import libcst as cst
+
+    return isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript))
+
+
+def _tuple_types():
+    import libcst as cst
+
+    return (cst.Tuple, cst.List, cst.Set)

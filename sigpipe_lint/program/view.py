@@ -1,0 +1,407 @@
+"""The program view's questions and answers: `Program`.
+
+`Program` answers the questions module facts cannot answer alone, by reading (never
+importing) the modules a name leads to, inside the analysed project and in the packages
+installed for the interpreter running sigpipe-lint (`resolve.py` gives the order):
+
+- `function_sock(qname)`: does this function (or class) return (or make) a socket?
+- `class_summary(qname)`: bases, socket attributes, handler attributes, guards of a class;
+- `exception_names(qname)`: the exception classes a name stands for (tuples, aliases);
+- `manager_swallows(qname)`: the peer-death exceptions a context manager swallows;
+- `callers(qname)`: every call of a function made in other modules of the project;
+- `resets_for(path)`: SIGPIPE resets to SIG_DFL in the entry points of a file's program.
+
+Summaries (`summary.py`) are computed lazily, only for modules a question reaches, memoised
+per process and cached on disk by content. While a file is analysed, the program records
+every summary it consulted, with its content hash (`consulted`): the file's cached result
+is valid only while those files are unchanged (editing `errors.py` re-checks `client.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+from sigpipe_lint.program import resolve
+from sigpipe_lint.program.summary import ClassSummary, ModuleSummary, summarise
+
+# Modules whose meaning the facts know by heart (tables in facts/): never read.
+OPAQUE = frozenset(
+    """builtins socket _socket ssl _ssl signal _signal errno os posix sys select selectors
+    typing typing_extensions contextlib functools threading _thread time struct io abc
+    collections dataclasses enum logging re json pickle marshal shutil subprocess
+    multiprocessing concurrent queue weakref itertools operator types asyncio""".split()
+)
+# How far a chain of modules is followed (a factory calling a factory calling ...).
+MAX_DEPTH = 6
+# Project trees bigger than this are not scanned for callers (a whole site-packages given
+# as one project); their callers are the ones inside the module, as before.
+MAX_SCAN_FILES = 5000
+SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist", ".eggs", "site-packages"}
+
+
+# What a module that makes, keeps or hands out sockets must import (prefilter._SOCKET_SOURCE,
+# plus relative imports: a factory may call a factory of its own package).
+_SOCKETISH = re.compile(
+    rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref)\b|wrap_socket"
+    rb"|^[ \t]*from[ \t]+\.",
+    re.M,
+)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Program:
+    def __init__(self, cache_dir: Optional[str] = None):
+        self.cache_dir = cache_dir
+        self._summaries: Dict[str, Optional[ModuleSummary]] = {}
+        self._building: Set[str] = set()
+        self._bytes: Dict[str, Optional[bytes]] = {}
+        self._project_files: Dict[str, List[str]] = {}
+        self._callers: Dict[Tuple[str, str], Optional[list]] = {}
+        # Stack of "consulted" maps: the file being analysed at the bottom, summaries being
+        # built above it. Each maps path -> sha of a module whose summary was used.
+        self._consulted: List[Dict[str, str]] = [{}]
+        self._depth = 0
+
+    # -- the file being analysed ---------------------------------------------------------
+
+    def begin(self) -> None:
+        self._consulted = [{}]
+
+    @property
+    def consulted(self) -> Dict[str, str]:
+        return dict(self._consulted[0])
+
+    def _use(self, summary: ModuleSummary) -> None:
+        top = self._consulted[-1]
+        top[summary.path] = summary.sha
+        top.update(summary.deps)
+
+    # -- reading modules -----------------------------------------------------------------
+
+    def read(self, path: str) -> Optional[bytes]:
+        if path not in self._bytes:
+            try:
+                with open(path, "rb") as f:
+                    self._bytes[path] = f.read()
+            except OSError:
+                self._bytes[path] = None
+        return self._bytes[path]
+
+    def summary(self, path: str) -> Optional[ModuleSummary]:
+        """The summary of the module in `path` (None if it cannot be read or parsed)."""
+        if path in self._summaries:
+            s = self._summaries[path]
+            if s is not None:
+                self._use(s)
+            return s
+        if path in self._building or self._depth >= MAX_DEPTH:
+            return None  # a cycle, or too far: it proves nothing
+        source = self.read(path)
+        if source is None:
+            self._summaries[path] = None
+            return None
+        sha = _sha(source)
+        s = self._load(path, sha)
+        if s is None:
+            s = self._build(path, source, sha)
+            if s is not None:
+                self._store(s)
+        self._summaries[path] = s
+        if s is not None:
+            self._use(s)
+        return s
+
+    def _build(self, path: str, source: bytes, sha: str) -> Optional[ModuleSummary]:
+        from sigpipe_lint.facts import ModuleFacts
+        from sigpipe_lint.parse import ParseFailure, parse_lenient
+
+        self._building.add(path)
+        self._depth += 1
+        self._consulted.append({})
+        try:
+            try:
+                module, _shifts = parse_lenient(source)  # a summary has no columns
+            except ParseFailure:
+                return None
+            facts = ModuleFacts(module, program=self, path=path)
+            s = summarise(facts, path, sha)
+            s.deps = {p: h for p, h in self._consulted[-1].items() if p != path}
+            return s
+        except RecursionError:
+            return None
+        finally:
+            self._consulted.pop()
+            self._depth -= 1
+            self._building.discard(path)
+
+    def _cache_file(self, path: str, sha: str) -> Optional[str]:
+        if not self.cache_dir:
+            return None
+        from sigpipe_lint.cache import ENGINE_VERSION, _safe
+
+        key = _sha(f"{sha}\0{os.path.abspath(path)}".encode())
+        return os.path.join(self.cache_dir, _safe(ENGINE_VERSION), "summaries", key[:2], key + ".pickle")
+
+    def _load(self, path: str, sha: str) -> Optional[ModuleSummary]:
+        f = self._cache_file(path, sha)
+        if f is None:
+            return None
+        try:
+            with open(f, "rb") as fh:
+                s = pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a missing or unreadable entry is a miss
+            return None
+        if not isinstance(s, ModuleSummary) or s.sha != sha:
+            return None
+        for dep, h in s.deps.items():  # built from modules that have changed since: stale
+            data = self.read(dep)
+            if data is None or _sha(data) != h:
+                return None
+        return s
+
+    def _store(self, s: ModuleSummary) -> None:
+        f = self._cache_file(s.path, s.sha)
+        if f is None:
+            return
+        from sigpipe_lint.atomic import replace_file
+
+        try:
+            os.makedirs(os.path.dirname(f), exist_ok=True)
+            replace_file(f, pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            self.cache_dir = None  # read-only: go on without
+
+    # -- names ---------------------------------------------------------------------------
+
+    def locate(
+        self, qname: str, paths: Tuple[str, ...], kind: str = "sock", depth: int = 0
+    ) -> Optional[Tuple[ModuleSummary, List[str]]]:
+        """The summary holding what `qname` names, and the attribute path inside it.
+
+        `kind` says what the question is about ("sock", "exc", "mgr"): a module whose bytes
+        cannot hold such an answer (or a re-export of one) is not parsed at all.
+        """
+        if depth > MAX_DEPTH or not qname or qname.split(".", 1)[0] in OPAQUE or qname.startswith("<"):
+            return None
+        found = resolve.split_qname(qname, paths)
+        if found is None:
+            return None
+        path, _mod, rest = found
+        if not self._may_define(path, rest[0], kind):
+            return None
+        s = self.summary(path)
+        if s is None:
+            return None
+        alias = s.names.get(rest[0])
+        if alias is not None and alias != qname and not alias.startswith(qname + "."):
+            target = ".".join([alias] + rest[1:])
+            return self.locate(target, resolve.search_path(path), kind, depth + 1) or (s, rest)
+        return s, rest
+
+    def _may_define(self, path: str, name: str, kind: str) -> bool:
+        """A cheap look at the bytes before a parse: can the module answer at all?
+
+        A re-export (`from .x import name`) can always lead on. Otherwise: for sockets, the
+        module must import a source of sockets (as the pre-filter asks) or a module of its
+        own package; for exception tuples, assign the name; for context managers, define one.
+        """
+        source = self.read(path)
+        if source is None:
+            return False
+        n = re.escape(name.encode())
+        if not re.search(rb"\b" + n + rb"\b", source):
+            return False
+        if re.search(rb"^[ \t]*(?:from[ \t][^\n]*)?import[^\n]*\b" + n + rb"\b", source, re.M) or (
+            re.search(rb"^[ \t]*from[ \t][^\n]*import[ \t]*\(", source, re.M)
+        ):
+            return True
+        if kind == "exc":
+            return re.search(rb"^[ \t]*" + n + rb"[ \t]*(?::[^=\n]*)?=", source, re.M) is not None
+        if kind == "mgr":
+            return b"contextmanager" in source or b"__exit__" in source
+        return _SOCKETISH.search(source) is not None
+
+    def function_sock(self, qname: str, paths):
+        """What a call of `qname` returns, when it is a socket (a function or a socket class)."""
+        loc = self.locate(qname, paths)
+        if loc is None:
+            return None
+        s, rest = loc
+        if len(rest) == 1:
+            if rest[0] in s.functions:
+                return s.functions[rest[0]]
+            c = s.classes.get(rest[0])
+            if c is not None:
+                return self._class_is_socket(c, s)
+        elif len(rest) == 2 and rest[0] in s.classes:
+            # Cls.factory(...): a classmethod or staticmethod returning a socket
+            return s.classes[rest[0]].methods.get(rest[1])
+        return None
+
+    def class_summary(self, qname: str, paths) -> Optional[Tuple[ClassSummary, ModuleSummary]]:
+        loc = self.locate(qname, paths)
+        if loc is None:
+            return None
+        s, rest = loc
+        if len(rest) == 1 and rest[0] in s.classes:
+            return s.classes[rest[0]], s
+        return None
+
+    def _class_is_socket(self, c: ClassSummary, s: ModuleSummary):
+        return c.is_socket
+
+    def exception_names(self, qname: str, paths) -> Optional[Tuple[str, ...]]:
+        """The exception classes `qname` stands for when it is a tuple or an alias elsewhere."""
+        loc = self.locate(qname, paths, "exc")
+        if loc is None:
+            return None
+        s, rest = loc
+        if len(rest) == 1:
+            if rest[0] in s.exceptions:
+                return s.exceptions[rest[0]]
+            alias = s.names.get(rest[0])
+            if alias is not None:
+                return (alias,)
+        return None
+
+    def manager_swallows(self, qname: str, paths) -> Tuple[str, ...]:
+        loc = self.locate(qname, paths, "mgr")
+        if loc is None:
+            return ()
+        s, rest = loc
+        if len(rest) == 1:
+            return s.guard_managers.get(rest[0], ())
+        return ()
+
+    # -- callers in other modules --------------------------------------------------------
+
+    def project_files(self, path: str) -> List[str]:
+        """The `.py` files of the project holding `path` (its root), or of its package."""
+        here = os.path.dirname(os.path.abspath(path))
+        root = resolve.project_root(here)
+        if root is None:
+            _, import_root, _ = resolve.module_of(path)
+            modname = resolve.module_of(path)[0]
+            if modname is None or "." not in modname and not os.path.basename(path) == "__init__.py":
+                return []  # a top-level module outside any project: no siblings to scan
+            root = os.path.join(import_root, modname.split(".")[0])
+        if root in self._project_files:
+            return self._project_files[root]
+        out: List[str] = []
+        for d, dirs, files in os.walk(root):
+            dirs[:] = [x for x in dirs if x not in SKIP_DIRS and not x.startswith(".")]
+            # Only regular files: opening a FIFO named *.py would block the run.
+            out.extend(p for p in (os.path.join(d, f) for f in files if f.endswith(".py")) if os.path.isfile(p))
+            if len(out) > MAX_SCAN_FILES:
+                out = []
+                break
+        self._project_files[root] = out
+        return out
+
+    def callers(self, qname: str, path: str) -> list:
+        """Calls of function `qname` (defined in `path`) made in other modules of its project."""
+        name = qname.rsplit(".", 1)[-1]
+        key = (qname, path)
+        if key in self._callers:
+            return self._callers[key] or []
+        out = []
+        pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        me = os.path.abspath(path)
+        for f in self.project_files(path):
+            if os.path.abspath(f) == me:
+                continue
+            data = self.read(f)
+            if data is None or not pattern.search(data):
+                continue
+            s = self.summary(f)
+            if s is None:
+                continue
+            paths = resolve.search_path(f)
+            for callee, records in s.calls.items():
+                # `from .x import send as push; push(...)` is recorded under its qualified
+                # name, which ends with the real name
+                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths)):
+                    out.extend(records)
+        self._callers[key] = out
+        return out
+
+    def _same(self, callee: str, qname: str, paths) -> bool:
+        loc = self.locate(callee, paths)
+        if loc is None:
+            return False
+        s, rest = loc
+        return s.modname is not None and ".".join([s.modname] + rest) == qname
+
+    # -- SIGPIPE resets in the program's entry points ------------------------------------
+
+    def resets_for(self, path: str) -> List[Tuple[str, Tuple[int, ...]]]:
+        """Modules that reset SIGPIPE to SIG_DFL and run before `path`'s code: (path, resets).
+
+        The package `__init__` files above the module, and the project's scripts (files with
+        an `if __name__ == "__main__":` block, `__main__.py`) that import its top package.
+        """
+        modname, import_root, is_pkg = resolve.module_of(path)
+        if modname is None:
+            return []
+        out = []
+        parts = modname.split(".")
+        top = parts[0]
+        inits = []
+        for i in range(1, len(parts) + (0 if is_pkg else 0)):
+            inits.append(os.path.join(import_root, *parts[:i], "__init__.py"))
+        candidates = [p for p in inits if os.path.abspath(p) != os.path.abspath(path)]
+        imports_top = re.compile(rb"^\s*(?:from|import)\s+" + re.escape(top.encode()) + rb"\b", re.M)
+        for f in self.project_files(path):
+            if os.path.abspath(f) == os.path.abspath(path) or f in candidates:
+                continue
+            data = self.read(f)
+            if data is None or b"SIGPIPE" not in data or b"SIG_DFL" not in data:
+                continue
+            # the package's own `python -m` entry, or a script that imports the package
+            own_main = os.path.abspath(f) == os.path.abspath(os.path.join(import_root, top, "__main__.py"))
+            if own_main or (b"__main__" in data and imports_top.search(data)):
+                candidates.append(f)
+        for f in candidates:
+            data = self.read(f)
+            if data is None or b"SIGPIPE" not in data:
+                continue
+            s = self.summary(f)
+            if s is not None and s.resets:
+                out.append((f, s.resets))
+        return out
+
+
+    def writes_under(self, path: str) -> List[Tuple[str, Tuple[str, ...]]]:
+        """The socket writes of the program that a reset in `path` reaches: (file, labels).
+
+        A package `__init__` reaches its package's modules; a script (`__main__.py`, or a
+        file with an `if __name__ == "__main__":` block) reaches the project's modules.
+        """
+        from sigpipe_lint.prefilter import may_match
+
+        base = os.path.basename(path)
+        me = os.path.abspath(path)
+        if base == "__init__.py":
+            folder = os.path.dirname(me)
+            files = [f for f in self.project_files(path) if os.path.abspath(f).startswith(folder + os.sep)]
+        else:
+            files = self.project_files(path)
+        local = resolve.local_packages(path)
+        out = []
+        for f in files:
+            if os.path.abspath(f) == me:
+                continue
+            data = self.read(f)
+            if data is None or not may_match(data, local):
+                continue
+            s = self.summary(f)
+            if s is not None and s.writes:
+                out.append((f, s.writes))
+        return out

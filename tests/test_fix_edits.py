@@ -1,0 +1,55 @@
+"""Each finding's own share of the fix (FixInfo.edits): the audit report and SARIF show it."""
+
+from sigpipe_lint.engine import analyze_source
+
+SRC = b'''import socket
+
+sock = socket.create_connection(("broker", 9092))
+while True:
+    sock.sendall(b"x")
+    sock.sendall(b"y")
+'''
+
+
+def _apply(source: bytes, replacements) -> bytes:
+    lines = source.splitlines(keepends=True)
+    for first, end, text in sorted(replacements, reverse=True):
+        lines[first - 1 : end - 1] = [text.encode()]
+    return b"".join(lines)
+
+
+def test_adjacent_writes_get_their_own_edits():
+    """Two wrapped writes on consecutive lines: one application would merge their changes into
+    one block; each finding must still get only its own statement's change (and the import)."""
+    result = analyze_source(SRC, "m.py", ["SPL004"], fix_edits=True)
+    x, y = result.findings
+    assert (x.line, y.line) == (5, 6)
+    (ex,) = x.fix.edits
+    (ey,) = y.fix.edits
+    assert ex.applicability == ey.applicability == "unsafe"
+    fixed_x = _apply(SRC, ex.replacements)
+    fixed_y = _apply(SRC, ey.replacements)
+    assert b'    try:\n        sock.sendall(b"x")\n' in fixed_x and b'    sock.sendall(b"y")\n' in fixed_x
+    assert b'    try:\n        sock.sendall(b"y")\n' in fixed_y and b'    sock.sendall(b"x")\n' in fixed_y
+    assert fixed_x.startswith(b"import socket\nimport sys\n") and fixed_y.startswith(b"import socket\nimport sys\n")
+    for fixed in (fixed_x, fixed_y):
+        compile(fixed, "m.py", "exec")
+    # both applied together: what --fix --unsafe-fixes writes
+    both = analyze_source(SRC, "m.py", ["SPL004"], fix="unsafe").fixed_source
+    assert both.count(b"try:") == 2
+    assert ex.diff.startswith("--- m.py\n+++ m.py\n")
+
+
+def test_safe_and_unsafe_edits_and_none_without_asking():
+    result = analyze_source(SRC, "m.py", ["SPL001"], fix_edits=True)
+    f = result.findings[0]
+    safe, unsafe = f.fix.edits
+    assert (safe.applicability, unsafe.applicability) == ("safe", "unsafe")
+    assert safe.description == "pass MSG_NOSIGNAL (stops the signal, not the exception)"
+    assert _apply(SRC, safe.replacements) == SRC.replace(
+        b'sock.sendall(b"x")', b'sock.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))'
+    )
+    assert b"try:" in _apply(SRC, unsafe.replacements)
+    # not asked for: no edits (and the JSON output keeps its shape)
+    plain = analyze_source(SRC, "m.py", ["SPL001"]).findings[0]
+    assert plain.fix.edits == () and "edits" not in plain.to_dict()["fix"]

@@ -1,0 +1,151 @@
+"""The program view through every adapter: warm-cache invalidation through an import, one
+file alone (flake8, pre-commit) gets the package's answer, and the resolution rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sigpipe_lint.cli import main
+from sigpipe_lint.program import resolve
+
+TIMEOUT = 300
+
+ERRORS = "import socket\n\nCONNECTION_ERRORS = (socket.error, EOFError)\n"
+ERRORS_NARROW = "import socket\n\nCONNECTION_ERRORS = (EOFError,)\n"
+CLIENT = """\
+import socket
+
+from .errors import CONNECTION_ERRORS
+from .conn import connect
+
+
+def ping(host):
+    s = connect(host)
+    try:
+        s.sendall(b"ping")
+    except CONNECTION_ERRORS:
+        pass
+
+
+def hello(host):
+    s = connect(host)
+    s.sendall(b"hello")
+"""
+CONN = "import socket\n\n\ndef connect(host):\n    return socket.create_connection((host, 7))\n"
+
+
+def _project(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "errors.py").write_text(ERRORS)
+    (root / "pkg" / "conn.py").write_text(CONN)
+    (root / "pkg" / "client.py").write_text(CLIENT)
+    return root
+
+
+def _check(root: Path, *args: str):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sigpipe_lint", "check", "--select", "SPL", "--output-format", "json", *args],
+        cwd=root,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    return sorted((f["path"], f["line"], f["code"]) for f in json.loads(proc.stdout))
+
+
+def test_editing_an_imported_module_rechecks_its_importer_on_a_warm_run(tmp_path):
+    root = _project(tmp_path / "p")
+    client = os.path.join("pkg", "client.py")
+    # ping()'s guard names a tuple from errors.py holding socket.error: handled there.
+    # The module has a handler covering BrokenPipeError, so SPL001 is quiet; hello() is SPL004.
+    first = _check(root)
+    assert first == [(client, 17, "SPL004")]
+    assert _check(root) == first  # warm: served by the cache
+    assert os.path.isdir(root / ".sigpipe_lint_cache")
+    # Narrow the tuple: client.py itself did not change, but its answer did.
+    (root / "pkg" / "errors.py").write_text(ERRORS_NARROW)
+    assert _check(root) == [(client, 10, "SPL001"), (client, 17, "SPL001")]
+    # And back.
+    (root / "pkg" / "errors.py").write_text(ERRORS)
+    assert _check(root) == first
+
+
+def test_one_file_alone_gets_the_packages_answer(tmp_path):
+    """pre-commit and flake8 pass single files: they are placed in their project."""
+    root = _project(tmp_path / "p")
+    whole = _check(root, ".")
+    alone = _check(root, os.path.join("pkg", "client.py"))
+    assert alone == whole and alone  # the socket from conn.py and the tuple from errors.py
+
+
+def test_flake8_on_a_package_equals_the_cli(tmp_path):
+    root = _project(tmp_path / "p")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SPL", "--format", "%(path)s\t%(row)d\t%(code)s", "pkg"],
+        cwd=root,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    got = sorted(
+        (os.path.normpath(p), int(r), c) for p, r, c in (line.split("\t") for line in proc.stdout.decode().splitlines())
+    )
+    assert got == _check(root, "pkg") == [(os.path.join("pkg", "client.py"), 17, "SPL004")]
+
+
+def test_without_the_program_view_the_module_is_alone(tmp_path, capsys):
+    """The same file analysed alone (stdin) cannot see conn.py's socket: nothing to report."""
+    root = _project(tmp_path / "p")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sigpipe_lint", "check", "--select", "SPL", "-"],
+        cwd=root,
+        input=(root / "pkg" / "client.py").read_bytes(),
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+
+
+def test_resolution_order_and_relative_imports(tmp_path):
+    root = _project(tmp_path / "p")
+    client = str(root / "pkg" / "client.py")
+    assert resolve.module_of(client)[:1] == ("pkg.client",)
+    assert resolve.module_of(str(root / "pkg" / "__init__.py"))[0] == "pkg"
+    assert resolve.absolute(".errors", "pkg.client", False) == "pkg.errors"
+    assert resolve.absolute("..x", "pkg.sub.mod", False) == "pkg.x"
+    assert resolve.absolute(".", "pkg", True) == "pkg"
+    assert resolve.absolute("...x", "pkg.mod", False) is None  # beyond the top package
+    paths = resolve.search_path(client)
+    assert paths[0] == str(root)  # the file's own import root first
+    assert resolve.find_module("pkg.errors", paths) == str(root / "pkg" / "errors.py")
+    # src layout: the project root's src/ is searched
+    (root / "src" / "other").mkdir(parents=True)
+    (root / "src" / "other" / "__init__.py").write_text("")
+    resolve.find_module.cache_clear()
+    resolve._search_path.cache_clear()
+    assert resolve.find_module("other", resolve.search_path(client)) == str(root / "src" / "other" / "__init__.py")
+    # installed packages are read from the interpreter's path, never imported
+    assert resolve.find_module("json", paths).endswith(os.path.join("json", "__init__.py"))
+    assert resolve.project_root(str(root / "pkg")) == str(root)
+    assert resolve.local_packages(client) == ("other", "pkg")  # src/other too
+
+
+def test_a_module_is_never_imported(tmp_path, capsys):
+    """The analysed project's modules are read, never run: a module that would raise (or
+    write a file) on import changes nothing."""
+    root = _project(tmp_path / "p")
+    (root / "pkg" / "conn.py").write_text(CONN + "\nopen('IMPORTED', 'w').write('x')\nraise SystemExit(3)\n")
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        assert main(["check", "--no-cache", "--select", "SPL", "."]) == 1
+    finally:
+        os.chdir(old)
+    assert "pkg/client.py:17:5: SPL004" in capsys.readouterr().out
+    assert not (root / "IMPORTED").exists()
