@@ -198,6 +198,11 @@ SOURCES = [
         "import socket\ns = socket.socket(socket.AF_NETLINK)\ns.sendall(b'x')\n",
     ),
     (
+        "fromshare",
+        "import socket\ns = socket.fromshare(b'data')\ns.sendall(b'x')  # W\n",
+        "import socket\ns = socket.getfqdn(b'data')\ns.sendall(b'x')\n",
+    ),
+    (
         "create-connection",
         "import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')  # W\n",
         "def create_connection(a):\n    return []\ns = create_connection(('h', 1))\ns.sendall(b'x')\n",
@@ -557,6 +562,101 @@ HANDLED = [
         "        await loop.sendfile(w.transport, f)\n    except BaseException:\n        pass\n",
         "import asyncio\nasync def main(loop, f):\n    _, w = await asyncio.open_connection('h', 1)\n    try:\n"
         "        await loop.sendfile(w.transport, f)  # W\n    except (ConnectionError, ValueError):\n        pass\n",
+    ),
+    (
+        "exit-early-none-check",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if t is None:\n"
+        "            return False\n"
+        "        return issubclass(t, OSError)\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if t is None:\n"
+        "            return False\n"
+        "        return issubclass(t, KeyError)\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-truthy-type",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if t:\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if tb is None:\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-not",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if not issubclass(t, OSError):\n"
+        "            return False\n"
+        "        return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if not issubclass(t, KeyError):\n"
+        "            return False\n"
+        "        return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-or",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        return issubclass(t, KeyError) or issubclass(t, OSError)\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        return issubclass(t, KeyError) or issubclass(t, ValueError)\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-other-name-is-not-none",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if v is not None:\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        quiet = self.quiet\n"
+        "        if quiet is not None:\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-known-false-branch",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if issubclass(t, KeyError):\n"
+        "            return False\n"
+        "        return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if issubclass(t, OSError):\n"
+        "            return False\n"
+        "        return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "exit-elif",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if issubclass(t, KeyError):\n"
+        "            return False\n"
+        "        elif issubclass(t, OSError):\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')\n",
+        "import socket\nclass M:\n    def __enter__(self):\n        return self\n    def __exit__(self, t, v, tb):\n"
+        "        if issubclass(t, KeyError):\n"
+        "            return False\n"
+        "        elif issubclass(t, ValueError):\n"
+        "            return True\n"
+        "def push(s: socket.socket):\n    with M():\n        s.sendall(b'x')  # W\n",
+    ),
+    (
+        "contextmanager-try-before-yield",
+        "import contextlib, socket\n@contextlib.contextmanager\ndef errors():\n    try:\n        yield\n"
+        "    except OSError:\n        pass\n"
+        "def push(s: socket.socket):\n    with errors():\n        s.sendall(b'x')\n",
+        "import contextlib, socket\n@contextlib.contextmanager\ndef errors():\n    try:\n        print('setup')\n"
+        "    except OSError:\n        pass\n    yield\n"
+        "def push(s: socket.socket):\n    with errors():\n        s.sendall(b'x')  # W\n",
     ),
     (
         "every-caller",
