@@ -792,3 +792,84 @@ def test_a_decision_before_the_reraise_handles(stmt):
 def test_a_report_before_the_reraise_does_not(stmt):
     source = _push(f"try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    {stmt}\n    raise")
     assert _lines(source, "SPL004") == _marked(source)
+
+
+# -- every entry of the socket tables -------------------------------------------------
+
+PEERLESS = [p + f for f in ("ALG", "RDS", "CAN", "NETLINK", "PACKET", "QIPCRTR") for p in ("AF_", "PF_")]
+
+
+@pytest.mark.parametrize("family", PEERLESS)
+def test_peerless_families_are_never_reported(family):
+    near = f"import socket\ns = socket.socket(socket.{family})\ns.sendall(b'x')\n"
+    assert _lines(near, "SPL001") == []
+    assert _lines(near.replace(family, "AF_INET6"), "SPL001") == [3]
+
+
+HANDLERS = [
+    ("socketserver.BaseRequestHandler", "request", "wfile"),
+    ("socketserver.StreamRequestHandler", "connection", "rfile"),
+    ("http.server.BaseHTTPRequestHandler", "wfile", "rfile"),
+    ("http.server.SimpleHTTPRequestHandler", "request", "server"),
+    ("http.server.CGIHTTPRequestHandler", "connection", "server"),
+    ("xmlrpc.server.SimpleXMLRPCRequestHandler", "wfile", "rfile"),
+    ("wsgiref.simple_server.WSGIRequestHandler", "connection", "rfile"),
+]
+
+
+@pytest.mark.parametrize("base,attr,other", HANDLERS, ids=[h[0] for h in HANDLERS])
+def test_each_handler_base_and_its_socket_attributes(base, attr, other):
+    module, name = base.rsplit(".", 1)
+    write = "write(b'x')" if attr == "wfile" else "sendall(b'x')"
+    code = f"import {module}\nclass H({base}):\n    def handle(self):\n        self.{attr}.{write}\n"
+    assert _lines(code, "SPL001") == [4]
+    assert _lines(code.replace(f"self.{attr}.", f"self.{other}."), "SPL001") == []
+
+
+CONTAINERS = [
+    ("set-add", "peers = set()\npeers.add(c)\nfor p in peers:\n    p.sendall(b'x')  # W"),
+    ("setdefault", "by_fd = {}\nby_fd.setdefault(1, c)\nby_fd.setdefault(2, c).sendall(b'x')  # W"),
+    ("queue-get-nowait", "q = queue.Queue()\nq.put_nowait(c)\nq.get_nowait().sendall(b'x')  # W"),
+    ("deque-appendleft-popleft", "d = collections.deque()\nd.appendleft(c)\nd.popleft().send(b'x')  # W"),
+    ("insert", "conns = []\nconns.insert(0, c)\nconns[0].send(b'x')  # W"),
+    ("extend", "conns = []\nconns.extend([c])\nfor x in conns:\n    x.send(b'x')  # W"),
+    ("iter-set-sorted", "conns = [c]\nfor x in set(conns):\n    x.send(b'x')  # W\nfor y in iter(conns):\n    y.send(b'x')  # W"),
+    ("weak-values", "refs = weakref.WeakValueDictionary()\nrefs[1] = c\nfor k in refs:\n    k.send(b'x')\nfor v in refs.values():\n    v.send(b'x')  # W"),
+    ("ordered-dict", "od = collections.OrderedDict()\nod[c] = 1\nfor k in od:\n    k.send(b'x')  # W"),
+    ("dict-literal", "clients = {1: c}\nfor k, v in clients.items():\n    v.send(b'x')  # W\n    k.send(b'x')"),
+    ("keys", "byconn = {c: 1}\nfor k in byconn.keys():\n    k.send(b'x')  # W"),
+]
+
+
+@pytest.mark.parametrize("case", CONTAINERS, ids=[c[0] for c in CONTAINERS])
+def test_container_idioms(case):
+    _id, body = case
+    code = "import collections, queue, socket, weakref\nsrv = socket.create_server(('', 1))\nc, _ = srv.accept()\n" + body + "\n"
+    assert _lines(code, "SPL001") == _marked(code)
+
+
+LIBRARY_KEYWORDS = [
+    ("json-fp", "json.dump({}, fp=f)  # W"),
+    ("pickle-file", "pickle.dump(1, file=f)  # W"),
+    ("copyfileobj-fdst", "shutil.copyfileobj(sys.stdin, fdst=f)  # W"),
+    ("makefile-unknown-mode", "g = s.makefile(mode)\ng.write(b'x')  # W"),
+    ("sendmsg-known-stream", "s.sendmsg([b'x'], [], 0, ('h', 1))  # W"),
+    ("tls-write", "t = ssl.wrap_socket(s)\nt.write(b'x')  # W"),
+    ("bound-sendto-stream", "retry(s.sendto, b'x', ('h', 1))  # W"),
+    ("bound-on-datagram", "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nretry(u.send, b'x')"),
+    ("bound-write-on-plain-socket", "retry(s.write, b'x')"),
+    ("bound-write-on-tls", "t = ssl.wrap_socket(s)\nretry(t.write, b'x')  # W"),
+    ("os-write-datagram-fd", "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nos.write(u.fileno(), b'x')"),
+]
+
+
+@pytest.mark.parametrize("case", LIBRARY_KEYWORDS, ids=[c[0] for c in LIBRARY_KEYWORDS])
+def test_write_forms(case, tmp_path):
+    _id, body = case
+    code = (
+        "import json, os, pickle, shutil, socket, ssl, sys\ndef retry(fn, *a):\n    return fn(*a)\n"
+        "def main(mode):\n    s = socket.create_connection(('h', 1))\n    f = s.makefile('wb')\n"
+        + textwrap.indent(body, "    ")
+        + "\n"
+    )
+    assert _lines(code, "SPL001") == _marked(code)
