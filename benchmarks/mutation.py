@@ -335,8 +335,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.rerun:
         previous = Path(args.rerun).read_text(encoding="utf-8").splitlines()
-        wanted = {line[len("survived: ") :] for line in previous if line.startswith("survived: ")}
-        mutants = [m for m in mutants if m.label() in wanted]
+        # Matched without line numbers: the code may have moved since (a rerun after fixes).
+        wanted = {_unlined(line[len("survived: ") :]) for line in previous if line.startswith("survived: ")}
+        mutants = [m for m in mutants if _unlined(m.label()) in wanted]
     if args.line:
         mutants = [m for m in mutants if f"{m.path}:{m.line}" in args.line]
     found = len(mutants)
@@ -385,6 +386,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for m in errors:
         print(f"error: {m.label()}: {results[m]}")
     return 0
+
+
+def _unlined(label: str) -> str:
+    path, _line, what = label.split(":", 2)
+    return f"{path}:{what}"
 
 
 def _run_all(mutants: List[Mutant], copies: List[Path], tests, timeout) -> dict:
