@@ -335,9 +335,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.rerun:
         previous = Path(args.rerun).read_text(encoding="utf-8").splitlines()
-        # Matched without line numbers: the code may have moved since (a rerun after fixes).
-        wanted = {_unlined(line[len("survived: ") :]) for line in previous if line.startswith("survived: ")}
-        mutants = [m for m in mutants if _unlined(m.label()) in wanted]
+        # The code may have moved since (a rerun after fixes): each survivor is matched to the
+        # mutant with the same file and change whose line is nearest to the old one.
+        chosen = []
+        for line in previous:
+            if not line.startswith("survived: "):
+                continue
+            label = line[len("survived: ") :]
+            old = int(label.split(":", 2)[1])
+            same = [m for m in mutants if _unlined(m.label()) == _unlined(label) and m not in chosen]
+            if same:
+                chosen.append(min(same, key=lambda m: abs(m.line - old)))
+        mutants = chosen
     if args.line:
         mutants = [m for m in mutants if f"{m.path}:{m.line}" in args.line]
     found = len(mutants)
