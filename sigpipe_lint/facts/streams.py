@@ -92,6 +92,15 @@ class StreamFacts:
                 return dataclasses.replace(info, kind="pair", origin="sock_accept()", stream=True)
         return None
 
+    def _stream_of_tuple(self, expr: cst.Tuple, scope: Scope, depth: int, self_cls):
+        """`return reader, writer`: a tuple whose second item is a writer is a streams pair."""
+        if len(expr.elements) < 2:
+            return None
+        second = self.sock_info(expr.elements[1].value, scope, depth + 1, self_cls)
+        if second is not None and second.kind == "stream":
+            return dataclasses.replace(second, kind="streams")
+        return None
+
     def _stream_of_annotation(self, q: Optional[str]):
         from sigpipe_lint.facts.sockets import SockInfo
 
