@@ -226,6 +226,23 @@ class StreamFacts:
                         return True
         return False
 
+    def stream_outcome(self, write) -> Optional[str]:
+        """What a dead peer does to this asyncio write, when it differs from a crash with a
+        BrokenPipeError/ConnectionResetError traceback (for messages)."""
+        if write.method == "loop.sendfile":
+            return (
+                "when the peer dies it raises BrokenPipeError or ConnectionError('Connection "
+                "closed by peer'), then RuntimeError('Transport is closing'), and the program "
+                "crashes with a traceback"
+            )
+        if write.method in STREAM_RAISING and self.is_stream_callback(write.ctx.func):
+            return (
+                "when the peer dies it raises BrokenPipeError or ConnectionResetError out of "
+                "this start_server callback: asyncio logs 'Unhandled exception in "
+                "client_connected_cb' and that client's conversation ends without cleanup"
+            )
+        return None
+
     # -- callers of coroutines --------------------------------------------------------
 
     def caller_contexts(self, func: FunctionInfo) -> List[Tuple[cst.Call, Ctx]]:
