@@ -192,11 +192,15 @@ def test_start_server_callbacks_writer_is_a_stream():
     async def banner(text, reader, writer):
         writer.write(text)
         await writer.drain()
+    async def session(db, writer, reader):
+        writer.write(b"x")
+        await writer.drain()
     async def main():
         await asyncio.start_server(handle, "127.0.0.1", 0)
         await asyncio.start_server(functools.partial(banner, b"hi"), "127.0.0.1", 0)
+        await asyncio.start_server(lambda r, w: session(None, w, r), "127.0.0.1", 0)
     """
-    assert findings(source, ["SPL004"]) == [(5, "SPL004"), (8, "SPL004")]
+    assert findings(source, ["SPL004"]) == [(5, "SPL004"), (8, "SPL004"), (11, "SPL004")]
     # The same coroutine not registered as a callback: nothing says `writer` is a stream.
     assert findings(source.replace("await asyncio.start_server", "print"), ["SPL004"]) == []
 
