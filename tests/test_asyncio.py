@@ -251,3 +251,25 @@ def test_prefilter_keeps_every_async_fixture_with_findings():
     for path in positives:
         assert may_match(path.read_bytes()), path
     assert not may_match(b"import asyncio\nasync def f(q):\n    await q.join()\n")
+
+
+def test_a_stream_from_another_module_is_followed(tmp_path, capsys):
+    """The program view summarises a module that imports asyncio (no project file here)."""
+    import json
+
+    from sigpipe_lint.cli import main
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "net.py").write_text(
+        "import asyncio\n\n\nasync def connect(host, port):\n    return await asyncio.open_connection(host, port)\n"
+    )
+    (pkg / "app.py").write_text(
+        "import asyncio\nfrom pkg.net import connect\n\n\nasync def main():\n"
+        "    reader, writer = await connect('h', 1)\n    writer.write(b'x')\n    await writer.drain()\n"
+    )
+    capsys.readouterr()
+    status = main(["check", str(pkg), "--select", "SPL", "--output-format", "json", "--no-cache", "--jobs", "1"])
+    found = [(item["path"].rsplit("/", 1)[-1], item["line"], item["code"]) for item in json.loads(capsys.readouterr().out)]
+    assert (status, found) == (1, [("app.py", 8, "SPL001")])
