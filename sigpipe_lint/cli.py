@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="analyse a codebase and summarise the findings for people")
     _add_run_arguments(audit)
-    audit.add_argument("--report", metavar="FILE", help="also write the full report to FILE: Markdown, or one self-contained HTML page if FILE ends in .html")
+    audit.add_argument("--report", metavar="FILE", help="also write the full report to FILE: Markdown, one self-contained HTML page (FILE.html), or JSON (FILE.json)")
 
     rule = sub.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?")
@@ -200,6 +200,8 @@ def _audit(args) -> int:
 
         if args.report.lower().endswith((".html", ".htm")):
             from sigpipe_lint.report.audit_html import render_audit_html as render_report
+        elif args.report.lower().endswith(".json"):
+            from sigpipe_lint.report.audit import render_audit_json as render_report
         else:
             render_report = render_audit_markdown
         try:

@@ -59,7 +59,7 @@ def test_action_check_step_writes_sarif(tmp_path):
     status, outputs = _run_check_step(tmp_path, tree, args="--select SPL --no-cache")
     assert status == 0 and outputs == {"exit-code": "1"}  # findings: left to code scanning
     log = json.loads((tree / "sigpipe-lint.sarif").read_text())
-    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["SPL002", "SPL001", "SPL004"]
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["SPL002", "SPL001"]
     status, outputs = _run_check_step(tmp_path, tree, args="--select SPL --no-cache", **{"fail-on-findings": "true"})
     assert status == 1 and outputs == {"exit-code": "1"}
     status, outputs = _run_check_step(tmp_path, tree, args="--select SPL003 --no-cache", **{"sarif-file": "out/x.sarif"})

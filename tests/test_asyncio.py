@@ -192,11 +192,15 @@ def test_start_server_callbacks_writer_is_a_stream():
     async def banner(text, reader, writer):
         writer.write(text)
         await writer.drain()
+    async def session(db, writer, reader):
+        writer.write(b"x")
+        await writer.drain()
     async def main():
         await asyncio.start_server(handle, "127.0.0.1", 0)
         await asyncio.start_server(functools.partial(banner, b"hi"), "127.0.0.1", 0)
+        await asyncio.start_server(lambda r, w: session(None, w, r), "127.0.0.1", 0)
     """
-    assert findings(source, ["SPL004"]) == [(5, "SPL004"), (8, "SPL004")]
+    assert findings(source, ["SPL004"]) == [(5, "SPL004"), (8, "SPL004"), (11, "SPL004")]
     # The same coroutine not registered as a callback: nothing says `writer` is a stream.
     assert findings(source.replace("await asyncio.start_server", "print"), ["SPL004"]) == []
 
@@ -247,3 +251,25 @@ def test_prefilter_keeps_every_async_fixture_with_findings():
     for path in positives:
         assert may_match(path.read_bytes()), path
     assert not may_match(b"import asyncio\nasync def f(q):\n    await q.join()\n")
+
+
+def test_a_stream_from_another_module_is_followed(tmp_path, capsys):
+    """The program view summarises a module that imports asyncio (no project file here)."""
+    import json
+
+    from sigpipe_lint.cli import main
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "net.py").write_text(
+        "import asyncio\n\n\nasync def connect(host, port):\n    return await asyncio.open_connection(host, port)\n"
+    )
+    (pkg / "app.py").write_text(
+        "import asyncio\nfrom pkg.net import connect\n\n\nasync def main():\n"
+        "    reader, writer = await connect('h', 1)\n    writer.write(b'x')\n    await writer.drain()\n"
+    )
+    capsys.readouterr()
+    status = main(["check", str(pkg), "--select", "SPL", "--output-format", "json", "--no-cache", "--jobs", "1"])
+    found = [(item["path"].rsplit("/", 1)[-1], item["line"], item["code"]) for item in json.loads(capsys.readouterr().out)]
+    assert (status, found) == (1, [("app.py", 8, "SPL001")])

@@ -185,3 +185,19 @@ def test_report_edits_are_cached_apart(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["check", ".", "--select", "SPL", "--jobs", "1", "--cache-dir", cache, "--output-format", "json"]) == 1
     assert all("edits" not in f["fix"] for f in json.loads(capsys.readouterr().out))
+
+
+def test_json_report_lists_what_the_others_count(tmp_path, monkeypatch, capsys):
+    import json
+
+    tree = make_tree(tmp_path / "tree")
+    monkeypatch.chdir(tree)
+    assert main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", str(tmp_path / "a.json")]) == 2
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert data["prefiltered"] == ["pkg/clean.py"]
+    assert data["not_analysed"][0]["path"] == "pkg/bad.py"
+    assert (data["files"], data["findings"], data["fixable"], data["safe_fixable"]) == (4, 2, 2, 1)
+    detail = {e["path"]: [(f["line"], f["code"]) for f in e["findings"]] for e in data["files_with_findings_detail"]}
+    assert detail == {"pkg/a.py": [(5, "SPL001")], "b.py": [(3, "SPL002")]}  # one write, one finding
+    (spl001,) = [e for e in data["files_with_findings_detail"] if e["path"] == "pkg/a.py"][0]["findings"]
+    assert [e["applicability"] for e in spl001["fix"]["edits"]] == ["safe", "unsafe"]

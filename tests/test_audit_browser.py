@@ -65,10 +65,10 @@ def test_html_report_in_a_browser(browser, tmp_path, monkeypatch, capsys):
 
         # the findings, as a reader sees them
         text = page.inner_text("body")
-        assert "3 findings in 2 files of 2 packages" in text
+        assert "2 findings in 2 files of 2 packages" in text
         assert 'line 5: sock.sendall(b"x")' in text
         assert "SPL001 sock.sendall() writes to a socket" in text
-        assert "SPL002 " in text and "SPL004 " in text
+        assert "SPL002 " in text
         assert '+    sock.sendall(b"x", getattr(socket, "MSG_NOSIGNAL", 0))' in text
         assert "pkg/bad.py" in text and "syntax error" in text
 
@@ -77,8 +77,8 @@ def test_html_report_in_a_browser(browser, tmp_path, monkeypatch, capsys):
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 20
         bars = page.locator("svg#chart rect.bar")
-        assert bars.count() == 3
-        for i in range(3):
+        assert bars.count() == 2  # pkg: SPL001, b.py: SPL002
+        for i in range(2):
             b = bars.nth(i).bounding_box()
             assert b is not None and b["width"] > 0 and b["height"] > 0
 

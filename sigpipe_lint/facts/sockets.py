@@ -371,7 +371,7 @@ class SocketFacts:
             first = self.sock_info(expr.elements[0].value, scope, depth + 1, self_cls)
             if first is not None and first.kind == "socket":
                 return dataclasses.replace(first, kind="pair", pair_both=False)
-            return None
+            return self._stream_of_tuple(expr, scope, depth, self_cls)  # return reader, writer
         if isinstance(expr, cst.Subscript):
             inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
             item = _item_of(inner, _subscript_index(expr))

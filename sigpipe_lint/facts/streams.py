@@ -92,6 +92,15 @@ class StreamFacts:
                 return dataclasses.replace(info, kind="pair", origin="sock_accept()", stream=True)
         return None
 
+    def _stream_of_tuple(self, expr: cst.Tuple, scope: Scope, depth: int, self_cls):
+        """`return reader, writer`: a tuple whose second item is a writer is a streams pair."""
+        if len(expr.elements) < 2:
+            return None
+        second = self.sock_info(expr.elements[1].value, scope, depth + 1, self_cls)
+        if second is not None and second.kind == "stream":
+            return dataclasses.replace(second, kind="streams")
+        return None
+
     def _stream_of_annotation(self, q: Optional[str]):
         from sigpipe_lint.facts.sockets import SockInfo
 
@@ -103,16 +112,17 @@ class StreamFacts:
         """The writer parameter of a start_server callback (its second, after partial's)."""
         from sigpipe_lint.facts.sockets import SockInfo
 
-        offset = self.stream_callbacks().get(id(func))
-        if offset is None or index is None:
+        writer_index = self.stream_callbacks().get(id(func))
+        if writer_index is None or index is None:
             return None
-        if index == offset + 1:
+        if index == writer_index:
             return SockInfo("stream", origin="a start_server callback's writer", stream=True)
         return None
 
     def stream_callbacks(self) -> Dict[int, int]:
-        """id(FunctionInfo) of each start_server callback -> how many arguments
-        `functools.partial` puts before (reader, writer)."""
+        """id(FunctionInfo) of each start_server callback -> the index of its writer
+        parameter: 1, or after `functools.partial`'s arguments, or where a lambda
+        `lambda r, w: handle(r, w, ...)` passes its second parameter."""
         cached = getattr(self, "_stream_cbs", None)
         if cached is not None:
             return cached
@@ -122,14 +132,18 @@ class StreamFacts:
                 if self.qname(call.func, ctx.scope) not in STREAM_SERVERS:
                     continue
                 cb = arg_at(call, 0, "client_connected_cb")
-                offset = 0
+                writer_index = 1
                 if isinstance(cb, cst.Call) and self.qname(cb.func, ctx.scope) == "functools.partial":
                     args = [a for a in cb.args if a.keyword is None and not a.star]
                     if not args:
                         continue
-                    cb, offset = args[0].value, len(args) - 1
+                    cb, writer_index = args[0].value, len(args)
+                elif isinstance(cb, cst.Lambda):
+                    cb, writer_index = _lambda_forwarding(cb)
+                    if cb is None:
+                        continue
                 for info in self._functions_named_by(cb, ctx):
-                    out[id(info)] = offset
+                    out[id(info)] = writer_index
         self._stream_cbs = out
         return out
 
@@ -217,6 +231,23 @@ class StreamFacts:
                         return True
         return False
 
+    def stream_outcome(self, write) -> Optional[str]:
+        """What a dead peer does to this asyncio write, when it differs from a crash with a
+        BrokenPipeError/ConnectionResetError traceback (for messages)."""
+        if write.method == "loop.sendfile":
+            return (
+                "when the peer dies it raises BrokenPipeError or ConnectionError('Connection "
+                "closed by peer'), then RuntimeError('Transport is closing'), and the program "
+                "crashes with a traceback"
+            )
+        if write.method in STREAM_RAISING and self.is_stream_callback(write.ctx.func):
+            return (
+                "when the peer dies it raises BrokenPipeError or ConnectionResetError out of "
+                "this start_server callback: asyncio logs 'Unhandled exception in "
+                "client_connected_cb' and that client's conversation ends without cleanup"
+            )
+        return None
+
     # -- callers of coroutines --------------------------------------------------------
 
     def caller_contexts(self, func: FunctionInfo) -> List[Tuple[cst.Call, Ctx]]:
@@ -295,6 +326,22 @@ class StreamFacts:
                     if bs2 is bs:
                         out.append(c)
         return out
+
+
+def _lambda_forwarding(lam: cst.Lambda):
+    """`lambda r, w: handle(r, w, extra)`: (the called function's expression, the position
+    the lambda's second parameter takes in that call), or (None, None)."""
+    params = list(lam.params.posonly_params) + list(lam.params.params)
+    body = lam.body
+    if len(params) != 2 or not isinstance(body, cst.Call):
+        return None, None
+    writer = params[1].name.value
+    for i, a in enumerate(body.args):
+        if a.keyword is not None or a.star:
+            break
+        if isinstance(a.value, cst.Name) and a.value.value == writer:
+            return body.func, i
+    return None, None
 
 
 def _not_awaited(call: cst.Call, ctx: Ctx) -> bool:

@@ -46,7 +46,7 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__p
 # What a module that makes, keeps or hands out sockets must import (prefilter._SOCKET_SOURCE,
 # plus relative imports: a factory may call a factory of its own package).
 _SOCKETISH = re.compile(
-    rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref)\b|wrap_socket"
+    rb"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref|asyncio)\b|wrap_socket"
     rb"|^[ \t]*from[ \t]+\.",
     re.M,
 )

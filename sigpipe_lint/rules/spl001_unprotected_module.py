@@ -286,7 +286,7 @@ class Handler(socketserver.StreamRequestHandler):
                     "is killed silently by SIGPIPE (exit 141)"
                 )
             else:
-                outcome = (
+                outcome = facts.stream_outcome(w) or (
                     "when the peer dies it raises BrokenPipeError or ConnectionResetError and "
                     "the program crashes with a traceback"
                 )
