@@ -66,7 +66,7 @@ def test_hit_does_not_parse(tmp_path, monkeypatch):
 
     import sigpipe_lint.engine
 
-    monkeypatch.setattr(sigpipe_lint.engine, "parse", no_parse)
+    monkeypatch.setattr(sigpipe_lint.engine, "parse_lenient", no_parse)
     warm, _ = _run(files, Cache(str(tmp_path / "cache"), CODES))
     assert warm == cold
 
