@@ -1,4 +1,4 @@
-"""SPL004 (strict): a socket write whose peer-death exceptions nobody in the module handles."""
+"""SPL004 (strict): a socket write whose peer-death exceptions nobody in the program handles."""
 
 from __future__ import annotations
 
@@ -17,9 +17,23 @@ class UnhandledWrite(Rule):
     ## What it does
     Checks each socket write on its own, whatever policy or handling the rest of the
     module has: the write is reported unless both `BrokenPipeError` and
-    `ConnectionResetError` are caught around it in its own function, or, following the
-    function's callers inside the module (up to three levels), at every call site. A
-    function nobody in the module calls counts as unhandled: its callers are unknown.
+    `ConnectionResetError` are caught around it in its own function, or at every call
+    site, following the function's callers inside the module (up to three levels) and, for
+    a module-level function, its calls in the other modules of the project (the program
+    view; one level there). A method of a request handler whose `handle()` (here or in a
+    base class elsewhere) runs the dispatch under a guard is handled there. A context
+    manager that swallows or translates `OSError` (`with self._socket_errors():`, here or
+    imported) guards its body; exception tuples are resolved across modules
+    (`except errors.CONNECTION_ERRORS:`). A function nobody in the program calls counts as
+    unhandled: its callers are unknown.
+
+    When something in the program resets SIGPIPE to `SIG_DFL` (this module, a package
+    `__init__` above it, its package's `__main__.py`, or a project script importing its
+    package), every write without `MSG_NOSIGNAL` is reported, guarded or not: the signal
+    kills the process before any `except` runs.
+
+    One write, one finding: where SPL001 reports the same call, SPL001 wins and SPL004 is
+    silent (SPL001 says more: the module has no protection at all).
 
     ## Why is this bad?
     A SIGPIPE policy or `MSG_NOSIGNAL` stops the signal, not the exception: the write still
