@@ -122,9 +122,11 @@ def analyze_source(
         )
         return result
     try:
-        module = parse(source)
         if program is not None:
+            module = program.parsed(path, source)
             program.begin()
+        else:
+            module = parse(source)
         facts = ModuleFacts(module, program=program, path=path if program is not None else None)
         plans: list = []
         result.findings = analyze_module(module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix)

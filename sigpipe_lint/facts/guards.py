@@ -165,7 +165,7 @@ class GuardFacts:
         ok = all(self.handled_at(c, depth - 1, memo, still) for _, c in sites)
         remote = []
         if ok and self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
-            remote = self.program.callers(f"{self.modname}.{func.name}", self.path)
+            remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
             ok = all(set(still) <= set(r.handled) for r in remote)
         result = bool(sites or remote) and ok
         memo[key] = result
@@ -236,7 +236,12 @@ class GuardFacts:
 
     @property
     def handles_broken_pipe_anywhere(self) -> bool:
-        for guard, _ctx in self.guards:
+        # `except` clauses first; a context manager counts only around a write here (to
+        # know what it swallows may need another module read).
+        around_writes = {id(g) for w in self.writes for g in w.ctx.guards}
+        for guard, _ctx in sorted(self.guards, key=lambda g: _is_manager(g[0])):
+            if _is_manager(guard) and id(guard) not in around_writes:
+                continue
             if self.guard_covers(guard, "BrokenPipeError"):
                 return True
         if "errno.EPIPE" in self.imported_names:
@@ -250,6 +255,10 @@ class GuardFacts:
                 return True
         return False
 
+
+
+def _is_manager(guard: Guard) -> bool:
+    return any(isinstance(t, tuple) and t and t[0] == "manager" for t in guard.types)
 
 
 def _only_reraises(handler: cst.ExceptHandler) -> bool:
