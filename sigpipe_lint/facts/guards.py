@@ -137,7 +137,7 @@ class GuardFacts:
 
     # -- handled where the write is, or by every caller in the program -------------------
 
-    def handled_at(self, ctx: Ctx, depth: int, memo: Optional[dict] = None, missing=PEER_DEATH) -> bool:
+    def handled_at(self, ctx: Ctx, depth: int, memo: Optional[dict] = None, missing=PEER_DEATH, sites=None) -> bool:
         """Whether `missing` are caught around ctx, or at every caller of its function.
 
         Callers are those in this module (`call_sites`, up to `depth` levels) and, through the
@@ -145,7 +145,8 @@ class GuardFacts:
         (one level: what is caught around each of those calls and by its module's callers).
         A method of a request handler whose `handle()` runs the dispatch under a guard is
         handled there. A function with no caller in sight is not handled: its callers are
-        unknown.
+        unknown. `sites(func)`: the callers to follow instead of `caller_contexts` (SPL004
+        passes the fixer's, which also follows methods called on instances).
         """
         memo = {} if memo is None else memo
         still = tuple(e for e in missing if not self.handled_locally(ctx, e))
@@ -161,13 +162,13 @@ class GuardFacts:
         if func.cls is not None and func.name not in _NOT_DISPATCHED and self.dispatch_guarded(func.cls, still):
             memo[key] = True
             return True
-        sites = self.caller_contexts(func)  # call sites; for a coroutine, where its task is awaited
-        ok = all(self.handled_at(c, depth - 1, memo, still) for _, c in sites)
+        callers = (sites or self.caller_contexts)(func)  # for a coroutine, where its task is awaited
+        ok = all(self.handled_at(c, depth - 1, memo, still, sites) for _, c in callers)
         remote = []
         if ok and self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
             remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
             ok = all(set(still) <= set(r.handled) for r in remote)
-        result = bool(sites or remote) and ok
+        result = bool(callers or remote) and ok
         memo[key] = result
         return result
 

@@ -75,10 +75,13 @@ class UnhandledWrite(Rule):
 
     ## Fix safety
     Where a handler around the write already catches `BrokenPipeError`, the fix adds
-    `ConnectionResetError` to it (safe, as SPL003). Otherwise the write is wrapped as
-    SPL001's unsafe fix does: catch both, say so on stderr, close the connection, and leave
-    the loop or return (or, for a helper only called from loops in this module, around those
-    calls). Unsafe: it changes control flow after a peer's death.
+    `ConnectionResetError` to it (safe, as SPL003). Otherwise the fix is SPL001's unsafe
+    one: the conversation is ended where its owner (the code that makes the connection and
+    uses it until it closes, or a thread's or server's entry) can stop it, with the owner's
+    statements from its first use of the connection to its last one in a `try` that
+    catches both. No owner in this module (a function writing to a socket that only
+    unknown callers pass in): no automatic fix, and the finding's fix says why. Unsafe: it
+    changes control flow after a peer's death.
     """
 
     code = "SPL004"
@@ -166,20 +169,31 @@ def main():
 import socket
 import sys
 def push(sock: socket.socket, data):
-    try:
-        sock.sendall(data)
-    except (BrokenPipeError, ConnectionResetError) as exc:
-        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
-        sock.close()
-        return
+    sock.sendall(data)
 def main():
     s = socket.create_connection(("h", 1))
     try:
         push(s, b"x")
     except ConnectionError:
         pass
-    push(s, b"unguarded")
+    try:
+        push(s, b"unguarded")
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+        s.close()
 """,
+        ),
+        Invalid(
+            """
+import signal, socket
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+""",
+            line=5,
+            # A library function: its callers own the connection, and none is in sight.
+            fixed=None,
+            unsafe_fixed=None,
         ),
         Invalid(
             """
@@ -216,7 +230,7 @@ except (BrokenPipeError, ConnectionResetError):
                     fixes=[p for p in (_nosignal(facts, w),) if p],
                 )
                 continue
-            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises):
+            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)):
                 continue
             yield Report(
                 w.call,
@@ -226,6 +240,15 @@ except (BrokenPipeError, ConnectionResetError):
                 f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
+
+
+def _callers(facts):
+    """The callers the fixer climbs to the connection's owner (the facts' own, and methods
+    called on instances the module can follow, like `self.conn.send()`): a write the fix
+    handled at its owner is seen handled."""
+    from sigpipe_lint.fixes.conversation import call_sites  # libcst only when analysing
+
+    return lambda func: call_sites(facts, func)
 
 
 def _nosignal(facts, w):
