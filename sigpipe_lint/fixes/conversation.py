@@ -1092,7 +1092,7 @@ def _closes_inside(stmts: Sequence[cst.BaseStatement], fam: _Family) -> Set[str]
                 if isinstance(e, cst.Name) and e.value in fam.names:
                     out.add(e.value)
         if isinstance(s, (cst.Try, cst.TryStar)) and s.finalbody is not None:
-            for f in s.finalbody.body:
+            for f in s.finalbody.body.body if isinstance(s.finalbody.body, cst.IndentedBlock) else ():
                 name = _close_target(f)
                 if name in fam.names:
                     out.add(name)
