@@ -178,7 +178,7 @@ def _is_or_inherits(facts: ModuleFacts, cls, wanted) -> bool:
 
 def _instance_classes(facts: ModuleFacts, expr, scope, depth: int = 0) -> List[object]:
     """Classes of this module that `expr` may be an instance of (empty: unknown)."""
-    if depth > 6:
+    if depth > 2 * MAX_DEPTH:  # an instance handed down as many calls as the fixer climbs
         return []
     if isinstance(expr, cst.Call):
         cls = _local_class(facts, expr.func, scope)
@@ -368,6 +368,8 @@ def _climb(facts: ModuleFacts, func, holder: Holder, ctx, out: List[Owner], seen
                 return
             _climb_callers(facts, func, Holder("global", holder.name), None, ctx, out, seen, depth)
             return
+        if bscope is facts.module_scope:
+            raise NoOwner(f"`{holder.name}` in {_where(func)} is a module-level name, not a connection this module makes")
         raise NoOwner(f"`{holder.name}` comes from an enclosing function of {_where(func)}")
     if any(_is_creation(facts, b) for b in bs):
         out.append(Owner(func, holder, "creator", ctx.stmt))
@@ -438,6 +440,11 @@ def _translate(facts, func, holder: Holder, index, call: cst.Call, cctx) -> Opti
     if not isinstance(call.func, cst.Attribute):
         return None  # Class(...) running __init__
     receiver = call.func.value
+    if isinstance(receiver, cst.Name) and _binding_kind(facts, receiver.value, cctx.scope) in ("class", "import"):
+        # Base.method(self, ...): the instance is the first argument
+        receiver = call.args[0].value if call.args and call.args[0].keyword is None else None
+        if receiver is None:
+            return None
     if isinstance(receiver, cst.Name) and _binding_kind(facts, receiver.value, cctx.scope) == "self":
         return holder
     return _holder_of(facts, receiver, cctx)
@@ -994,9 +1001,8 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
             # itself: tell it not to keep the connection alive.
             lines.append(f"{fam.self_name}.close_connection = True")
         elif "socketserver.StreamRequestHandler" in bases:
-            # socketserver's finish() closes wfile, which flushes a buffered one again.
-            lines.append(f"with contextlib.suppress(OSError):\n    {fam.self_name}.wfile.close()")
-            imports.append(("contextlib", None))
+            # socketserver's finish() closes wfile, which would flush a buffered one again.
+            lines.append(_drop_file(f"{fam.self_name}.wfile", None))
     escapes = creator and _escapes(facts, body, fam)
     if creator and owner.holder.kind != "self" and not escapes:
         for name in sorted(fam.names, key=lambda n: binding_positions.get(n, ())):
@@ -1006,8 +1012,9 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
             if len(pos) > depth and pos[depth][0] == container_id and pos[depth][1] >= start:
                 continue  # bound inside the range: it may not exist when the except runs
             if kinds.get(name) == "file":
-                lines.append(f"with contextlib.suppress(OSError):\n    {name}.close()")
-                imports.append(("contextlib", None))
+                lines.append(_drop_file(name, _made_by(scope, name)))
+                if lines[-1].startswith("with contextlib"):
+                    imports.append(("contextlib", None))
             elif kinds.get(name) == "socket" and name not in later_closes and name not in closes_inside:
                 lines.append(f"{name}.close()")
     desc = (
@@ -1078,6 +1085,35 @@ def _widen_for_names(statements, container, start: int, end: int) -> int:
                 end = j
                 changed = True
     return end
+
+
+def _made_by(scope, name: str) -> Optional[cst.Call]:
+    for b in scope.bindings.get(name, ()):
+        if isinstance(b.value, cst.Call) and isinstance(b.value.func, cst.Attribute) and b.value.func.attr.value == "makefile":
+            return b.value
+    return None
+
+
+def _drop_file(name: str, makefile: Optional[cst.Call]) -> str:
+    """Close a socket file without flushing it: what it still buffers can reach nobody, and
+    a flush would write to the dead peer again. Closing the raw stream under the buffer
+    closes the file (its own close(), by the program or the garbage collector, then does
+    nothing)."""
+    if makefile is not None:
+        mode = arg_at(makefile, 0, "mode")
+        buffering = arg_at(makefile, 1, "buffering")
+        text = mode.evaluated_value if isinstance(mode, cst.SimpleString) else None
+        if isinstance(buffering, cst.Integer) and buffering.value == "0":
+            return f"{name}.close()"  # unbuffered: closing writes nothing
+        if isinstance(text, str) and "b" not in text:
+            return f"{name}.buffer.raw.close()"  # a text file over a buffered one
+        if isinstance(text, str) and not ("r" in text and ("w" in text or "a" in text)):
+            return f"{name}.raw.close()"
+        # a read-write pair, or a mode not known here: close it as it is, the flush's
+        # failure suppressed
+        return f"with contextlib.suppress(OSError):\n    getattr({name}, \"raw\", {name}).close()"
+    # a request handler's wfile: a BufferedWriter (wbufsize > 0) or an unbuffered writer
+    return f"getattr({name}, \"raw\", {name}).close()"
 
 
 def _closes_inside(stmts: Sequence[cst.BaseStatement], fam: _Family) -> Set[str]:

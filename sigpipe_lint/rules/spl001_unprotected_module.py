@@ -100,9 +100,10 @@ class UnprotectedSocketWrite(Rule):
     a request handler's `handle()`/`do_GET()`). The owner's statements from its first use
     of the connection to its last one go into a `try` that catches `(BrokenPipeError,
     ConnectionResetError)`, says so on stderr, and closes what the owner made and does not
-    close anyway (a socket file with its `OSError` suppressed; in a request handler it closes
-    a socketserver handler's `wfile` or sets http.server's `self.close_connection`, and lets
-    the server close the connection). So later writes, `flush()` and
+    close anyway (a buffered socket file by closing its raw stream: a flush would write to
+    the dead peer again; in a request handler it closes a socketserver handler's `wfile`
+    that way or sets http.server's `self.close_connection`, and lets the server close the
+    connection). So later writes, `flush()` and
     `shutdown()` of that conversation are skipped, and the owner goes on after it: a client
     ends or reconnects, a server serves the next client, a thread ends. When no owner is in
     sight (a function writing to a socket its callers pass in, and nothing in the module
@@ -253,15 +254,13 @@ class Handler(socketserver.StreamRequestHandler):
             unsafe_fixed="""
 import socketserver
 import sys
-import contextlib
 class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         try:
             self.wfile.write(b"data")
         except (BrokenPipeError, ConnectionResetError) as exc:
             print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
-            with contextlib.suppress(OSError):
-                self.wfile.close()
+            getattr(self.wfile, "raw", self.wfile).close()
 """,
         ),
         Invalid(

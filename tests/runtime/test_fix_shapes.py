@@ -20,7 +20,8 @@ exit 0, print `client done`, show no traceback, meet the death (the fix's messag
 stderr), leave the audit of `audit/sitecustomize.py` silent (no write after the death,
 none to a closed socket, no double close) and be clean on a re-check.
 
-CI runs SIGPIPE_LINT_SHAPES programs (default 4, a seeded sample spread over the space);
+CI runs SIGPIPE_LINT_SHAPES programs (default 8: a seeded sample that covers every value
+of every ingredient and most pairs of them);
 `SIGPIPE_LINT_SHAPES=all` runs every one. The same run outside pytest, in parallel:
 
     python tests/runtime/test_fix_shapes.py --count all --jobs 2
@@ -78,12 +79,28 @@ def all_shapes() -> List[Shape]:
     ]
 
 
+FIELDS = ("depth", "before", "after", "phases", "thread", "cls", "with_", "shutdown")
+
+
 def sample(count: Optional[int]) -> List[Shape]:
+    """`count` shapes (all: None), chosen greedily from a seeded shuffle so that each adds
+    as many ingredient values and pairs of values not yet covered as possible."""
     shapes = all_shapes()
     if count is None or count >= len(shapes):
         return shapes
     random.Random(SEED).shuffle(shapes)
-    return shapes[:count]
+
+    def features(shape):
+        values = [(f, getattr(shape, f)) for f in FIELDS]
+        return set(values) | set(itertools.combinations(values, 2))
+
+    chosen: List[Shape] = []
+    covered: set = set()
+    for _ in range(count):
+        best = max((s for s in shapes if s not in chosen), key=lambda s: len(features(s) - covered))
+        chosen.append(best)
+        covered |= features(best)
+    return chosen
 
 
 def _indent(lines: List[str], n: int = 1) -> List[str]:
@@ -229,7 +246,7 @@ def _with_audit():
 
 
 def _count_from_env() -> Optional[int]:
-    value = os.environ.get("SIGPIPE_LINT_SHAPES", "4")
+    value = os.environ.get("SIGPIPE_LINT_SHAPES", "8")
     return None if value == "all" else int(value)
 
 
@@ -241,10 +258,10 @@ def test_the_generator_covers_every_ingredient():
     assert len(shapes) == len(set(shapes)) == 3 * 2 * 2 * 2 * 2 * 2 * 2 * 2
     for shape in shapes:
         compile(program(shape), shape.name, "exec")
-    # the CI sample is spread: every ingredient value appears in it unless it is tiny
-    if len(SHAPES) >= 4:
-        for field in ("before", "after", "thread", "cls", "with_", "shutdown"):
-            assert {getattr(s, field) for s in SHAPES} == {False, True}, field
+    # the sample is spread: every value of every ingredient appears in it
+    if len(SHAPES) >= 3:
+        for field in FIELDS:
+            assert {getattr(s, field) for s in SHAPES} == {getattr(s, field) for s in shapes}, field
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
