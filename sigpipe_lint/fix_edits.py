@@ -81,7 +81,7 @@ def attach_edits(module, source: bytes, path: str, pairs: Sequence[Tuple[Finding
         # safe: what --fix applies; unsafe: what --fix --unsafe-fixes applies (all plans).
         # Only findings with an unsafe part get an unsafe edit (else it equals the safe one).
         chosen = {
-            i: [p for p in plans if level == UNSAFE or p.applicability == SAFE]
+            i: [p for p in plans if p.applicability in (SAFE, UNSAFE) and (level == UNSAFE or p.applicability == SAFE)]
             for i, plans in with_fix.items()
             if (level == SAFE and any(p.applicability == SAFE for p in plans))
             or (level == UNSAFE and any(p.applicability == UNSAFE for p in plans))

@@ -141,12 +141,12 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         )
         for c in convs
     ]
-    where = "; ".join(c.description for c in convs)
     first = plans[0]
     first.extra = tuple(plans[1:])
+    # One wording for every owner: the audit shows a change made the same way once.
     first.message = (
-        f"end the conversation where its owner can stop it ({where}): catch BrokenPipeError "
-        f"and ConnectionResetError around it, say so on stderr and go on after it"
+        "catch BrokenPipeError and ConnectionResetError where the connection's owner can end "
+        "the conversation, say so on stderr and go on after it"
     )
     return first
 

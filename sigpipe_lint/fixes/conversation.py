@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -70,7 +70,7 @@ class Holder:
 class Owner:
     func: object  # FunctionInfo, or None for module-level code
     holder: Holder
-    entry: str  # "creator" (makes it here), "thread", "run", "handler"
+    entry: str  # "creator" (makes it here), "thread", "run", "handler", "callback"
     site: object = None  # the owner's statement through which the write is reached
     others: list = field(default_factory=list)  # more such statements
 
@@ -87,7 +87,6 @@ class Conversation:
     last: cst.BaseStatement
     except_lines: List[str]  # after the line that says so on stderr
     imports: Tuple[Tuple[str, Optional[str]], ...]
-    description: str
 
 
 def _where(func) -> str:
@@ -135,16 +134,21 @@ def _holder_of(facts: ModuleFacts, expr, ctx) -> Optional[Holder]:
 
 def _is_creation(facts: ModuleFacts, b) -> bool:
     """A binding that makes a connection (or an instance of a class of this module) here."""
-    if b.kind not in ("value", "unpack") or not isinstance(b.value, cst.Call):
+    if b.kind not in ("value", "unpack"):
         return False
-    if _local_class(facts, b.value.func, b.scope) is not None:
+    value = b.value.expression if isinstance(b.value, cst.Await) else b.value  # asyncio
+    if not isinstance(value, cst.Call):
+        return False
+    if _local_class(facts, value.func, b.scope) is not None:
         return b.kind == "value"
     info = facts.sock_info(b.value, b.scope)
     if info is None:
         return False
     if b.kind == "unpack":
+        if info.kind == "streams":  # reader, writer = await asyncio.open_connection(...)
+            return b.index == 1
         return info.kind == "pair" and (b.index == 0 or (info.pair_both and b.index == 1))
-    return info.kind in ("socket", "file")
+    return info.kind in ("socket", "file", "stream", "streams")
 
 
 def _is_alias(b) -> bool:
@@ -282,6 +286,8 @@ def _entry_kind(facts: ModuleFacts, func) -> Optional[str]:
         return None
     if _thread_calls(facts, func):
         return "thread"
+    if getattr(facts, "is_stream_callback", lambda f: False)(func):
+        return "callback"  # asyncio.start_server's client_connected_cb
     cls = func.cls
     if cls is None:
         return None
@@ -767,11 +773,15 @@ def _family(facts: ModuleFacts, owner: Owner) -> Tuple[_Family, Dict[str, str]]:
         kind = "param"
         for b in bs:
             if _is_creation(facts, b):
-                if _local_class(facts, b.value.func, b.scope) is not None:
+                value = b.value.expression if isinstance(b.value, cst.Await) else b.value
+                if _local_class(facts, value.func, b.scope) is not None:
                     kind = "instance"
                 else:
                     info = facts.sock_info(b.value, b.scope)
+                    # an asyncio StreamWriter closes like a socket (it never raises there)
                     kind = "file" if info is not None and info.kind == "file" else "socket"
+                    if info is not None and info.kind in ("stream", "streams"):
+                        kind = "stream"
                 break
             if _is_alias(b):
                 kind = "alias"
@@ -837,7 +847,7 @@ def _pure_close(facts: ModuleFacts, owner: Owner, stmt, fam: _Family, kinds: Dic
             return False
         kind = kinds.get(name)
         expr = cst.Name(name)
-    if kind == "socket":
+    if kind in ("socket", "stream"):
         return True
     if kind == "instance":
         classes = _instance_classes(facts, expr, scope)
@@ -977,6 +987,8 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
     if end is None or end < start:
         end = start
     items = container.body
+    if owner.entry == "callback" and owner.holder.kind == "name":
+        kinds[owner.holder.name] = "stream"  # the client's StreamWriter, this callback's to close
     end = _widen_for_names(statements, container, start, end)
     # Verify: every way the owner reaches the write is inside the range.
     for wanted in [owner.site, *owner.others]:
@@ -1003,6 +1015,10 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
         elif "socketserver.StreamRequestHandler" in bases:
             # socketserver's finish() closes wfile, which would flush a buffered one again.
             lines.append(_drop_file(f"{fam.self_name}.wfile", None))
+    if owner.entry == "callback" and owner.holder.kind == "name":
+        name = owner.holder.name
+        if name not in later_closes and name not in closes_inside:
+            lines.append(f"{name}.close()")
     escapes = creator and _escapes(facts, body, fam)
     if creator and owner.holder.kind != "self" and not escapes:
         for name in sorted(fam.names, key=lambda n: binding_positions.get(n, ())):
@@ -1015,12 +1031,9 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
                 lines.append(_drop_file(name, _made_by(scope, name)))
                 if lines[-1].startswith("with contextlib"):
                     imports.append(("contextlib", None))
-            elif kinds.get(name) == "socket" and name not in later_closes and name not in closes_inside:
+            elif kinds.get(name) in ("socket", "stream") and name not in later_closes and name not in closes_inside:
                 lines.append(f"{name}.close()")
-    desc = (
-        f"in {owner.where()}, around its use of `{owner.holder.text(fam.self_name or 'self')}`"
-    )
-    return Conversation(container, items[start], items[end], lines, tuple(imports), desc)
+    return Conversation(container, items[start], items[end], lines, tuple(imports))
 
 
 def _bound_names(node) -> Set[str]:
