@@ -66,12 +66,12 @@ def test_same_change_is_shown_once_per_file(tmp_path, monkeypatch, capsys):
     assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at line 5, around this line\n" in md
     assert "    +        conn.close()\n" in md
     # another file with the same change names the file and links to it
-    (tmp_path / "n.py").write_text("import socket, sys\n\n\ndef d(sock: socket.socket):\n    sock.send(b'd')\n")
+    (tmp_path / "n.py").write_text("import socket, sys\n\ndef d():\n    sock = socket.create_connection(('h', 4))\n    sock.send(b'd')\n")
     assert main(["audit", "m.py", "n.py", "--select", "SPL004", "--no-cache", "--report", "r.md"]) == 1
     md = (tmp_path / "r.md").read_text()
     assert md.count("```diff") == 2
     assert "- line 5: `sock.send(b'd')` **SPL004** " in md
-    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at [m.py](#file-m-py) line 4, around this line\n" in md
+    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at [m.py](#file-m-py) line 5, around this line\n" in md
 
 
 def test_audit_folds_what_has_no_findings(tmp_path, monkeypatch, capsys):

@@ -11,29 +11,13 @@ must print (the reconnecting client tries again).
 test_clients.py / test_servers.py already check that each original dies and each fixed
 copy survives both kinds of death; this file adds what "ends the conversation" means.
 """
-import os
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import runtime_harness as h
-
-AUDIT_DIR = Path(__file__).resolve().parent / "audit"
-AUDIT_MARK = "sigpipe-lint-audit:"
-FIX_MESSAGE = "sigpipe-lint: the peer closed the connection"
-
-
-def extra_headers(path: Path) -> dict:
-    out = {}
-    for line in path.read_text().splitlines():
-        m = re.match(r"#\s*(conversation|fixed-stdout):\s*(.+)$", line)
-        if m:
-            out[m.group(1)] = m.group(2).strip()
-        elif line.strip() and not line.startswith("#"):
-            break
-    return out
+from fix_audit import AUDIT_MARK, FIX_MESSAGE, audit_env, extra_headers, wait_count
 
 
 def conversations(kind):
@@ -42,13 +26,6 @@ def conversations(kind):
 
 CLIENTS = conversations("client")
 SERVERS = conversations("server")
-
-
-@pytest.fixture
-def audited(monkeypatch):
-    path = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", str(AUDIT_DIR) + (os.pathsep + path if path else ""))
-    monkeypatch.setenv("SIGPIPE_LINT_AUDIT", "1")
 
 
 def test_every_shape_of_the_issue_has_a_client_and_servers_where_they_fit():
@@ -69,7 +46,7 @@ def test_every_shape_of_the_issue_has_a_client_and_servers_where_they_fit():
         assert wanted in server_shapes, wanted
 
 
-def test_the_audit_sees_a_write_to_a_closed_socket(tmp_path, audited):
+def test_the_audit_sees_a_write_to_a_closed_socket(tmp_path, dying_peer):
     """Positive control: the statement-level fix issue 10 describes (close and return in
     the helper; the loop calls it again) is caught by the audit."""
     script = tmp_path / "old_fix.py"
@@ -91,41 +68,45 @@ def test_the_audit_sees_a_write_to_a_closed_socket(tmp_path, audited):
         print("client done")
         """
     ))
-    run = h.run_client_against_dying_peer(script, "fin")
+    run = dying_peer.run([h.PY, script, "{port}"], cwd=tmp_path, env=audit_env())
     assert run.returncode not in (0, None), run.describe()
     assert f"{AUDIT_MARK} sendall() on a closed socket" in run.stderr, run.describe()
 
 
+@pytest.mark.peer_variants
 @pytest.mark.parametrize("script", CLIENTS, ids=[p.stem for p in CLIENTS])
-def test_fixed_client_ends_the_conversation(script, fixed, audited):
+def test_fixed_client_ends_the_conversation(script, fixed, dying_peer):
     copy = fixed(script)
+    run = dying_peer.run([h.PY, copy, "{port}"], cwd=copy.parent, env=audit_env())
+    d = f"--- fixed source ---\n{copy.read_text()}\n" + run.describe()
+    assert run.returncode == 0, d
+    assert "Traceback" not in run.stderr and AUDIT_MARK not in run.stderr, d
+    assert FIX_MESSAGE in run.stderr, "the peer's death was never met\n" + d
+    assert "client done" in run.stdout.splitlines(), d
     wanted = extra_headers(script).get("fixed-stdout")
-    for variant in ("fin", "rst"):
-        run = h.run_client_against_dying_peer(copy, variant)
-        d = f"--- fixed source ---\n{copy.read_text()}\n" + run.describe()
-        assert run.returncode == 0, d
-        assert "Traceback" not in run.stderr and AUDIT_MARK not in run.stderr, d
-        assert FIX_MESSAGE in run.stderr, "the peer's death was never met\n" + d
-        assert "client done" in run.stdout.splitlines(), d
-        if wanted:
-            assert re.search(wanted, run.stdout, re.M), d
+    if wanted:
+        assert re.search(wanted, run.stdout, re.M), d
 
 
 @pytest.mark.parametrize("script", SERVERS, ids=[p.stem for p in SERVERS])
-def test_fixed_server_ends_each_conversation_and_serves_the_next(script, fixed, audited):
-    protocol = h.headers(script)["protocol"]
+def test_fixed_server_ends_each_conversation_and_serves_the_next(script, fixed, monkeypatch):
+    from sigpipe_lint.prove.peer import DyingClient
+
+    for name, value in audit_env().items():
+        monkeypatch.setenv(name, value)  # the server inherits the audit
+    stream, ping, pong = h.REQUESTS[h.headers(script)["protocol"]]
     copy = fixed(script)
     server, port = h.start_server(copy)
     try:
-        for mode in ("rst", "fin"):
-            h.kill_a_streaming_client(port, protocol, mode)
-            answer = h.probe(port, protocol)
-            assert h.PROBES[protocol][1] in answer, f"not served after a {mode} death: {answer!r}\n{server.describe()}"
-        # Each dead client's handler has said so before the server stops.
-        assert server.err.wait_for(FIX_MESSAGE, h.DEATH_TIMEOUT) is not None, server.describe()
+        for variant in ("rst", "fin"):
+            answer = DyingClient(variant).assert_server_survives(port, stream, ping)
+            assert pong in answer, f"not served after a {variant} death: {answer!r}\n{server.describe()}"
+        # each dead client's conversation has been ended and said so (a thread per client:
+        # the second may say so after the fresh connection was answered)
+        assert wait_count(server.err, FIX_MESSAGE, 2, h.DEATH_TIMEOUT) == 2, server.describe()
         assert server.alive(), server.describe()
     finally:
-        server.finish()
+        server.stop()
     d = f"--- fixed source ---\n{copy.read_text()}\n{server.describe()}"
     assert "Traceback" not in server.err.text and AUDIT_MARK not in server.err.text, d
     assert server.err.text.count(FIX_MESSAGE) == 2, d

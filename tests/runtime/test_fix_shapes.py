@@ -45,10 +45,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import runtime_harness as h  # noqa: E402
+from fix_audit import AUDIT_MARK, FIX_MESSAGE, audit_env  # noqa: E402
 
-AUDIT_DIR = Path(__file__).resolve().parent / "audit"
-AUDIT_MARK = "sigpipe-lint-audit:"
-FIX_MESSAGE = "sigpipe-lint: the peer closed the connection"
 SEED = 10
 
 
@@ -212,6 +210,13 @@ def fix_source(source: str, path: str):
     return result.fixed_source.decode()
 
 
+def run_against_dying_peer(path: Path, variant: str):
+    from sigpipe_lint.prove.peer import DyingPeer
+
+    with DyingPeer(variant) as peer:
+        return peer.run([h.PY, str(path), "{port}"], cwd=path.parent, env=audit_env())
+
+
 def check_shape(shape: Shape, workdir: Path) -> None:
     """Run the original and the fixed copy of `shape`'s program; AssertionError on a failure."""
     source = program(shape)
@@ -222,7 +227,7 @@ def check_shape(shape: Shape, workdir: Path) -> None:
     fixed = fixed_dir / original.name
     fixed.write_text(fix_source(source, str(original)))
     for variant in ("fin", "rst"):
-        run = h.run_client_against_dying_peer(original, variant)
+        run = run_against_dying_peer(original, variant)
         d = f"[{shape.name}] original\n{source}\n{run.describe()}"
         assert run.returncode is not None and "Traceback" in run.stderr, d
         assert any(e in run.stderr for e in h.ERRORS), d
@@ -231,18 +236,12 @@ def check_shape(shape: Shape, workdir: Path) -> None:
         else:
             assert run.returncode > 0 and "client done" not in run.stdout, d
     for variant in ("fin", "rst"):
-        run = h.run_client_against_dying_peer(fixed, variant)
+        run = run_against_dying_peer(fixed, variant)
         d = f"[{shape.name}] fixed\n{fixed.read_text()}\n{run.describe()}"
         assert run.returncode == 0, d
         assert "Traceback" not in run.stderr and AUDIT_MARK not in run.stderr, d
         assert FIX_MESSAGE in run.stderr, "the peer's death was never met\n" + d
         assert "client done" in run.stdout.splitlines(), d
-
-
-def _with_audit():
-    path = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(AUDIT_DIR) + (os.pathsep + path if path else "")
-    os.environ["SIGPIPE_LINT_AUDIT"] = "1"
 
 
 def _count_from_env() -> Optional[int]:
@@ -265,10 +264,7 @@ def test_the_generator_covers_every_ingredient():
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
-def test_generated_program_fixed_ends_its_conversation(shape, tmp_path, monkeypatch):
-    path = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", str(AUDIT_DIR) + (os.pathsep + path if path else ""))
-    monkeypatch.setenv("SIGPIPE_LINT_AUDIT", "1")
+def test_generated_program_fixed_ends_its_conversation(shape, tmp_path):
     check_shape(shape, tmp_path)
 
 
@@ -278,7 +274,6 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
     shapes = sample(None if args.count == "all" else int(args.count))
-    _with_audit()
     failures = []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
