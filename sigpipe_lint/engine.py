@@ -11,7 +11,7 @@ from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
-from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
+from sigpipe_lint.fixes import NONE, SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.noqa import NoqaIndex
 from sigpipe_lint.parse import ParseFailure, parse_lenient
 from sigpipe_lint.positions import positions
@@ -90,7 +90,7 @@ def _fix_info(fixes) -> Optional[FixInfo]:
     """One fix per finding as reported: safe when its safe part exists; unsafe parts named."""
     if not fixes:
         return None
-    parts = [f.message if f.applicability == SAFE else f"{f.message} (unsafe)" for f in fixes]
+    parts = [f.message if f.applicability in (SAFE, NONE) else f"{f.message} (unsafe)" for f in fixes]
     return FixInfo(fixes[0].applicability, "; ".join(parts))
 
 
@@ -132,9 +132,11 @@ def analyze_source(
         )
         return result
     try:
-        module, shifts = parse_lenient(source)
         if program is not None:
+            module, shifts = program.parsed(path, source)
             program.begin()
+        else:
+            module, shifts = parse_lenient(source)
         facts = ModuleFacts(module, program=program, path=path if program is not None else None)
         plans: list = []
         result.findings = analyze_module(
@@ -152,7 +154,7 @@ def analyze_source(
         if fix != UNSAFE:
             result.unsafe_fixes_held_back = sum(1 for p in plans if p.applicability == UNSAFE)
         if fix and plans:
-            allowed = [p for p in plans if p.applicability == SAFE or fix == UNSAFE]
+            allowed = [p for p in plans if p.applicability == SAFE or (fix == UNSAFE and p.applicability != NONE)]
             if allowed:
                 fixed = apply_fixes(module, allowed)
                 if fixed != source:

@@ -25,7 +25,7 @@ class FixEdit:
 class FixInfo:
     """What a fix would do, as reported (the edit itself lives in sigpipe_lint.fixes)."""
 
-    applicability: str  # "safe" or "unsafe"
+    applicability: str  # "safe", "unsafe", or "none" (no automatic fix: the message says why)
     message: str
     edits: Tuple[FixEdit, ...] = ()  # only when asked for: see FixEdit
 

@@ -70,20 +70,24 @@ def attach_edits(module, source: bytes, path: str, pairs: Sequence[Tuple[Finding
     out = [f for f, _ in pairs]
     if not with_fix:
         return out
-    pos = positions(module, [part.target for plans in with_fix.values() for p in plans for part in p.parts()])
+    # A wrap covers its target statement through `data["last"]` (the owner's range).
+    pos = positions(
+        module,
+        [n for plans in with_fix.values() for p in plans for part in p.parts() for n in (part.target, part.data.get("last")) if n is not None],
+    )
     old = source.splitlines(keepends=True)
     edits: Dict[int, List[FixEdit]] = {}
     for level in (SAFE, UNSAFE):
         # safe: what --fix applies; unsafe: what --fix --unsafe-fixes applies (all plans).
         # Only findings with an unsafe part get an unsafe edit (else it equals the safe one).
         chosen = {
-            i: [p for p in plans if level == UNSAFE or p.applicability == SAFE]
+            i: [p for p in plans if p.applicability in (SAFE, UNSAFE) and (level == UNSAFE or p.applicability == SAFE)]
             for i, plans in with_fix.items()
             if (level == SAFE and any(p.applicability == SAFE for p in plans))
             or (level == UNSAFE and any(p.applicability == UNSAFE for p in plans))
         }
         parts = {i: [part for p in plans for part in p.parts()] for i, plans in chosen.items()}
-        spans = {i: [(pos[id(t.target)][0], pos[id(t.target)][2]) for t in ps if id(t.target) in pos] for i, ps in parts.items()}
+        spans = {i: [(pos[id(t.target)][0], pos[id(t.data.get("last", t.target))][2]) for t in ps if id(t.target) in pos] for i, ps in parts.items()}
         ids = {i: frozenset(id(t.target) for t in ps) for i, ps in parts.items()}
         for batch in _batches(spans, ids):
             unique = list({id(p): p for i in batch for p in chosen[i]}.values())

@@ -53,25 +53,25 @@ def test_same_change_is_shown_once_per_file(tmp_path, monkeypatch, capsys):
     """Two writes fixed the same way in one file: the second names the first, in the Markdown."""
     src = (
         "import socket, sys\n\n"
-        "def a(sock: socket.socket):\n    sock.sendall(b'a')\n\n"
-        "def b(sock: socket.socket):\n    sock.sendall(b'b')\n\n"
-        "def c(conn: socket.socket):\n    conn.sendall(b'c')\n"
+        "def a():\n    sock = socket.create_connection(('h', 1))\n    sock.sendall(b'a')\n\n"
+        "def b():\n    sock = socket.create_connection(('h', 2))\n    sock.sendall(b'b')\n\n"
+        "def c():\n    conn = socket.create_connection(('h', 3))\n    conn.sendall(b'c')\n"
     )
     (tmp_path / "m.py").write_text(src)
     monkeypatch.chdir(tmp_path)
     assert main(["audit", "m.py", "--select", "SPL004", "--no-cache", "--report", "r.md"]) == 1
     md = (tmp_path / "r.md").read_text()
-    assert md.count("```diff") == 2  # line 4 in full; line 7 the same change; line 10 closes conn
-    assert "- line 7: `sock.sendall(b'b')` **SPL004** " in md
-    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at line 4, around this line\n" in md
+    assert md.count("```diff") == 2  # line 5 in full; line 9 the same change; line 13 closes conn
+    assert "- line 9: `sock.sendall(b'b')` **SPL004** " in md
+    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at line 5, around this line\n" in md
     assert "    +        conn.close()\n" in md
     # another file with the same change names the file and links to it
-    (tmp_path / "n.py").write_text("import socket, sys\n\n\ndef d(sock: socket.socket):\n    sock.send(b'd')\n")
+    (tmp_path / "n.py").write_text("import socket, sys\n\ndef d():\n    sock = socket.create_connection(('h', 4))\n    sock.send(b'd')\n")
     assert main(["audit", "m.py", "n.py", "--select", "SPL004", "--no-cache", "--report", "r.md"]) == 1
     md = (tmp_path / "r.md").read_text()
     assert md.count("```diff") == 2
     assert "- line 5: `sock.send(b'd')` **SPL004** " in md
-    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at [m.py](#file-m-py) line 4, around this line\n" in md
+    assert "  - unsafe fix (`--fix --unsafe-fixes`): the same change as at [m.py](#file-m-py) line 5, around this line\n" in md
 
 
 def test_audit_folds_what_has_no_findings(tmp_path, monkeypatch, capsys):

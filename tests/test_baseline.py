@@ -143,8 +143,10 @@ def test_statistics(tmp_path, monkeypatch, capsys):
     assert status == 1
     rows = [line.split() for line in out.splitlines()]
     assert rows[0] == ["count", "fixable", "safe", "code", "rule"]
-    # server.py: SPL001 (safe MSG_NOSIGNAL + unsafe wrap; SPL004 yields to it on the same write);
-    # reset.py: SPL002 (unsafe); client.py: SPL003 and SPL004 (both safe: add ConnectionResetError)
+    # server.py: SPL001 (safe MSG_NOSIGNAL; no unsafe part: serve() writes to a socket its
+    # callers pass in and nothing in the module calls it, so no owner can end the
+    # conversation; SPL004 yields to SPL001 on the same write); reset.py: SPL002 (unsafe);
+    # client.py: SPL003 and SPL004 (both safe: add ConnectionResetError)
     name = {code: rule.name for code, rule in RULES_BY_CODE.items()}
     assert sorted(rows[1:-1], key=lambda r: r[3]) == [
         ["1", "1", "1", "SPL001", name["SPL001"]],

@@ -2,12 +2,14 @@
 
 from sigpipe_lint.engine import analyze_source
 
+# Two connections written on consecutive lines: each write's fix wraps its own
+# connection's conversation (one statement each), so the two changes touch adjacent lines.
 SRC = b'''import socket
 
 sock = socket.create_connection(("broker", 9092))
-while True:
-    sock.sendall(b"x")
-    sock.sendall(b"y")
+other = socket.create_connection(("backup", 9092))
+sock.sendall(b"x")
+other.sendall(b"y")
 '''
 
 
@@ -29,8 +31,8 @@ def test_adjacent_writes_get_their_own_edits():
     assert ex.applicability == ey.applicability == "unsafe"
     fixed_x = _apply(SRC, ex.replacements)
     fixed_y = _apply(SRC, ey.replacements)
-    assert b'    try:\n        sock.sendall(b"x")\n' in fixed_x and b'    sock.sendall(b"y")\n' in fixed_x
-    assert b'    try:\n        sock.sendall(b"y")\n' in fixed_y and b'    sock.sendall(b"x")\n' in fixed_y
+    assert b'try:\n    sock.sendall(b"x")\n' in fixed_x and b'\nother.sendall(b"y")\n' in fixed_x
+    assert b'try:\n    other.sendall(b"y")\n' in fixed_y and b'\nsock.sendall(b"x")\n' in fixed_y
     assert fixed_x.startswith(b"import socket\nimport sys\n") and fixed_y.startswith(b"import socket\nimport sys\n")
     for fixed in (fixed_x, fixed_y):
         compile(fixed, "m.py", "exec")

@@ -132,7 +132,7 @@ class GuardFacts:
 
     # -- handled where the write is, or by every caller in the program -------------------
 
-    def handled_at(self, ctx: Ctx, depth: int, memo: Optional[dict] = None, missing=PEER_DEATH) -> bool:
+    def handled_at(self, ctx: Ctx, depth: int, memo: Optional[dict] = None, missing=PEER_DEATH, sites=None) -> bool:
         """Whether `missing` are caught around ctx, or at every caller of its function.
 
         Callers are those in this module (`call_sites`, up to `depth` levels) and, through the
@@ -143,7 +143,8 @@ class GuardFacts:
         `(self._a, self._b)`, a call it is passed to, the callers of a function returning
         it: `reference_sites`); a function also handed to a thread or stored for later is
         not handled. A function with no caller in sight is not handled: its callers are
-        unknown.
+        unknown. `sites(func)`: the callers to follow instead of `caller_contexts` (SPL004
+        passes the fixer's, which also follows methods called on instances).
         """
         memo = {} if memo is None else memo
         still = tuple(e for e in missing if not self.handled_locally(ctx, e))
@@ -159,21 +160,21 @@ class GuardFacts:
         if func.cls is not None and func.name not in _NOT_DISPATCHED and self.dispatch_guarded(func.cls, still):
             memo[key] = True
             return True
-        # call sites; for a coroutine, where its task is awaited
-        sites = [(c, depth - 1) for _, c in self.caller_contexts(func)]
+        # call sites (for a coroutine, where its task is awaited)
+        callers = [(c, depth - 1) for _, c in (sites or self.caller_contexts)(func)]
         for kind, _node, c in self.reference_sites(func):
             if kind not in ("call", "returned"):
                 memo[key] = False  # run by a thread, or by callers this module does not show
                 return False
             # A returned function is called by the returning function's callers: the hop
             # through the `return` is not a level of calls.
-            sites.append((c, depth if kind == "returned" else depth - 1))
-        ok = all(self.handled_at(c, d, memo, still) for c, d in sites)
+            callers.append((c, depth if kind == "returned" else depth - 1))
+        ok = all(self.handled_at(c, d, memo, still, sites) for c, d in callers)
         remote = []
         if ok and self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
-            remote = self.program.callers(f"{self.modname}.{func.name}", self.path)
+            remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
             ok = all(set(still) <= set(r.handled) for r in remote)
-        result = bool(sites or remote) and ok
+        result = bool(callers or remote) and ok
         memo[key] = result
         return result
 
@@ -489,7 +490,12 @@ class GuardFacts:
 
     @property
     def handles_broken_pipe_anywhere(self) -> bool:
-        for guard, _ctx in self.guards:
+        # `except` clauses first; a context manager counts only around a write here (to
+        # know what it swallows may need another module read).
+        around_writes = {id(g) for w in self.writes for g in w.ctx.guards}
+        for guard, _ctx in sorted(self.guards, key=lambda g: _is_manager(g[0])):
+            if _is_manager(guard) and id(guard) not in around_writes:
+                continue
             if self.guard_covers(guard, "BrokenPipeError"):
                 return True
         if "errno.EPIPE" in self.imported_names:
@@ -526,6 +532,10 @@ def _is_cleanup(small) -> bool:
     if parts == ["print"] or parts[0] in _REPORTING_MODULES or parts[-2:] in (["stderr", "write"], ["stdout", "write"]):
         return False
     return not any(_LOGGING_PART.search(p) for p in parts)
+
+
+def _is_manager(guard: Guard) -> bool:
+    return any(isinstance(t, tuple) and t and t[0] == "manager" for t in guard.types)
 
 
 def _yields(block) -> bool:

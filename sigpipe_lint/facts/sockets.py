@@ -410,7 +410,7 @@ class SocketFacts:
         sites = self.call_sites(func)
         remote = []
         if self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
-            remote = self.program.callers(f"{self.modname}.{func.name}", self.path)
+            remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
         params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
         if func.cls is not None and params:
             params = params[1:]

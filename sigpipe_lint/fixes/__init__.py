@@ -9,10 +9,12 @@ plans need once, and returns the new source only if it parses.
   merged with existing flags by `|`; never planned for a socket that may be TLS.
 - `quiet_stdout`: `signal.signal(SIGPIPE, SIG_DFL)` -> an excepthook that exits quietly
   only when stdout's reader is gone (the `| head` behaviour the reset was written for).
-- `wrap_write`: the statement holding the write (or, for a helper called from a loop, the
-  call of the helper in that loop) becomes
-  `try: ... except (BrokenPipeError, ConnectionResetError) as exc: <say so>; <close>; break`
-  (`return` in a function outside a loop).
+- `wrap`: the owner of the write's connection (the code that makes or accepts it and uses
+  it until it closes, or the entry a thread or server runs) gets its statements from the
+  first use of the connection to the last one in
+  `try: ... except (BrokenPipeError, ConnectionResetError) as exc: <say so>; <close>`;
+  `fixes.conversation` finds the owner and the range. No owner in sight: a plan of
+  applicability "none" says why, and nothing is changed.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from sigpipe_lint.facts import FLAG_METHODS, ModuleFacts, Write, arg_at, dotted, positional_args
+from sigpipe_lint.facts import FLAG_METHODS, ModuleFacts, Write, dotted, positional_args
+from sigpipe_lint.fixes.conversation import NoOwner, conversations
 
-SAFE, UNSAFE = "safe", "unsafe"
+SAFE, UNSAFE, NONE = "safe", "unsafe", "none"  # none: no automatic fix, and why
 NOSIGNAL_EXPR = 'getattr({mod}, "MSG_NOSIGNAL", 0)'
 
 
@@ -113,108 +116,41 @@ def keyword_count(call: cst.Call, name: Optional[str] = None) -> int:
     return sum(1 for a in call.args if a.keyword is not None and (name is None or a.keyword.value == name))
 
 
-def _close_code(write: Write, receiver: Optional[str]) -> Optional[str]:
-    """How to end the conversation with the dead peer at the write itself."""
-    if receiver is None:
-        return None
-    if write.receiver.handler:
-        # The server closes the connection after the handler returns; closing wfile here
-        # would make http.server's own flush() fail. Tell http.server not to keep it alive.
-        return "self.close_connection = True"
-    if write.receiver.kind == "file":
-        # A buffered socket file flushes on close() and would raise again.
-        return f"with contextlib.suppress(OSError):\n    {receiver}.close()"
-    return f"{receiver}.close()"
-
-
-def _receiver_code(write: Write) -> Optional[str]:
-    """Source of what the write writes to, when it is a plain name or attribute chain."""
-    if write.method == "os.write":  # os.write(sock.fileno(), ...): close the socket
-        fd = write.target
-        if isinstance(fd, cst.Call) and isinstance(fd.func, cst.Attribute) and fd.func.attr.value == "fileno":
-            return dotted(fd.func.value)
-        return None
-    if write.target is not None:  # shutil.copyfileobj(src, sockfile) and friends
-        return dotted(write.target)
-    if isinstance(write.call.func, cst.Attribute):
-        return dotted(write.call.func.value)
-    return None
-
-
-def _wrappable(ctx) -> bool:
-    return isinstance(ctx.stmt, cst.SimpleStatementLine) and ctx.block is not None
-
-
 def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
-    """End the conversation cleanly where the program can stop talking to the peer."""
+    """End the conversation where its owner can stop it (see `fixes.conversation`).
+
+    One plan part per owner on the call paths to the write; a plan of applicability
+    "none" with the reason when no owner is in sight; None when every path is handled.
+    """
     if write.raises != ("BrokenPipeError", "ConnectionResetError"):
         return None  # loop.sendfile(): the wrap would not catch what it raises
     if write.via == "partial":
         return None  # the write happens wherever the partial is called, not here
-    ctx = write.ctx
-    receiver = _receiver_code(write)
-    # A helper that does not loop itself, called from loops in this module: handle it there.
-    if not ctx.loops and ctx.func is not None and ctx.func.name != "<lambda>":
-        sites = facts.call_sites(ctx.func)
-        looped = [(call, c) for call, c in sites if c.loops and _wrappable(c)]
-        if looped and len(looped) == len(sites):
-            plans = []
-            for call, c in looped:
-                there = _receiver_at_call_site(ctx.func, receiver, call)
-                plans.append(_wrap_plan(c.stmt, _close_code(write, there), "break"))
-            first = plans[0]
-            first.extra = tuple(plans[1:])
-            first.message = "catch the peer's death around the helper's call in the loop, close, and leave the loop"
-            return first
-    if not _wrappable(ctx):
+    try:
+        convs = conversations(facts, write)
+    except NoOwner as e:
+        return FixPlan(NONE, f"no automatic fix: {e}", "none", write.call)
+    if not convs:
         return None
-    if len(ctx.loops) > 1:
-        # `break` would leave only the inner loop: end the whole sending loop instead.
-        return _wrap_plan(ctx.loops[0], _close_code(write, receiver), "pass")
-    if ctx.loops:
-        exit_stmt = "break"
-    elif ctx.func is not None and ctx.func.name != "<lambda>":
-        exit_stmt = "return"
-    else:
-        exit_stmt = "pass"
-    return _wrap_plan(ctx.stmt, _close_code(write, receiver), exit_stmt)
-
-
-def _receiver_at_call_site(func, receiver: Optional[str], call: cst.Call) -> Optional[str]:
-    """The helper's receiver as the caller names it: self.sock -> pub.sock, sock -> the argument."""
-    if receiver is None:
-        return None
-    head, rest = receiver.split(".")[0], receiver[len(receiver.split(".")[0]):]
-    if head == "self" and isinstance(call.func, cst.Attribute):
-        instance = dotted(call.func.value)  # self.publish(...) or pub.publish(...)
-        return f"{instance}{rest}" if instance is not None else None
-    node = func.node
-    if isinstance(node, cst.FunctionDef):
-        names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
-        if func.cls is not None and names:
-            names = names[1:]
-        if head in names:
-            arg = arg_at(call, names.index(head), head)
-            code = dotted(arg) if arg is not None else None
-            return f"{code}{rest}" if code is not None else None
-    return None
-
-
-def _wrap_plan(stmt, close: Optional[str], exit_stmt: str) -> FixPlan:
-    imports = [("sys", None)]
-    if close and close.startswith("with contextlib."):
-        imports.append(("contextlib", None))
-    verb = {"break": "leave the loop", "return": "return", "pass": "go on"}[exit_stmt]
-    if exit_stmt == "pass" and isinstance(stmt, (cst.For, cst.While)):
-        verb = "leave the sending loop"
-    return FixPlan(
-        UNSAFE,
-        f"catch BrokenPipeError and ConnectionResetError, say so on stderr, close the connection and {verb}",
-        "wrap",
-        stmt,
-        {"close": close, "exit": exit_stmt},
-        tuple(imports),
+    plans = [
+        FixPlan(
+            UNSAFE,
+            "",
+            "wrap",
+            c.first,
+            {"last": c.last, "container": c.container, "except": c.except_lines},
+            c.imports,
+        )
+        for c in convs
+    ]
+    first = plans[0]
+    first.extra = tuple(plans[1:])
+    # One wording for every owner: the audit shows a change made the same way once.
+    first.message = (
+        "catch BrokenPipeError and ConnectionResetError where the connection's owner can end "
+        "the conversation, say so on stderr and go on after it"
     )
+    return first
 
 
 QUIET_STDOUT_NAME = "_sigpipe_lint_quiet_stdout"
@@ -281,9 +217,20 @@ class _Applier(cst.CSTTransformer):
         super().__init__()
         self.module = module
         self.by_target: Dict[int, FixPlan] = {}
+        self.ranges: Dict[int, List[FixPlan]] = {}  # id(container) -> its wrap plans
+        self.new: Dict[int, object] = {}  # id(original statement) -> what replaced it
         for plan in plans:
             for p in plan.parts():
-                self.by_target.setdefault((id(p.target), p.kind), p)
+                if p.kind == "wrap":
+                    self.ranges.setdefault(id(p.data["container"]), []).append(p)
+                elif p.kind != "none":
+                    self.by_target.setdefault((id(p.target), p.kind), p)
+
+    def on_leave(self, original, updated):
+        result = super().on_leave(original, updated)
+        if isinstance(original, cst.BaseStatement):
+            self.new[id(original)] = result
+        return result
 
     def _plan(self, node, kind) -> Optional[FixPlan]:
         return self.by_target.get((id(node), kind))
@@ -327,16 +274,16 @@ class _Applier(cst.CSTTransformer):
     def leave_SimpleStatementLine(self, original, updated):
         if self._plan(original, "quiet_stdout") is not None:
             return _quiet_stdout(self.module, updated)
-        return self._leave_wrappable(original, updated)
+        return updated
 
-    def _leave_wrappable(self, original, updated):
-        plan = self._plan(original, "wrap")
-        if plan is None:
+    def _leave_block(self, original, updated):
+        plans = self.ranges.get(id(original))
+        if not plans:
             return updated
-        return _wrap(self.module, updated, plan)
+        return updated.with_changes(body=_wrap_ranges(self.module, original.body, self.new, plans))
 
-    leave_For = _leave_wrappable
-    leave_While = _leave_wrappable
+    leave_IndentedBlock = _leave_block
+    leave_Module = _leave_block
 
 
 def _with_trailing_comma(args: List[cst.Arg]) -> List[cst.Arg]:
@@ -379,10 +326,49 @@ def _extend(t: cst.BaseExpression, add: str) -> cst.BaseExpression:
     )
 
 
-def _wrap(module: cst.Module, stmt: cst.BaseStatement, plan: FixPlan) -> cst.BaseStatement:
-    """try: <stmt> except (BrokenPipeError, ConnectionResetError) as exc: say, close, exit.
+def _wrap_ranges(module: cst.Module, originals, new: Dict[int, object], plans: Sequence[FixPlan]) -> list:
+    """The block's statements with each planned range in one `try` (overlapping ranges merged)."""
+    index = {id(stmt): i for i, stmt in enumerate(originals)}
+    spans: List[List[object]] = []
+    for p in plans:
+        a, b = index[id(p.target)], index[id(p.data["last"])]
+        spans.append([a, b, list(p.data["except"])])
+    spans.sort(key=lambda s: (s[0], s[1]))
+    merged: List[List[object]] = []
+    for a, b, lines in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+            merged[-1][2] += [x for x in lines if x not in merged[-1][2]]
+        else:
+            merged.append([a, b, lines])
+    starts = {a: (b, lines) for a, b, lines in merged}
 
-    Built as a tree around the statement's own node, so its text (multi-line strings,
+    def replaced(stmt) -> list:
+        r = new.get(id(stmt), stmt)
+        if isinstance(r, cst.FlattenSentinel):
+            return list(r.nodes)
+        if isinstance(r, cst.RemovalSentinel):
+            return []
+        return [r]
+
+    out: list = []
+    i = 0
+    while i < len(originals):
+        if i in starts:
+            b, lines = starts[i]
+            stmts = [x for stmt in originals[i:b + 1] for x in replaced(stmt)]
+            out.append(_wrap(module, stmts, lines))
+            i = b + 1
+        else:
+            out.extend(replaced(originals[i]))
+            i += 1
+    return out
+
+
+def _wrap(module: cst.Module, stmts: Sequence[cst.BaseStatement], except_lines: Sequence[str]) -> cst.Try:
+    """try: <stmts> except (BrokenPipeError, ConnectionResetError) as exc: say so; <except_lines>.
+
+    Built as a tree around the statements' own nodes, so their text (multi-line strings,
     comments, continuation lines) is kept byte for byte.
     """
     indent = module.default_indent
@@ -393,18 +379,22 @@ def _wrap(module: cst.Module, stmt: cst.BaseStatement, plan: FixPlan) -> cst.Bas
         "except (BrokenPipeError, ConnectionResetError) as exc:",
         f'{indent}print(f"sigpipe-lint: the peer closed the connection: {{exc!r}}", file=sys.stderr)',
     ]
-    if plan.data.get("close"):
-        for line in plan.data["close"].split("\n"):
+    for extra in except_lines:
+        for line in extra.split("\n"):
             lines.append(f"{indent}{line.replace('    ', indent)}")
-    if plan.data["exit"] != "pass" or not plan.data.get("close"):
-        lines.append(f"{indent}{plan.data['exit']}")
     try:
         template = cst.parse_statement(nl.join(lines) + nl, config=module.config_for_parsing)
     except cst.ParserSyntaxError as e:
         raise FixFailed(f"could not build the wrapped statement: {e.message}") from None
     assert isinstance(template, cst.Try)
-    body = template.body.with_changes(body=[stmt.with_changes(leading_lines=())])
-    return template.with_changes(body=body, leading_lines=stmt.leading_lines)
+    first = stmts[0]
+    # A blank line inside the new block carries no indentation (no trailing whitespace).
+    rest = [
+        s.with_changes(leading_lines=[ln.with_changes(indent=False) if ln.comment is None else ln for ln in s.leading_lines])
+        for s in stmts[1:]
+    ]
+    body = template.body.with_changes(body=[first.with_changes(leading_lines=()), *rest])
+    return template.with_changes(body=body, leading_lines=first.leading_lines)
 
 
 def _add_imports(module: cst.Module, imports) -> cst.Module:

@@ -33,10 +33,20 @@ OPAQUE = frozenset(
     """builtins socket _socket ssl _ssl signal _signal errno os posix sys select selectors
     typing typing_extensions contextlib functools threading _thread time struct io abc
     collections dataclasses enum logging re json pickle marshal shutil subprocess
-    multiprocessing concurrent queue weakref itertools operator types asyncio""".split()
+    multiprocessing concurrent queue weakref itertools operator types asyncio
+    unittest pytest _pytest mock copy""".split()
 )
-# How far a chain of modules is followed (a factory calling a factory calling ...).
-MAX_DEPTH = 6
+# How far a chain of modules is followed while summaries are built: the analysed file's
+# question reaches module A, whose summary may ask module B, whose summary asks no further.
+# Each level multiplies the modules parsed (measured on redis-py: depth 6 parsed 188
+# modules for 17 files and took minutes).
+MAX_DEPTH = 2
+# At most this many other modules are summarised to find a function's callers; past it the
+# callers are unknown (as a library function's are).
+MAX_CALLER_FILES = 24
+# Trees kept after a summary for the file's own analysis (memory: a 5,000-line module's tree
+# takes about 100 MiB).
+KEEP_PARSED = 4
 # Project trees bigger than this are not scanned for callers (a whole site-packages given
 # as one project); their callers are the ones inside the module, as before.
 MAX_SCAN_FILES = 5000
@@ -52,6 +62,26 @@ _SOCKETISH = re.compile(
 )
 
 
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_DEFINES = re.compile(rb"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+_ASSIGNS = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[^=]", re.M)
+_CONTEXTMANAGER = re.compile(
+    rb"@[\w.]*contextmanager[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)"
+)
+_EXIT = re.compile(rb"def[ \t]+__a?exit__[ \t]*\(")
+_EXIT_SWALLOWS = re.compile(rb"return[ \t]+True\b|\braise[ \t]+\w")
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]*(\([^)]*\)|[^\n]*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.M)
+
+
+def _imports_name(source: bytes, name: str) -> bool:
+    """Whether an import statement of `source` binds or names `name`."""
+    word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    return any(word.search(m.group(1)) for m in _FROM_IMPORT.finditer(source)) or any(
+        word.search(m.group(1)) for m in _IMPORT.finditer(source)
+    )
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -64,6 +94,9 @@ class Program:
         self._bytes: Dict[str, Optional[bytes]] = {}
         self._project_files: Dict[str, List[str]] = {}
         self._callers: Dict[Tuple[str, str], Optional[list]] = {}
+        self._parsed: Dict[str, tuple] = {}
+        self._may: Dict[Tuple[str, str, str], bool] = {}
+        self._indexes: Dict[str, Optional[tuple]] = {}
         # Stack of "consulted" maps: the file being analysed at the bottom, summaries being
         # built above it. Each maps path -> sha of a module whose summary was used.
         self._consulted: List[Dict[str, str]] = [{}]
@@ -127,9 +160,10 @@ class Program:
         self._consulted.append({})
         try:
             try:
-                module, _shifts = parse_lenient(source)  # a summary has no columns
+                module, shifts = parse_lenient(source)
             except ParseFailure:
                 return None
+            self._keep_parse(path, sha, (module, shifts))
             facts = ModuleFacts(module, program=self, path=path)
             s = summarise(facts, path, sha)
             s.deps = {p: h for p, h in self._consulted[-1].items() if p != path}
@@ -140,6 +174,23 @@ class Program:
             self._consulted.pop()
             self._depth -= 1
             self._building.discard(path)
+
+    def _keep_parse(self, path: str, sha: str, module) -> None:
+        """Keep the last few trees: a module summarised for another file is often analysed
+        itself next (and parsing is most of the cost)."""
+        self._parsed[os.path.abspath(path)] = (sha, module)
+        while len(self._parsed) > KEEP_PARSED:
+            self._parsed.pop(next(iter(self._parsed)))
+
+    def parsed(self, path: str, source: bytes):
+        """(tree, shifts) of `source` at `path` as `parse_lenient` gives them, reusing the
+        parse made for a summary."""
+        from sigpipe_lint.parse import parse_lenient
+
+        kept = self._parsed.pop(os.path.abspath(path), None)
+        if kept is not None and kept[0] == _sha(source):
+            return kept[1]
+        return parse_lenient(source)
 
     def _cache_file(self, path: str, sha: str) -> Optional[str]:
         if not self.cache_dir:
@@ -208,25 +259,56 @@ class Program:
     def _may_define(self, path: str, name: str, kind: str) -> bool:
         """A cheap look at the bytes before a parse: can the module answer at all?
 
-        A re-export (`from .x import name`) can always lead on. Otherwise: for sockets, the
-        module must import a source of sockets (as the pre-filter asks) or a module of its
-        own package; for exception tuples, assign the name; for context managers, define one.
+        The module must define `name` (`def`, `class`, an assignment) or re-export it (an
+        import naming it). For sockets it must also import a source of sockets (as the
+        pre-filter asks) or a module of its own package; for exception tuples, assign the
+        name; for context managers, define it as a `@contextmanager` function, or as a
+        class in a module where some `__exit__` can return True or raise.
         """
-        source = self.read(path)
-        if source is None:
+        key = (path, name, kind)
+        if key not in self._may:
+            self._may[key] = self._may_define_uncached(path, name, kind)
+        return self._may[key]
+
+    def _may_define_uncached(self, path: str, name: str, kind: str) -> bool:
+        index = self._index(path)
+        if index is None:
             return False
-        n = re.escape(name.encode())
-        if not re.search(rb"\b" + n + rb"\b", source):
-            return False
-        if re.search(rb"^[ \t]*(?:from[ \t][^\n]*)?import[^\n]*\b" + n + rb"\b", source, re.M) or (
-            re.search(rb"^[ \t]*from[ \t][^\n]*import[ \t]*\(", source, re.M)
-        ):
-            return True
+        imported, defined, assigned, managers, socketish, exits = index
+        if name in imported:
+            return True  # a re-export leads on
         if kind == "exc":
-            return re.search(rb"^[ \t]*" + n + rb"[ \t]*(?::[^=\n]*)?=", source, re.M) is not None
+            return name in assigned
         if kind == "mgr":
-            return b"contextmanager" in source or b"__exit__" in source
-        return _SOCKETISH.search(source) is not None
+            return name in managers or (name in defined and exits)
+        return (name in defined or name in assigned) and socketish
+
+    def _index(self, path: str):
+        """What a module's bytes say, once: names imported, defined, assigned, ..."""
+        if path in self._indexes:
+            return self._indexes[path]
+        source = self.read(path)
+        out = None
+        if source is not None:
+            imported = set()
+            for m in _FROM_IMPORT.finditer(source):
+                imported.update(_WORD.findall(m.group(1)))
+            for m in _IMPORT.finditer(source):
+                imported.update(_WORD.findall(m.group(1)))
+            defined = set(_DEFINES.findall(source))
+            assigned = set(_ASSIGNS.findall(source))
+            managers = set(_CONTEXTMANAGER.findall(source))
+            exits = any(_EXIT_SWALLOWS.search(source, m.end(), m.end() + 2000) for m in _EXIT.finditer(source))
+            out = (
+                {n.decode() for n in imported},
+                {n.decode() for n in defined},
+                {n.decode() for n in assigned},
+                {n.decode() for n in managers},
+                _SOCKETISH.search(source) is not None,
+                exits,
+            )
+        self._indexes[path] = out
+        return out
 
     def function_sock(self, qname: str, paths):
         """What a call of `qname` returns, when it is a socket (a function or a socket class)."""
@@ -305,21 +387,32 @@ class Program:
         self._project_files[root] = out
         return out
 
-    def callers(self, qname: str, path: str) -> list:
-        """Calls of function `qname` (defined in `path`) made in other modules of its project."""
+    def callers(self, qname: str, path: str) -> Optional[list]:
+        """Calls of function `qname` (defined in `path`) made in other modules of its project;
+        None when there are too many modules to read (the callers are then unknown)."""
         name = qname.rsplit(".", 1)[-1]
         key = (qname, path)
         if key in self._callers:
-            return self._callers[key] or []
+            return self._callers[key]
         out = []
-        pattern = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        called = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*\(")
+        module_last = qname.rsplit(".", 2)[-2].encode() if qname.count(".") >= 1 else b""
+        through_module = re.compile(rb"\b" + re.escape(module_last) + rb"\s*\.\s*" + re.escape(name.encode()) + rb"\s*\(")
         me = os.path.abspath(path)
+        candidates = []
         for f in self.project_files(path):
             if os.path.abspath(f) == me:
                 continue
             data = self.read(f)
-            if data is None or not pattern.search(data):
+            # A caller calls the name, and imports it or calls it through its module.
+            if data is None or not called.search(data):
                 continue
+            if _imports_name(data, name) or (module_last and through_module.search(data)):
+                candidates.append(f)
+        if len(candidates) > MAX_CALLER_FILES:
+            self._callers[key] = None
+            return None  # too many to read: unknown, as a library function's callers are
+        for f in candidates:
             s = self.summary(f)
             if s is None:
                 continue

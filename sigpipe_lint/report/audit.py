@@ -196,7 +196,7 @@ def summarize(
         for f in r.findings:
             per_rule[f.code] += 1
             pkg.per_rule[f.code] = pkg.per_rule.get(f.code, 0) + 1
-            if f.fix is not None:
+            if f.fix is not None and f.fix.applicability != "none":  # none: no fix, and why
                 s.fixable += 1
                 s.safe_fixable += f.fix.applicability == "safe"
         if r.prefiltered:
@@ -409,5 +409,8 @@ def _md_file(e: FileEntry) -> List[str]:
                 continue
             out.append(f"  - {safety(edit)}: {edit.description}")
             out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
+        # why a finding has no (unsafe) fix: no owner of the connection in sight
+        reasons = [part for f in g.findings if f.fix is not None for part in f.fix.message.split("; ") if part.startswith("no automatic fix: ")]
+        out += [f"  - {reason}" for reason in dict.fromkeys(reasons)]
     out.append("")
     return out

@@ -23,7 +23,7 @@ def statistics(results: List[FileResult]) -> List[Dict[str, object]]:
                 {"code": f.code, "name": RULES_BY_CODE[f.code].name, "count": 0, "fixable_count": 0, "safe_fixable_count": 0},
             )
             row["count"] += 1
-            if f.fix is not None:
+            if f.fix is not None and f.fix.applicability != "none":  # none: no fix, and why
                 row["fixable_count"] += 1
                 if f.fix.applicability == "safe":
                     row["safe_fixable_count"] += 1

@@ -106,14 +106,23 @@ class UnprotectedSocketWrite(Rule):
     offered for a socket that may be TLS (`ssl.SSLSocket` raises `ValueError` for any flags),
     nor for file writes and `sendfile`, which take no flags.
 
-    The unsafe part (`--unsafe-fixes`) wraps the write: it catches `(BrokenPipeError,
-    ConnectionResetError)`, says so on stderr, closes the connection (in a request handler:
-    sets `self.close_connection` and lets the server close it) and leaves the sending loop
-    (`break`; the outermost loop of nested ones), or returns from the function; when the
-    write sits in a helper that is only called from loops in this module, the `try` goes
-    around those calls instead. It is
-    unsafe because it changes control flow: code after the loop now runs after a peer's
-    death, and a function may return `None` where it used to raise.
+    The unsafe part (`--unsafe-fixes`) ends the conversation where its owner can stop it.
+    The owner is the code that makes or accepts the connection and uses it until it
+    closes (following helpers, methods and instances of this module up the call chain),
+    or the entry a thread or server runs (a `Thread` target, a `Thread` subclass's `run()`,
+    a request handler's `handle()`/`do_GET()`). The owner's statements from its first use
+    of the connection to its last one go into a `try` that catches `(BrokenPipeError,
+    ConnectionResetError)`, says so on stderr, and closes what the owner made and does not
+    close anyway (a buffered socket file by closing its raw stream: a flush would write to
+    the dead peer again; in a request handler it closes a socketserver handler's `wfile`
+    that way or sets http.server's `self.close_connection`, and lets the server close the
+    connection). So later writes, `flush()` and
+    `shutdown()` of that conversation are skipped, and the owner goes on after it: a client
+    ends or reconnects, a server serves the next client, a thread ends. When no owner is in
+    sight (a function writing to a socket its callers pass in, and nothing in the module
+    calls it), no automatic fix is offered and the finding's fix says why. It is unsafe
+    because it changes control flow: code after the conversation now runs after a peer's
+    death.
     """
 
     code = "SPL001"
@@ -245,7 +254,6 @@ def serve(srv: Sock):
     except (BrokenPipeError, ConnectionResetError) as exc:
         print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
         conn.close()
-        return
 """,
         ),
         Invalid(
@@ -265,8 +273,72 @@ class Handler(socketserver.StreamRequestHandler):
             self.wfile.write(b"data")
         except (BrokenPipeError, ConnectionResetError) as exc:
             print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
-            self.close_connection = True
-            return
+            getattr(self.wfile, "raw", self.wfile).close()
+""",
+        ),
+        Invalid(
+            """
+import socket
+def send_frame(sock, data):
+    sock.sendall(data)
+def main():
+    sock = socket.create_connection(("h", 1))
+    send_frame(sock, b"hello")
+    for i in range(10):
+        send_frame(sock, b"tick")
+    send_frame(sock, b"bye")
+    sock.shutdown(socket.SHUT_WR)
+    sock.close()
+""",
+            line=4,
+            fixed="""
+import socket
+def send_frame(sock, data):
+    sock.sendall(data, getattr(socket, "MSG_NOSIGNAL", 0))
+def main():
+    sock = socket.create_connection(("h", 1))
+    send_frame(sock, b"hello")
+    for i in range(10):
+        send_frame(sock, b"tick")
+    send_frame(sock, b"bye")
+    sock.shutdown(socket.SHUT_WR)
+    sock.close()
+""",
+            unsafe_fixed="""
+import socket
+import sys
+def send_frame(sock, data):
+    sock.sendall(data, getattr(socket, "MSG_NOSIGNAL", 0))
+def main():
+    sock = socket.create_connection(("h", 1))
+    try:
+        send_frame(sock, b"hello")
+        for i in range(10):
+            send_frame(sock, b"tick")
+        send_frame(sock, b"bye")
+        sock.shutdown(socket.SHUT_WR)
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+    sock.close()
+""",
+        ),
+        Invalid(
+            """
+import socket
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+""",
+            line=4,
+            fixed="""
+import socket
+def push(sock: socket.socket, data):
+    sock.sendall(data, getattr(socket, "MSG_NOSIGNAL", 0))
+""",
+            # No owner in this module: no unsafe part (the finding's fix says why).
+            unsafe_fixed="""
+import socket
+def push(sock: socket.socket, data):
+    sock.sendall(data, getattr(socket, "MSG_NOSIGNAL", 0))
 """,
         ),
     ]

@@ -1,4 +1,4 @@
-"""SPL004 (strict): a socket write whose peer-death exceptions nobody in the module handles."""
+"""SPL004 (strict): a socket write whose peer-death exceptions nobody in the program handles."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Iterable
 from sigpipe_lint.rules.base import Invalid, Report, Rule, Valid
 
 # How many levels of callers inside the module to follow. 0 would check the write's own
-# function only; callers beyond three levels rarely exist inside one module (see the note
-# in the README for what each depth did on the standard library).
-CALLER_DEPTH = 3
+# function only. The unsafe fix climbs as far (fixes.conversation.MAX_DEPTH) to put the
+# `try` at the connection's owner, so a write it handled there is seen handled on a
+# re-check (a thread's run() -> talk() -> phase() -> publish() -> _write() -> Link.send()
+# is five levels). On the standard library 3 and 8 report the same 172 writes (measured
+# 2026-11-30).
+CALLER_DEPTH = 8
 
 
 class UnhandledWrite(Rule):
@@ -17,15 +20,28 @@ class UnhandledWrite(Rule):
     ## What it does
     Checks each socket write on its own, whatever policy or handling the rest of the
     module has: the write is reported unless both `BrokenPipeError` and
-    `ConnectionResetError` are caught around it in its own function, or, following the
-    function's callers inside the module (up to three levels), at every call site. A
-    function nobody in the module calls counts as unhandled: its callers are unknown.
-    Calls through a value count as call sites: `cb = self._flush; cb()`, `for fn in
-    (self._a, self._b): fn()`, `retry(self._flush)` (the receiving call runs it), and a
-    function returned by another is called by that one's callers. A function also handed
-    to a thread or executor (`Thread(target=...)`, `submit(f)`) or stored for later
-    (`callbacks.append(f)`, `atexit.register(f)`) has callers the module does not show:
-    unhandled.
+    `ConnectionResetError` are caught around it in its own function, or at every call
+    site, following the function's callers inside the module (up to eight levels) and, for
+    a module-level function, its calls in the other modules of the project (the program
+    view; one level there). A method of a request handler whose `handle()` (here or in a
+    base class elsewhere) runs the dispatch under a guard is handled there. A context
+    manager that swallows or translates `OSError` (`with self._socket_errors():`, here or
+    imported) guards its body; exception tuples are resolved across modules
+    (`except errors.CONNECTION_ERRORS:`). Calls through a value count as call sites:
+    `cb = self._flush; cb()`, `for fn in (self._a, self._b): fn()`, `retry(self._flush)`
+    (the receiving call runs it), and a function returned by another is called by that
+    one's callers. A function also handed to a thread or executor (`Thread(target=...)`,
+    `submit(f)`) or stored for later (`callbacks.append(f)`, `atexit.register(f)`) has
+    callers the module does not show, and one nobody in the program calls has unknown
+    callers: both count as unhandled.
+
+    When something in the program resets SIGPIPE to `SIG_DFL` (this module, a package
+    `__init__` above it, its package's `__main__.py`, or a project script importing its
+    package), every write without `MSG_NOSIGNAL` is reported, guarded or not: the signal
+    kills the process before any `except` runs.
+
+    One write, one finding: where SPL001 reports the same call, SPL001 wins and SPL004 is
+    silent (SPL001 says more: the module has no protection at all).
 
     ## Why is this bad?
     A SIGPIPE policy or `MSG_NOSIGNAL` stops the signal, not the exception: the write still
@@ -67,10 +83,13 @@ class UnhandledWrite(Rule):
 
     ## Fix safety
     Where a handler around the write already catches `BrokenPipeError`, the fix adds
-    `ConnectionResetError` to it (safe, as SPL003). Otherwise the write is wrapped as
-    SPL001's unsafe fix does: catch both, say so on stderr, close the connection, and leave
-    the loop or return (or, for a helper only called from loops in this module, around those
-    calls). Unsafe: it changes control flow after a peer's death.
+    `ConnectionResetError` to it (safe, as SPL003). Otherwise the fix is SPL001's unsafe
+    one: the conversation is ended where its owner (the code that makes the connection and
+    uses it until it closes, or a thread's or server's entry) can stop it, with the owner's
+    statements from its first use of the connection to its last one in a `try` that
+    catches both. No owner in this module (a function writing to a socket that only
+    unknown callers pass in): no automatic fix, and the finding's fix says why. Unsafe: it
+    changes control flow after a peer's death.
     """
 
     code = "SPL004"
@@ -158,20 +177,31 @@ def main():
 import socket
 import sys
 def push(sock: socket.socket, data):
-    try:
-        sock.sendall(data)
-    except (BrokenPipeError, ConnectionResetError) as exc:
-        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
-        sock.close()
-        return
+    sock.sendall(data)
 def main():
     s = socket.create_connection(("h", 1))
     try:
         push(s, b"x")
     except ConnectionError:
         pass
-    push(s, b"unguarded")
+    try:
+        push(s, b"unguarded")
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+        s.close()
 """,
+        ),
+        Invalid(
+            """
+import signal, socket
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+def push(sock: socket.socket, data):
+    sock.sendall(data)
+""",
+            line=5,
+            # A library function: its callers own the connection, and none is in sight.
+            fixed=None,
+            unsafe_fixed=None,
         ),
         Invalid(
             """
@@ -208,7 +238,7 @@ except (BrokenPipeError, ConnectionResetError):
                     fixes=[p for p in (_nosignal(facts, w),) if p],
                 )
                 continue
-            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises):
+            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)):
                 continue
             yield Report(
                 w.call,
@@ -218,6 +248,15 @@ except (BrokenPipeError, ConnectionResetError):
                 f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
+
+
+def _callers(facts):
+    """The callers the fixer climbs to the connection's owner (the facts' own, and methods
+    called on instances the module can follow, like `self.conn.send()`): a write the fix
+    handled at its owner is seen handled."""
+    from sigpipe_lint.fixes.conversation import call_sites  # libcst only when analysing
+
+    return lambda func: call_sites(facts, func)
 
 
 def _nosignal(facts, w):
