@@ -273,3 +273,113 @@ def test_a_stream_from_another_module_is_followed(tmp_path, capsys):
     status = main(["check", str(pkg), "--select", "SPL", "--output-format", "json", "--no-cache", "--jobs", "1"])
     found = [(item["path"].rsplit("/", 1)[-1], item["line"], item["code"]) for item in json.loads(capsys.readouterr().out)]
     assert (status, found) == (1, [("app.py", 8, "SPL001")])
+# ---------------------------------------------------------------------------------------
+# Fixes: the conversation's owner closes the writer and waits for it, quietly
+# ---------------------------------------------------------------------------------------
+
+
+def _fix(source, codes=("SPL001", "SPL004")):
+    source = textwrap.dedent(source).encode()
+    result = analyze_source(source, "t.py", list(codes), fix="unsafe")
+    assert result.error is None, result.error
+    return result
+
+
+def test_fixed_client_closes_and_waits_under_suppress_and_rechecks_clean():
+    result = _fix(
+        """
+        import asyncio
+        async def main(host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            for i in range(3):
+                writer.write(b"x")
+                await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+            print("client done")
+        """
+    )
+    fixed = result.fixed_source.decode()
+    assert "    except (BrokenPipeError, ConnectionResetError) as exc:\n" in fixed
+    assert (
+        "        writer.close()\n"
+        "        with contextlib.suppress(OSError):\n"
+        "            await writer.wait_closed()\n"
+        '    print("client done")\n'
+    ) in fixed, fixed
+    # The range holds the loop and the closing wait_closed(): nothing after it writes.
+    assert fixed.index("    try:\n") < fixed.index("for i in range(3)") < fixed.index("        await writer.wait_closed()\n    except")
+    assert analyze_source(result.fixed_source, "t.py", all_codes()).findings == []
+
+
+def test_fixed_helper_coroutine_is_wrapped_at_its_owner():
+    result = _fix(
+        """
+        import asyncio
+        async def send(writer, data):
+            writer.write(data)
+            await writer.drain()
+        async def main(host, port):
+            _, writer = await asyncio.open_connection(host, port)
+            for i in range(3):
+                await send(writer, b"x")
+        """
+    )
+    fixed = result.fixed_source.decode()
+    helper, owner = fixed.split("async def main")
+    assert "try:" not in helper and "try:" in owner, fixed
+    assert analyze_source(result.fixed_source, "t.py", all_codes()).findings == []
+
+
+def test_fixed_start_server_callback_ends_that_connection_only():
+    result = _fix(
+        """
+        import asyncio
+        async def handle(reader, writer):
+            writer.write(b"hello")
+            await writer.drain()
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            async with server:
+                await server.serve_forever()
+        """
+    )
+    fixed = result.fixed_source.decode()
+    handle, main = fixed.split("async def main")
+    assert "except (BrokenPipeError, ConnectionResetError)" in handle and "await writer.wait_closed()" in handle
+    assert "try:" not in main, "the server's loop is not the conversation: it goes on serving"
+    assert analyze_source(result.fixed_source, "t.py", all_codes()).findings == []
+
+
+def test_loop_sendfile_gets_no_automatic_fix_and_says_why():
+    source = textwrap.dedent(
+        """
+        import asyncio
+        async def main(loop, host, port, f):
+            _, w = await asyncio.open_connection(host, port)
+            await loop.sendfile(w.transport, f)
+        """
+    ).encode()
+    result = analyze_source(source, "t.py", ["SPL004"])
+    [finding] = result.findings
+    assert finding.fix is not None and finding.fix.applicability == "none"
+    assert "ConnectionError and RuntimeError" in finding.fix.message
+    assert analyze_source(source, "t.py", ["SPL004"], fix="unsafe").fixed_source is None
+
+
+def test_a_lambda_callback_is_fixed_in_the_coroutine_it_forwards_to():
+    result = _fix(
+        """
+        import asyncio
+        async def session(db, writer, reader):
+            writer.write(b"x")
+            await writer.drain()
+        async def main():
+            await asyncio.start_server(lambda r, w: session(None, w, r), "127.0.0.1", 0)
+        """,
+        ("SPL004",),
+    )
+    fixed = result.fixed_source.decode()
+    session, main = fixed.split("async def main")
+    assert "writer.close()" in session and "await writer.wait_closed()" in session, fixed
+    assert analyze_source(result.fixed_source, "t.py", ["SPL004"]).findings == []

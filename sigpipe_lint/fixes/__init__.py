@@ -122,8 +122,9 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
     One plan part per owner on the call paths to the write; a plan of applicability
     "none" with the reason when no owner is in sight; None when every path is handled.
     """
-    if write.raises != ("BrokenPipeError", "ConnectionResetError"):
-        return None  # loop.sendfile(): the wrap would not catch what it raises
+    if write.raises != ("BrokenPipeError", "ConnectionResetError"):  # loop.sendfile()
+        what = " and ".join(write.raises)
+        return FixPlan(NONE, f"no automatic fix: {write.label} raises {what}, which the wrap does not catch", "none", write.call)
     if write.via == "partial":
         return None  # the write happens wherever the partial is called, not here
     try:

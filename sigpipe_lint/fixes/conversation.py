@@ -30,6 +30,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts import ModuleFacts, Write, arg_at, dotted, keyword_arg
+from sigpipe_lint.fixes.streams import IMPORTS as STREAM_CLOSE_IMPORTS
+from sigpipe_lint.fixes.streams import close_stream_lines
 
 PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
 MAX_DEPTH = 8  # call levels between an owner and the write
@@ -399,6 +401,8 @@ def _climb(facts: ModuleFacts, func, holder: Holder, ctx, out: List[Owner], seen
 def _climb_callers(facts, func, holder: Holder, index: Optional[int], ctx, out, seen, depth) -> None:
     sites = call_sites(facts, func)
     entry = _entry_kind(facts, func)
+    if entry == "callback":  # start_server(lambda r, w: func(r, w)): the lambda only forwards
+        sites = [(c, cctx) for c, cctx in sites if cctx.func is None or cctx.func.name != "<lambda>"]
     if entry is not None:
         kind = "name" if holder.kind == "global" else holder.kind
         out.append(Owner(func, Holder(kind, holder.name), entry, ctx.stmt))
@@ -1018,7 +1022,8 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
     if owner.entry == "callback" and owner.holder.kind == "name":
         name = owner.holder.name
         if name not in later_closes and name not in closes_inside:
-            lines.append(f"{name}.close()")
+            lines.append(close_stream_lines(name, owner.func))
+            imports.extend(STREAM_CLOSE_IMPORTS)
     escapes = creator and _escapes(facts, body, fam)
     if creator and owner.holder.kind != "self" and not escapes:
         for name in sorted(fam.names, key=lambda n: binding_positions.get(n, ())):
@@ -1032,7 +1037,11 @@ def conversation(facts: ModuleFacts, owner: Owner) -> Optional[Conversation]:
                 if lines[-1].startswith("with contextlib"):
                     imports.append(("contextlib", None))
             elif kinds.get(name) in ("socket", "stream") and name not in later_closes and name not in closes_inside:
-                lines.append(f"{name}.close()")
+                if kinds[name] == "stream":  # close, and await wait_closed() quietly
+                    lines.append(close_stream_lines(name, owner.func))
+                    imports.extend(STREAM_CLOSE_IMPORTS)
+                else:
+                    lines.append(f"{name}.close()")
     return Conversation(container, items[start], items[end], lines, tuple(imports))
 
 

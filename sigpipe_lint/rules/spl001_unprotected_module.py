@@ -123,6 +123,14 @@ class UnprotectedSocketWrite(Rule):
     calls it), no automatic fix is offered and the finding's fix says why. It is unsafe
     because it changes control flow: code after the conversation now runs after a peer's
     death.
+
+    asyncio: the owner of a writer is the coroutine that awaits `open_connection()`, or a
+    `start_server` callback (an entry: asyncio runs it per client, so its fix ends that
+    client's conversation only and the server goes on serving). The `except` closes the
+    writer and awaits `wait_closed()` under `contextlib.suppress(OSError)`, since that
+    raises after a dead peer too; a plain `writer.close()` after the conversation stays
+    where it is. `loop.sendfile()` gets no automatic fix: it raises `ConnectionError` and
+    `RuntimeError`, which the wrap does not catch.
     """
 
     code = "SPL001"
@@ -204,6 +212,33 @@ zmq_sock.send(b"x")
         ),
     ]
     INVALID = [
+        Invalid(
+            """
+import asyncio
+async def main(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    for line in [b"a", b"b"]:
+        writer.write(line)
+        await writer.drain()
+    writer.close()
+""",
+            line=7,
+            column=15,
+            fixed=None,
+            unsafe_fixed="""
+import asyncio
+import sys
+async def main(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for line in [b"a", b"b"]:
+            writer.write(line)
+            await writer.drain()
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+    writer.close()
+""",
+        ),
         Invalid(
             """
 import socket

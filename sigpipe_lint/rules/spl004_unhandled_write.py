@@ -141,6 +141,36 @@ with contextlib.suppress(BrokenPipeError, ConnectionResetError):
     INVALID = [
         Invalid(
             """
+import asyncio
+async def echo(reader, writer):
+    while data := await reader.read(100):
+        writer.write(data)
+        await writer.drain()
+async def main():
+    await asyncio.start_server(echo, "127.0.0.1", 8888)
+""",
+            line=6,
+            fixed=None,
+            unsafe_fixed="""
+import asyncio
+import sys
+import contextlib
+async def echo(reader, writer):
+    try:
+        while data := await reader.read(100):
+            writer.write(data)
+            await writer.drain()
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+async def main():
+    await asyncio.start_server(echo, "127.0.0.1", 8888)
+""",
+        ),
+        Invalid(
+            """
 import signal, socket
 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 s = socket.create_connection(("h", 1))
