@@ -817,7 +817,11 @@ HANDLERS = [
 ]
 
 
-@pytest.mark.parametrize("base,attr,other", HANDLERS, ids=[h[0] for h in HANDLERS])
+STREAM_HANDLER_ATTRS = ("request", "connection", "wfile")
+HANDLER_MATRIX = [(b, a, o) for b, _a, o in HANDLERS[1:] for a in STREAM_HANDLER_ATTRS] + [HANDLERS[0]]
+
+
+@pytest.mark.parametrize("base,attr,other", HANDLER_MATRIX, ids=[f"{h[0]}.{h[1]}" for h in HANDLER_MATRIX])
 def test_each_handler_base_and_its_socket_attributes(base, attr, other):
     module, name = base.rsplit(".", 1)
     write = "write(b'x')" if attr == "wfile" else "sendall(b'x')"
