@@ -182,9 +182,11 @@ class SocketFacts:
     def function_returns_sock(self, func: FunctionInfo) -> Optional[SockInfo]:
         return _merge(self.sock_info(v, s, 0, func.cls) for v, s in func.returns)
 
-    def class_attr_sock(self, cls: ClassInfo, attr: str) -> Optional[SockInfo]:
-        """What `self.<attr>` is in methods of `cls`: its bindings here, then bases elsewhere."""
-        infos = [self.sock_info(v, s, 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
+    def class_attr_sock(self, cls: ClassInfo, attr: str, depth: int = 0) -> Optional[SockInfo]:
+        """What `self.<attr>` is in methods of `cls`: its bindings and annotations here, a
+        request handler's attributes, then (program view) bases elsewhere."""
+        infos = [self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
+        infos.extend(self._sock_of_annotation(a, s) for a, s in self._class_attr_bindings(cls, attr, field="annots"))
         if attr in self.handler_attrs(cls):
             tls = self.module_mentions_ssl()
             kind = "file" if attr == "wfile" else "socket"
@@ -345,21 +347,7 @@ class SocketFacts:
             if isinstance(expr.value, cst.Name):
                 cls = self._self_cls_of(expr.value, scope, self_cls)
                 if cls is not None:
-                    attr = expr.attr.value
-                    infos = [
-                        self.sock_info(v, s, depth + 1, cls)
-                        for v, s in self._class_attr_bindings(cls, attr)
-                    ]
-                    infos.extend(
-                        self._sock_of_annotation(a, s) for a, s in self._class_attr_bindings(cls, attr, field="annots")
-                    )
-                    if attr in self.handler_attrs(cls):
-                        tls = self.module_mentions_ssl()
-                        kind = "file" if attr == "wfile" else "socket"
-                        infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
-                    found = _merge(infos)
-                    if found is None and self.program is not None:
-                        found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
+                    found = self.class_attr_sock(cls, expr.attr.value, depth)
                     return self._mark_local(found, expr, scope, self_cls)
             # conn.sock, self.conn.sock: an attribute of an instance of a known class
             owner = self.instance_class(expr.value, scope, self_cls)

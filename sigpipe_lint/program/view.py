@@ -321,7 +321,7 @@ class Program:
                 return s.functions[rest[0]]
             c = s.classes.get(rest[0])
             if c is not None:
-                return self._class_is_socket(c, s)
+                return c.is_socket
         elif len(rest) == 2 and rest[0] in s.classes:
             # Cls.factory(...): a classmethod or staticmethod returning a socket
             return s.classes[rest[0]].methods.get(rest[1])
@@ -335,9 +335,6 @@ class Program:
         if len(rest) == 1 and rest[0] in s.classes:
             return s.classes[rest[0]], s
         return None
-
-    def _class_is_socket(self, c: ClassSummary, s: ModuleSummary):
-        return c.is_socket
 
     def exception_names(self, qname: str, paths) -> Optional[Tuple[str, ...]]:
         """The exception classes `qname` stands for when it is a tuple or an alias elsewhere."""
