@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import errno as _errno
 import re
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 

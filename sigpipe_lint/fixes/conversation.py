@@ -29,11 +29,10 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
-from sigpipe_lint.facts import ModuleFacts, Write, arg_at, dotted, keyword_arg
+from sigpipe_lint.facts import PEER_DEATH, ModuleFacts, Write, arg_at, dotted, keyword_arg
 from sigpipe_lint.fixes.streams import IMPORTS as STREAM_CLOSE_IMPORTS
 from sigpipe_lint.fixes.streams import close_stream_lines
 
-PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
 MAX_DEPTH = 8  # call levels between an owner and the write
 # Methods of a socket that cannot raise for a dead peer: their statements may stay
 # outside the wrapped range (a plain close after the conversation).

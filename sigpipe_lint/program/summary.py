@@ -24,9 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from sigpipe_lint.facts.sockets import SockInfo
+import libcst as cst
 
-PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
+from sigpipe_lint.facts.guards import PEER_DEATH
+from sigpipe_lint.facts.sockets import SockInfo
 
 
 @dataclass
@@ -45,7 +46,6 @@ class ClassSummary:
 class CallRecord:
     """One call of another module's function: what it passes, what is caught around it."""
 
-    line_hint: int  # the order of the call in its module (not a line: positions cost a codegen)
     args: Tuple[Optional[SockInfo], ...]
     kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, caught at the call or by every caller in its module
@@ -106,7 +106,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
                         ok = False
                         break
                     elems.append(q)
-                if ok and elems and any(isinstance(b.value, (_tuple_types())) for b in vals):
+                if ok and elems and any(isinstance(b.value, (cst.Tuple, cst.List, cst.Set)) for b in vals):
                     s.exceptions[name] = tuple(elems)
 
     names = []
@@ -158,8 +158,6 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
     in this module (`handled_at` without the program: one module at a time, so a chain of
     callers across modules is followed one level).
     """
-    import libcst as cst
-
     from sigpipe_lint.program.view import OPAQUE
 
     out: Dict[str, List[CallRecord]] = {}
@@ -189,19 +187,11 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
                         if info is not None:
                             kwargs[a.keyword.value] = info
                 handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                out.setdefault(q, []).append(CallRecord(facts._call_tick.get(id(call), 0), tuple(args), kwargs, handled))
+                out.setdefault(q, []).append(CallRecord(tuple(args), kwargs, handled))
     finally:
         facts.program = program
     return out
 
 
 def _cheap(expr) -> bool:
-    import libcst as cst
-
     return isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript))
-
-
-def _tuple_types():
-    import libcst as cst
-
-    return (cst.Tuple, cst.List, cst.Set)

@@ -95,6 +95,7 @@ class Program:
         self._project_files: Dict[str, List[str]] = {}
         self._callers: Dict[Tuple[str, str], Optional[list]] = {}
         self._parsed: Dict[str, tuple] = {}
+        self._resetting: Dict[int, List[str]] = {}
         self._may: Dict[Tuple[str, str, str], bool] = {}
         self._indexes: Dict[str, Optional[tuple]] = {}
         # Stack of "consulted" maps: the file being analysed at the bottom, summaries being
@@ -437,23 +438,19 @@ class Program:
         The package `__init__` files above the module, and the project's scripts (files with
         an `if __name__ == "__main__":` block, `__main__.py`) that import its top package.
         """
-        modname, import_root, is_pkg = resolve.module_of(path)
+        modname, import_root, _ = resolve.module_of(path)
         if modname is None:
             return []
         out = []
         parts = modname.split(".")
         top = parts[0]
-        inits = []
-        for i in range(1, len(parts) + (0 if is_pkg else 0)):
-            inits.append(os.path.join(import_root, *parts[:i], "__init__.py"))
+        inits = [os.path.join(import_root, *parts[:i], "__init__.py") for i in range(1, len(parts))]
         candidates = [p for p in inits if os.path.abspath(p) != os.path.abspath(path)]
         imports_top = re.compile(rb"^\s*(?:from|import)\s+" + re.escape(top.encode()) + rb"\b", re.M)
-        for f in self.project_files(path):
+        for f in self._resetting_files(path):
             if os.path.abspath(f) == os.path.abspath(path) or f in candidates:
                 continue
             data = self.read(f)
-            if data is None or b"SIGPIPE" not in data or b"SIG_DFL" not in data:
-                continue
             # the package's own `python -m` entry, or a script that imports the package
             own_main = os.path.abspath(f) == os.path.abspath(os.path.join(import_root, top, "__main__.py"))
             if own_main or (b"__main__" in data and imports_top.search(data)):
@@ -467,6 +464,19 @@ class Program:
                 out.append((f, s.resets))
         return out
 
+
+    def _resetting_files(self, path: str) -> List[str]:
+        """The project's files that mention both SIGPIPE and SIG_DFL (scanned once per project)."""
+        files = self.project_files(path)
+        key = id(files)
+        if key not in self._resetting:
+            found = []
+            for f in files:
+                data = self.read(f)
+                if data is not None and b"SIGPIPE" in data and b"SIG_DFL" in data:
+                    found.append(f)
+            self._resetting[key] = found
+        return self._resetting[key]
 
     def writes_under(self, path: str) -> List[Tuple[str, Tuple[str, ...]]]:
         """The socket writes of the program that a reset in `path` reaches: (file, labels).
