@@ -15,6 +15,10 @@ labelled sites by (project, path, line), and prints per project and in total: TP
 recall and precision, then every miss, every false positive and every finding on an
 unlabelled line of a labelled file (for a human to label; never counted).
 
+Projects carry a "set" in projects.json: "holdout" for the projects labelled after the
+engine was tuned on the others (never tuned on), none for the original set. Besides the
+overall total, the totals of each set are printed (and written under "total_by_set").
+
 Labels: crash and partial are positives; handled and not-socket are negatives; unclear
 sites are matched (so a finding there is not "unlabelled") but not counted. One site
 reported under two codes (SPL001 and SPL004) counts once. A label whose line text no
@@ -23,6 +27,7 @@ still scored.
 
     python benchmarks/accuracy.py --root /work/realcode
     python benchmarks/accuracy.py --root /work/realcode --sigpipe-lint ".venv/bin/sigpipe-lint" --json out.json
+    python benchmarks/accuracy.py --root /work/realcode --set holdout
 """
 
 from __future__ import annotations
@@ -196,6 +201,22 @@ def summarise(parts: list[dict]) -> dict:
     }
 
 
+def owner_recall(parts: list[dict]) -> dict:
+    """Recall by who owns the connection (handler, thread, main, task, api)."""
+    by_owner: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for p in parts:
+        for e in p["TP"]:
+            by_owner[e["owner"] or "?"][0] += 1
+        for e in p["FN"]:
+            by_owner[e["owner"] or "?"][1] += 1
+    return {k: {"TP": v[0], "FN": v[1], "recall": ratio(v[0], v[0] + v[1])} for k, v in sorted(by_owner.items())}
+
+
+def set_of(project: dict) -> str:
+    """The set a project belongs to: "original" unless projects.json says otherwise."""
+    return project.get("set", "original")
+
+
 def fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -207,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--projects", type=Path, default=SET_DIR / "projects.json")
     ap.add_argument("--labels", type=Path, default=SET_DIR / "labels.jsonl")
     ap.add_argument("--only", action="append", default=[], help="score only this project id (repeatable)")
+    ap.add_argument("--set", dest="sets", action="append", default=[],
+                    help="score only the projects of this set: original, holdout (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full result as JSON to this file ('-' for stdout only)")
     args = ap.parse_args(argv)
 
@@ -217,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"unknown project ids: {sorted(unknown)}")
         projects = [p for p in projects if p["id"] in args.only]
+    if args.sets:
+        unknown = set(args.sets) - {set_of(p) for p in projects}
+        if unknown:
+            ap.error(f"no project in sets: {sorted(unknown)}")
+        projects = [p for p in projects if set_of(p) in args.sets]
     cmd = shlex.split(args.sigpipe_lint)
     root = args.root.resolve()
 
@@ -226,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         sites_by_project[s["project"]].append(s)
 
     version = subprocess.run(cmd + ["--version"], capture_output=True, text=True).stdout.strip()
-    out: dict = {"tool": version, "command": args.sigpipe_lint, "projects": {}, "total": {}, "errors": errors}
+    out: dict = {"tool": version, "command": args.sigpipe_lint, "projects": {}, "total": {},
+                 "total_by_set": {}, "errors": errors}
     per_config: dict[str, list[dict]] = {c: [] for c in CONFIGS}
+    per_set: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {c: [] for c in CONFIGS})
     quiet = args.json is not None and str(args.json) == "-"
     for project in projects:
         tree = root / project["id"]
@@ -247,19 +277,16 @@ def main(argv: list[str] | None = None) -> int:
             res["seconds"] = round(elapsed, 2)
             res["summary"] = summarise([res])
             per_config[name].append(res)
+            per_set[set_of(project)][name].append(res)
             out["projects"][project["id"]][name] = res
     for name, parts in per_config.items():
         out["total"][name] = summarise(parts)
-        # recall by who owns the connection (handler, thread, main, task, api)
-        by_owner: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for p in parts:
-            for e in p["TP"]:
-                by_owner[e["owner"] or "?"][0] += 1
-            for e in p["FN"]:
-                by_owner[e["owner"] or "?"][1] += 1
-        out["total"][name]["recall_by_owner"] = {
-            k: {"TP": v[0], "FN": v[1], "recall": ratio(v[0], v[0] + v[1])} for k, v in sorted(by_owner.items())
-        }
+        out["total"][name]["recall_by_owner"] = owner_recall(parts)
+    for set_name in sorted(per_set):
+        out["total_by_set"][set_name] = {}
+        for name, parts in per_set[set_name].items():
+            out["total_by_set"][set_name][name] = summarise(parts)
+            out["total_by_set"][set_name][name]["recall_by_owner"] = owner_recall(parts)
 
     if args.json is not None and str(args.json) != "-":
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
@@ -269,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"tool: {version}   command: {args.sigpipe_lint}")
     print(f"labelled sites: {sum(len(sites_by_project[p['id']]) for p in projects)} in {len(projects)} projects")
+    for set_name in sorted({set_of(p) for p in projects}):
+        members = [p for p in projects if set_of(p) == set_name]
+        print(f"  set {set_name}: {sum(len(sites_by_project[p['id']]) for p in members)} sites in {len(members)} projects")
     head = f"{'project':44} " + " ".join(f"{c:>27}" for c in CONFIGS)
     print("\n" + head)
     print(f"{'':44} " + " ".join(f"{'TP  FN  FP  recall  prec':>27}" for _ in CONFIGS))
@@ -285,11 +315,21 @@ def main(argv: list[str] | None = None) -> int:
         s = out["total"][c]
         cells.append(f"{s['TP']:>3} {s['FN']:>3} {s['FP']:>3}  {fmt(s['recall']):>6} {fmt(s['precision']):>5}")
     print(f"{'TOTAL':44} " + " ".join(f"{x:>27}" for x in cells))
-    for c in CONFIGS:
-        s = out["total"][c]
-        owners = ", ".join(f"{k} {v['TP']}/{v['TP'] + v['FN']}" for k, v in s["recall_by_owner"].items())
-        print(f"{c}: recall {fmt(s['recall'])}, precision {fmt(s['precision'])}; found by owner: {owners}; "
-              f"{s['unlabelled']} findings on unlabelled lines of labelled files, {s['outside']} in unlabelled files")
+    for set_name, totals in out["total_by_set"].items():
+        cells = []
+        for c in CONFIGS:
+            s = totals[c]
+            cells.append(f"{s['TP']:>3} {s['FN']:>3} {s['FP']:>3}  {fmt(s['recall']):>6} {fmt(s['precision']):>5}")
+        print(f"{'TOTAL set ' + set_name:44} " + " ".join(f"{x:>27}" for x in cells))
+    summaries = [("", out["total"])]
+    if len(out["total_by_set"]) > 1:
+        summaries += [(f"set {k}, ", v) for k, v in out["total_by_set"].items()]
+    for label, totals in summaries:
+        for c in CONFIGS:
+            s = totals[c]
+            owners = ", ".join(f"{k} {v['TP']}/{v['TP'] + v['FN']}" for k, v in s["recall_by_owner"].items())
+            print(f"{label}{c}: recall {fmt(s['recall'])}, precision {fmt(s['precision'])}; found by owner: {owners}; "
+                  f"{s['unlabelled']} findings on unlabelled lines of labelled files, {s['outside']} in unlabelled files")
 
     for c in CONFIGS:
         print(f"\n== {c}: misses (positives not reported)")
