@@ -75,5 +75,4 @@ def may_match(source: bytes, local: Tuple[str, ...] = ()) -> bool:
         # `sock.sendall(data)` on a parameter that callers elsewhere in the project fill
         # with a socket: `sendall`/`sendmsg` belong to sockets (a generator's is `send`).
         return True
-        return True
     return bool(local) and bool(_local_import(local).search(source))

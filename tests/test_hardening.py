@@ -326,3 +326,21 @@ def test_sigkill_during_fix_leaves_old_or_new(tmp_path):
     leftovers = [n for n in os.listdir(victim) if not n.endswith(".py")]
     # A temporary file may survive a SIGKILL between mkstemp and os.replace; never under a .py name.
     assert all(n.startswith(".sigpipe-lint-") and n.endswith(".tmp") for n in leftovers), leftovers
+
+
+def test_parse_skips_node_checks_only_while_parsing():
+    # parse() builds its tree without libcst's per-node checks (the grammar already made
+    # them); nodes built afterwards, by the fixes, must be checked as before, also after a
+    # parse that failed. An empty Name is invalid: libcst refuses to build one.
+    import libcst as cst
+
+    from sigpipe_lint.parse import ParseFailure, parse
+
+    module = parse(GOOD)
+    assert module.code.encode() == GOOD  # the tree still gives back every byte
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+    with pytest.raises(ParseFailure):
+        parse(b"def f(:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
