@@ -40,6 +40,8 @@ SOCKET_CONSTRUCTORS = {
     "ssl.SSLSocket": "tls",
 }
 SOCKET_PAIR_CONSTRUCTORS = {"socket.socketpair"}
+# Hosts naming this machine in a connect() address (a loopback wake-up pair connects there).
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PEERLESS_FAMILIES = tuple(
     "socket." + prefix + f
     for f in ("ALG", "RDS", "CAN", "NETLINK", "PACKET", "QIPCRTR")
@@ -186,12 +188,19 @@ class SocketFacts:
         """What `self.<attr>` is in methods of `cls`: its bindings and annotations here, a
         request handler's attributes, then (program view) bases elsewhere."""
         infos = [self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
+        # An annotation says what type the attribute has, not where it is connected: when
+        # every socket bound to it is one end of a loopback pair, `sock: socket.socket`
+        # beside them does not make it a connection to a remote peer.
+        local = any(infos) and all(i.local for i in infos if i is not None)
         infos.extend(self._sock_of_annotation(a, s) for a, s in self._class_attr_bindings(cls, attr, field="annots"))
         if attr in self.handler_attrs(cls):
             tls = self.module_mentions_ssl()
             kind = "file" if attr == "wfile" else "socket"
             infos.append(SockInfo(kind, tls=tls, origin=f"self.{attr} of a request handler", handler=True))
+            local = False
         found = _merge(infos)
+        if found is not None and local and not found.local:
+            found = dataclasses.replace(found, local=True)
         if found is None and self.program is not None:
             found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
         return found
@@ -358,7 +367,14 @@ class SocketFacts:
             # return conn, size: a tuple whose first item is a socket, like accept()'s
             first = self.sock_info(expr.elements[0].value, scope, depth + 1, self_cls)
             if first is not None and first.kind == "socket":
-                return dataclasses.replace(first, kind="pair", pair_both=False)
+                # return sock1, sock2: both items sockets, as socketpair()'s (when alike)
+                second = (
+                    self.sock_info(expr.elements[1].value, scope, depth + 1, self_cls)
+                    if len(expr.elements) == 2
+                    else None
+                )
+                both = second is not None and second.kind == "socket" and second.peerless == first.peerless
+                return dataclasses.replace(first, kind="pair", pair_both=both)
             return self._stream_of_tuple(expr, scope, depth, self_cls)  # return reader, writer
         if isinstance(expr, cst.Subscript):
             inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
@@ -725,7 +741,8 @@ class SocketFacts:
 
     def _from_getsockname(self, expr, scope: Scope, depth: int = 0):
         """The listener L when `expr` is (derived from) `L.getsockname()`: the call itself,
-        `[:2]` of it, a tuple starting with a name unpacked from it."""
+        `[:2]` of it, a tuple starting with a name unpacked from it, or a loopback host
+        literal with L's port (`("127.0.0.1", port)` after `_, port = L.getsockname()`)."""
         if expr is None or depth > 6:
             return None
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "getsockname":
@@ -733,7 +750,12 @@ class SocketFacts:
         if isinstance(expr, cst.Subscript):
             return self._from_getsockname(expr.value, scope, depth + 1)
         if isinstance(expr, cst.Tuple) and expr.elements:
-            return self._from_getsockname(expr.elements[0].value, scope, depth + 1)
+            found = self._from_getsockname(expr.elements[0].value, scope, depth + 1)
+            if found is None and len(expr.elements) >= 2 and _literal_string(expr.elements[0].value) in _LOOPBACK_HOSTS:
+                # ("127.0.0.1", port) with the port from L.getsockname(): L's own port on
+                # this machine (`iface, port = L.getsockname()`, `L.getsockname()[1]`)
+                found = self._from_getsockname(expr.elements[1].value, scope, depth + 1)
+            return found
         if isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
             for b in bs or ():
