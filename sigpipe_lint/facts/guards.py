@@ -174,9 +174,140 @@ class GuardFacts:
         if ok and self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
             remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
             ok = all(set(still) <= set(r.handled) for r in remote)
+        elif ok and self.program is not None and func.cls is not None:
+            found = self.method_callers_elsewhere(func, alone=not callers)
+            if found is None and not callers:
+                memo[key] = False  # callers unknown
+                return False
+            remote = found or []
+            ok = all(set(still) <= set(h) for h in remote)
         result = bool(callers or remote) and ok
         memo[key] = result
         return result
+
+    def method_callers_elsewhere(self, func: FunctionInfo, alone: bool) -> Optional[List[Tuple[str, ...]]]:
+        """What is handled at each call of method `func` made in other modules of the program
+        (the `handled` of each), or None when its callers there are not all known.
+
+        A call counts when its receiver's class is known (`recv = Cls(...)`, `self.x`
+        bound only to such calls, `self`) and may be `func`'s class: the class or a
+        subclass of it, or for `self`, a class above or below it. Receivers of other
+        classes are not callers. Unknown: a call of that method name on a receiver of
+        unknown class anywhere in the project, the name used otherwise than called
+        (a value passed or stored, `getattr`), a class that cannot be read. With `alone`
+        (no caller in this module), this module's calls of the name must be known too.
+        """
+        cls = func.cls
+        name = func.name
+        if cls.outer is not self.module_scope or not self.modname or name.startswith("__") or name == "<lambda>":
+            return None
+        if alone and not self._own_calls_unrelated(func):
+            return None
+        records = self.program.method_calls(name, self.path)
+        if records is None:
+            return None
+        out = []
+        for r in records:
+            related = None
+            for q, exact in r.receiver:
+                rel = self._class_related(q, exact, cls)
+                if rel is None:
+                    return None
+                related = related or rel
+            if related:
+                out.append(r.handled)
+        return out
+
+    def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
+        """Every `x.<name>(...)` in this module (but `func`'s callers) has a receiver of a
+        known class other than `func`'s, and the name is used nowhere else (values, strings)."""
+        from sigpipe_lint.program.view import name_uses
+
+        name = func.name
+        data = self.program.read(self.path) if self.path else None
+        uses = name_uses(data, name) if data is not None else None
+        calls = [c for c, _ in self.calls_by_name.get(name, ()) if isinstance(c.func, cst.Attribute)]
+        if uses is None or uses[2] or uses[0] != len(calls):
+            return False
+        for call, ctx in self.calls_by_name.get(name, ()):
+            if not isinstance(call.func, cst.Attribute):
+                continue
+            cls = ctx.func.cls if ctx.func is not None else None
+            found = self.receiver_classes(call.func.value, ctx.scope, cls)
+            if not found:
+                return False
+            for q, exact in found:
+                if self._class_related(q, exact, func.cls) is not False:
+                    return False
+        return True
+
+    def _class_related(self, q: str, exact: bool, cls: ClassInfo) -> Optional[bool]:
+        """Whether a call on an instance of `q` (exact: made by calling `q`; else `q` or a
+        subclass) may run a method of `cls` (a top-level class of this module); None: unknown."""
+        from sigpipe_lint.program.view import OPAQUE
+
+        own = f"{self.modname}."
+        if q.startswith("<local>."):
+            q = own + q[len("<local>."):]
+        mine = f"{own}{cls.name}"
+        if q == mine:
+            return True
+        if q.startswith(own) and "." not in q[len(own):]:
+            local = [b.info for b in self.module_scope.bindings.get(q[len(own):], ()) if b.kind == "class"]
+            if len(local) != 1:
+                return None
+            other = local[0]
+            return cls in self._local_bases(other) or (not exact and other in self._local_bases(cls))
+        if q.split(".", 1)[0] in OPAQUE:
+            return False  # a library class: not one of this program's subclasses
+        ancestors = self._remote_ancestors(q)
+        if ancestors is None:
+            return None
+        if mine in ancestors:
+            return True
+        if not exact:
+            mine_up = self._own_ancestors(cls)
+            return None if mine_up is None else q in mine_up
+        return False
+
+    def _own_ancestors(self, cls: ClassInfo) -> Optional[Set[str]]:
+        """The qualified names of the classes above `cls`, here and elsewhere; None: unknown."""
+        from sigpipe_lint.program.view import OPAQUE
+
+        out: Set[str] = set()
+        for c in [cls] + self._local_bases(cls):
+            for base in c.node.bases:
+                q = self.qname(base.value, c.outer)
+                if q is None:
+                    return None
+                if q.startswith("<local>."):
+                    out.add(f"{self.modname}.{q[len('<local>.'):]}")
+                elif not q.startswith("builtins.") and q.split(".", 1)[0] not in OPAQUE:
+                    out.add(q)
+                    up = self._remote_ancestors(q)
+                    if up is None:
+                        return None
+                    out |= up
+        return out
+
+    def _remote_ancestors(self, q: str, depth: int = 0) -> Optional[Set[str]]:
+        """The qualified names of the classes above class `q` (through the program's
+        summaries); None when one of them cannot be read."""
+        from sigpipe_lint.program.view import OPAQUE
+
+        found = self.program.class_summary(q, self.search_paths, "cls")
+        if found is None or depth > 8:
+            return None
+        out: Set[str] = set()
+        for b in found[0].bases:
+            if not b or b.startswith("builtins.") or b.split(".", 1)[0] in OPAQUE:
+                continue
+            out.add(b)
+            up = self._remote_ancestors(b, depth + 1)
+            if up is None:
+                return None
+            out |= up
+        return out
 
     def dispatch_guarded(self, cls: ClassInfo, missing=PEER_DEATH) -> bool:
         """A class (or a base, here or elsewhere) whose `handle()` dispatches under a guard.

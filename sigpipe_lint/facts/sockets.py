@@ -278,6 +278,54 @@ class SocketFacts:
             found.add(q)
         return out if len(found) == 1 else None
 
+    def receiver_classes(self, expr, scope: Scope, self_cls=None, depth: int = 0):
+        """The classes a method call's receiver is an instance of, or None when unknown.
+
+        A tuple of (qualified name, exact): exact when the receiver was made by calling the
+        class (`Cls(...)`, a name or `self.x` bound only to such calls, or to None); not
+        exact for `self` (the method's class or any subclass). A class of this module is
+        `<local>.Name` (top-level classes only). What the qualified name is (a class of the
+        project, a class or function of a library) is judged by whoever reads the answer.
+        """
+        if depth > 4:
+            return None
+        if isinstance(expr, cst.Call):
+            if not isinstance(expr.func, (cst.Name, cst.Attribute)):
+                return None
+            local = self._local_classes(expr.func, scope)
+            if local:
+                c = local[0]
+                return ((f"<local>.{c.name}", True),) if c.outer is self.module_scope and len(local) == 1 else None
+            q = self.qname(expr.func, scope)
+            if q is None or q.startswith(("<local>.", "builtins.")):
+                return None
+            return ((q, True),)
+        values = []
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            if not bs:
+                return None
+            if len(bs) == 1 and bs[0].kind == "self":
+                c = bs[0].info
+                return ((f"<local>.{c.name}", False),) if c.outer is self.module_scope else None
+            if any(b.kind != "value" for b in bs):
+                return None
+            values = [(b.value, b.scope) for b in bs]
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_cls_of(expr.value, scope, self_cls)
+            if cls is None:
+                return None
+            values = self._class_attr_bindings(cls, expr.attr.value)
+        out = []
+        for v, vs in values:
+            if isinstance(v, cst.Name) and v.value == "None":
+                continue  # calling a method on None raises AttributeError: not a caller
+            found = self.receiver_classes(v, vs, self_cls, depth + 1) if isinstance(v, cst.Call) else None
+            if found is None:
+                return None
+            out.extend(found)
+        return tuple(dict.fromkeys(out)) or None
+
     def _instance_attr_sock(self, cls, attr: str, depth: int) -> Optional[SockInfo]:
         if isinstance(cls, ClassInfo):
             return _merge(self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr))

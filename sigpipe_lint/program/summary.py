@@ -15,6 +15,9 @@ analyses the file, never a second inference) and cached by content:
 - `calls`: the calls this module makes to other modules' functions, with which arguments
   are sockets and which peer-death exceptions are handled around each call (callers in
   other modules are found through these);
+- `method_calls`: method calls `recv.m(...)` whose receiver's class is known (made by
+  calling a class, or `self`), by method name, with what is handled around each (callers
+  of another module's methods are found through these);
 - `resets`: `signal.signal(SIGPIPE, SIG_DFL)` calls that run in this process (lines);
   `writes`: the module's socket writes (labels, for SPL002's message).
 """
@@ -52,6 +55,14 @@ class CallRecord:
 
 
 @dataclass
+class MethodCallRecord:
+    """One method call `recv.m(...)` whose receiver's classes are known."""
+
+    receiver: Tuple[Tuple[str, bool], ...]  # (qualified class name, exact) as receiver_classes
+    handled: Tuple[str, ...]  # of PEER_DEATH, as CallRecord.handled
+
+
+@dataclass
 class ModuleSummary:
     path: str
     modname: Optional[str]
@@ -63,6 +74,7 @@ class ModuleSummary:
     exceptions: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     guard_managers: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     calls: Dict[str, List[CallRecord]] = field(default_factory=dict)
+    method_calls: Dict[str, List[MethodCallRecord]] = field(default_factory=dict)
     resets: Tuple[int, ...] = ()
     is_script: bool = False
     writes: Tuple[str, ...] = ()
@@ -144,6 +156,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
         s.classes[c.name] = cs
 
     s.calls = _outgoing_calls(facts, absolute)
+    s.method_calls = _method_calls(facts, absolute)
 
     s.resets = tuple(i for i, sc in enumerate(facts.sigpipe_calls) if sc.disposition == "default" and not sc.in_child)
     s.is_script = facts.has_main_guard()
@@ -188,6 +201,39 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
                             kwargs[a.keyword.value] = info
                 handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
                 out.setdefault(q, []).append(CallRecord(tuple(args), kwargs, handled))
+    finally:
+        facts.program = program
+    return out
+
+
+def _method_calls(facts, absolute) -> Dict[str, List[MethodCallRecord]]:
+    """Method calls on receivers of known classes, with what is caught around each (this
+    module's callers counted, as `_outgoing_calls` does). A call whose receiver is unknown is
+    not recorded: a reader counting the calls in the module's bytes sees it is missing."""
+    out: Dict[str, List[MethodCallRecord]] = {}
+    memo: dict = {}
+    program, facts.program = facts.program, None  # one level: no callers of callers
+    try:
+        for name, calls in facts.calls_by_name.items():
+            if name.startswith("__"):
+                continue
+            for call, ctx in calls:
+                func = call.func
+                if not isinstance(func, cst.Attribute) or func.attr.value != name:
+                    continue
+                cls = ctx.func.cls if ctx.func is not None else None
+                found = facts.receiver_classes(func.value, ctx.scope, cls)
+                if not found:
+                    continue
+                receiver = []
+                for q, exact in found:
+                    q = absolute(q)
+                    if q is None:
+                        break
+                    receiver.append((q, exact))
+                else:
+                    handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
+                    out.setdefault(name, []).append(MethodCallRecord(tuple(receiver), handled))
     finally:
         facts.program = program
     return out

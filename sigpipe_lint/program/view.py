@@ -9,6 +9,8 @@ installed for the interpreter running sigpipe-lint (`resolve.py` gives the order
 - `exception_names(qname)`: the exception classes a name stands for (tuples, aliases);
 - `manager_swallows(qname)`: the peer-death exceptions a context manager swallows;
 - `callers(qname)`: every call of a function made in other modules of the project;
+- `method_calls(name)`: every call of a method of that name made in other modules of the
+  project, with its receiver's classes (None when one receiver is unknown);
 - `resets_for(path)`: SIGPIPE resets to SIG_DFL in the entry points of a file's program.
 
 Summaries (`summary.py`) are computed lazily, only for modules a question reaches, memoised
@@ -80,6 +82,32 @@ def _imports_name(source: bytes, name: str) -> bool:
     return any(word.search(m.group(1)) for m in _FROM_IMPORT.finditer(source)) or any(
         word.search(m.group(1)) for m in _IMPORT.finditer(source)
     )
+
+
+def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
+    """How the source's code (not its comments or strings) uses `name`: (method calls
+    `.name(`, definitions `def name`, anything else); None when it does not tokenize."""
+    import io
+    import tokenize
+
+    noise = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENCODING}
+    calls = defs = other = 0
+    try:
+        toks = [t for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type not in noise]
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        return None
+    for i, t in enumerate(toks):
+        if t.type != tokenize.NAME or t.string != name:
+            continue
+        before = toks[i - 1].string if i else ""
+        after = toks[i + 1].string if i + 1 < len(toks) else ""
+        if before == "." and after == "(":
+            calls += 1
+        elif before == "def" and after == "(":
+            defs += 1
+        else:
+            other += 1
+    return calls, defs, other
 
 
 def _sha(data: bytes) -> str:
@@ -237,7 +265,7 @@ class Program:
     ) -> Optional[Tuple[ModuleSummary, List[str]]]:
         """The summary holding what `qname` names, and the attribute path inside it.
 
-        `kind` says what the question is about ("sock", "exc", "mgr"): a module whose bytes
+        `kind` says what the question is about ("sock", "exc", "mgr", "cls"): a module whose bytes
         cannot hold such an answer (or a re-export of one) is not parsed at all.
         """
         if depth > MAX_DEPTH or not qname or qname.split(".", 1)[0] in OPAQUE or qname.startswith("<"):
@@ -282,6 +310,8 @@ class Program:
             return name in assigned
         if kind == "mgr":
             return name in managers or (name in defined and exits)
+        if kind == "cls":
+            return name in defined
         return (name in defined or name in assigned) and socketish
 
     def _index(self, path: str):
@@ -328,8 +358,10 @@ class Program:
             return s.classes[rest[0]].methods.get(rest[1])
         return None
 
-    def class_summary(self, qname: str, paths) -> Optional[Tuple[ClassSummary, ModuleSummary]]:
-        loc = self.locate(qname, paths)
+    def class_summary(self, qname: str, paths, kind: str = "sock") -> Optional[Tuple[ClassSummary, ModuleSummary]]:
+        """The summary of class `qname`; kind "cls" asks of any class, "sock" only of a
+        module that can make or hand out sockets (cheaper: most are not parsed)."""
+        loc = self.locate(qname, paths, kind)
         if loc is None:
             return None
         s, rest = loc
@@ -420,6 +452,45 @@ class Program:
                 # name, which ends with the real name
                 if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths)):
                     out.extend(records)
+        self._callers[key] = out
+        return out
+
+    def method_calls(self, name: str, path: str) -> Optional[list]:
+        """Every call `recv.<name>(...)` in the project's other modules, as MethodCallRecords;
+        None when that is not known: a call whose receiver's class is unknown, the name used
+        otherwise than called or defined (`f = obj.name`, `getattr(obj, "name")`, even in
+        a comment), too many modules to read."""
+        key = ("method", name, path)
+        if key in self._callers:
+            return self._callers[key]
+        self._callers[key] = None
+        word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        me = os.path.abspath(path)
+        mentioned = []
+        for f in self.project_files(path):
+            if os.path.abspath(f) == me:
+                continue
+            data = self.read(f)
+            if data is not None and word.search(data):
+                mentioned.append((f, data))
+        if len(mentioned) > MAX_CALLER_FILES:
+            return None
+        candidates = []
+        for f, data in mentioned:
+            uses = name_uses(data, name)
+            if uses is None or uses[2]:
+                return None  # used as a value, a keyword, ...: callers not all in sight
+            if uses[0]:
+                candidates.append((f, uses[0]))
+        if len(candidates) > MAX_CALLER_FILES:
+            return None
+        out = []
+        for f, n_calls in candidates:
+            s = self.summary(f)
+            records = s.method_calls.get(name, []) if s is not None else []
+            if len(records) != n_calls:
+                return None  # a receiver of unknown class
+            out.extend(records)
         self._callers[key] = out
         return out
 
