@@ -185,6 +185,78 @@ class GuardFacts:
         memo[key] = result
         return result
 
+    def handled_by_receiver(self, write, missing=PEER_DEATH) -> bool:
+        """A bound method passed to a function of this module that calls it only under a
+        guard: `SocketError.wrap(self._sock.sendall, data)` where `wrap(fn, *args)` runs
+        `fn(*args)` in a `try` whose `except OSError` translates or handles it.
+
+        The function is named directly (`wrap(...)`, `Cls.wrap(...)` or `self.wrap(...)`),
+        its parameter in that position is used only as `param(...)` right in its body, and
+        every such call is guarded; anything else (the parameter passed on, stored, called
+        in a nested function, a function of another module) is not followed.
+        """
+        if getattr(write, "via", "") != "passed":
+            return False
+        call, ctx = write.call, write.ctx
+        position = None
+        keyword = None
+        index = 0
+        for a in call.args:
+            if isinstance(a.value, cst.Attribute) and a.value.value is write.target and a.value.attr.value == write.method:
+                if a.star:
+                    return False
+                position, keyword = (None, a.keyword.value) if a.keyword is not None else (index, None)
+                break
+            if a.keyword is None and not a.star:
+                index += 1
+            elif a.star:
+                return False
+        if position is None and keyword is None:
+            return False
+        callee = self._called_function(call.func, ctx)
+        if callee is None or not isinstance(callee.node, cst.FunctionDef):
+            return False
+        params = list(callee.node.params.posonly_params) + list(callee.node.params.params)
+        decorators = {dotted(d.decorator) for d in callee.node.decorators}
+        through_class = isinstance(call.func, cst.Attribute) and bool(self._local_classes(call.func.value, ctx.scope))
+        if callee.cls is not None and "staticmethod" not in decorators and (
+            "classmethod" in decorators or not through_class
+        ):
+            params = params[1:]  # self (called on an instance), or cls of a classmethod
+        names = [p.name.value for p in params]
+        if keyword is not None:
+            name = keyword if keyword in names else None
+        else:
+            name = names[position] if position < len(names) else None
+        if name is None:
+            return False
+        uses = [n for n in _names_in(callee.node.body) if n.value == name]
+        runs = [
+            (c, cctx)
+            for c, cctx in self.calls_by_name.get(name, ())
+            if cctx.func is callee and isinstance(c.func, cst.Name) and c.func.value == name
+        ]
+        if not runs or len(runs) != len(uses):
+            return False
+        return all(self.handled_locally(cctx, e) for _, cctx in runs for e in missing)
+
+    def _called_function(self, func, ctx: Ctx) -> Optional[FunctionInfo]:
+        """The function of this module a call names: `f`, `Cls.m` (a local class), `self.m`."""
+        if isinstance(func, cst.Name):
+            bs, _ = self.lookup(func.value, ctx.scope)
+            defs = [b.info for b in bs or () if b.kind == "def"]
+            return defs[0] if bs and len(defs) == len(bs) == 1 else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            classes = self._local_classes(func.value, ctx.scope)
+            cls = classes[0] if len(classes) == 1 else self._self_class(func.value.value, ctx.scope)
+            if cls is None:
+                return None
+            for c in [cls] + self._local_bases(cls):
+                m = c.methods.get(func.attr.value)
+                if m is not None:
+                    return m
+        return None
+
     def method_callers_elsewhere(self, func: FunctionInfo, alone: bool) -> Optional[List[Tuple[str, ...]]]:
         """What is handled at each call of method `func` made in other modules of the program
         (the `handled` of each), or None when its callers there are not all known.
@@ -663,6 +735,18 @@ def _is_cleanup(small) -> bool:
     if parts == ["print"] or parts[0] in _REPORTING_MODULES or parts[-2:] in (["stderr", "write"], ["stdout", "write"]):
         return False
     return not any(_LOGGING_PART.search(p) for p in parts)
+
+
+def _names_in(node) -> List[cst.Name]:
+    """The Name nodes under `node` (nested functions and classes included)."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n)
+        stack.extend(n.children)
+    return out
 
 
 def _is_manager(guard: Guard) -> bool:

@@ -385,7 +385,7 @@ def push(sock: socket.socket, data):
         resets = facts.sigpipe_resets_in_program()
         memo: dict = {}
         for w in facts.writes:
-            if not resets and facts.handled_at(w.ctx, CALLER_DEPTH, memo):
+            if not resets and (facts.handled_by_receiver(w) or facts.handled_at(w.ctx, CALLER_DEPTH, memo)):
                 continue  # every caller, in other modules too, catches both: it cannot crash
             if resets:
                 outcome = (

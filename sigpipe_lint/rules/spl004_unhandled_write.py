@@ -268,7 +268,9 @@ except (BrokenPipeError, ConnectionResetError):
                     fixes=[p for p in (_nosignal(facts, w),) if p],
                 )
                 continue
-            if facts.handled_at(w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)):
+            if facts.handled_by_receiver(w, w.raises) or facts.handled_at(
+                w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)
+            ):
                 continue
             yield Report(
                 w.call,
