@@ -149,3 +149,60 @@ def test_a_module_is_never_imported(tmp_path, capsys):
         os.chdir(old)
     assert "pkg/client.py:17:5: SPL004" in capsys.readouterr().out
     assert not (root / "IMPORTED").exists()
+
+
+TRANSPORT = """\
+import socket
+
+
+class Transport:
+    def __init__(self, address):
+        self.sock = socket.create_connection(address)
+
+    def transmit(self, msg):
+        self.sock.sendall(msg)
+"""
+HANDLER = """\
+from pkg import transport
+
+
+class Handler:
+    def __init__(self, address):
+        self.transport = transport.Transport(address)
+
+    def emit(self, msg):
+        try:
+            self.transport.transmit(msg)
+        except OSError:
+            pass
+"""
+
+
+def test_a_methods_caller_in_another_module_counts_and_its_edit_rechecks_the_method(tmp_path):
+    """transmit() is called only as self.transport.transmit() from handler.py, guarded: the
+    write is handled there. Unguard that call and transport.py's answer changes on a warm run."""
+    root = tmp_path / "p"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "transport.py").write_text(TRANSPORT)
+    (root / "pkg" / "handler.py").write_text(HANDLER)
+    assert _check(root) == []
+    unguarded = HANDLER.replace("        try:\n            self.transport", "        self.transport").replace(
+        "        except OSError:\n            pass\n", ""
+    )
+    assert unguarded != HANDLER
+    (root / "pkg" / "handler.py").write_text(unguarded)
+    assert _check(root) == [(os.path.join("pkg", "transport.py"), 9, "SPL001")]
+    (root / "pkg" / "handler.py").write_text(HANDLER)
+    assert _check(root) == []
+
+
+def test_name_uses_reads_code_not_comments_or_strings():
+    from sigpipe_lint.program.view import name_uses
+
+    src = b'# transmit is documented here\nx = "transmit"\ndef transmit(m):\n    t.transmit(m)\n    t . transmit (m)\n'
+    assert name_uses(src, "transmit") == (2, 1, 0)
+    assert name_uses(src + b"f = t.transmit\n", "transmit") == (2, 1, 1)
+    assert name_uses(src + b"getattr(t, 'x')(transmit=1)\n", "transmit") == (2, 1, 1)
+    assert name_uses(b"def f(:\n  (\n", "transmit") is None

@@ -84,6 +84,19 @@ def _imports_name(source: bytes, name: str) -> bool:
     )
 
 
+_TEST_DIRS = frozenset({"test", "tests", "testing"})
+
+
+def is_test_file(path: str, root: Optional[str] = None) -> bool:
+    """A test module: under a `test`/`tests`/`testing` folder (below `root`), `test_*.py`,
+    `*_test.py`, `conftest.py`."""
+    parts = os.path.normpath(os.path.relpath(path, root) if root else path).split(os.sep)
+    base = parts[-1]
+    return (
+        base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py" or bool(_TEST_DIRS & set(parts[:-1]))
+    )
+
+
 def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     """How the source's code (not its comments or strings) uses `name`: (method calls
     `.name(`, definitions `def name`, anything else); None when it does not tokenize."""
@@ -466,9 +479,14 @@ class Program:
         self._callers[key] = None
         word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
         me = os.path.abspath(path)
+        # Tests exercise the program, they are not its callers: a test calling push()
+        # unguarded against a live server is no crash of the library (unless the method
+        # is itself test code).
+        root = resolve.project_root(os.path.dirname(me))
+        skip_tests = not is_test_file(me, root)
         mentioned = []
         for f in self.project_files(path):
-            if os.path.abspath(f) == me:
+            if os.path.abspath(f) == me or (skip_tests and is_test_file(os.path.abspath(f), root)):
                 continue
             data = self.read(f)
             if data is not None and word.search(data):

@@ -23,14 +23,20 @@ class UnhandledWrite(Rule):
     `ConnectionResetError` are caught around it in its own function, or at every call
     site, following the function's callers inside the module (up to eight levels) and, for
     a module-level function, its calls in the other modules of the project (the program
-    view; one level there). A method of a request handler whose `handle()` (here or in a
+    view; one level there); for a method, its calls there on receivers of a known class
+    (`self.transport.transmit()` after `self.transport = transport.TCPTransport(...)`),
+    as long as every call of that name in the project has a receiver of known class and
+    the name is not used otherwise. A method of a request handler whose `handle()` (here or in a
     base class elsewhere) runs the dispatch under a guard is handled there. A context
     manager that swallows or translates `OSError` (`with self._socket_errors():`, here or
     imported) guards its body; exception tuples are resolved across modules
     (`except errors.CONNECTION_ERRORS:`). Calls through a value count as call sites:
     `cb = self._flush; cb()`, `for fn in (self._a, self._b): fn()`, `retry(self._flush)`
     (the receiving call runs it), and a function returned by another is called by that
-    one's callers. A function also handed to a thread or executor (`Thread(target=...)`,
+    one's callers. A socket's bound write passed to a function of the module that only
+    calls it under a guard (`Error.wrap(self._sock.sendall, data)`, where `wrap(fn,
+    *args)` runs `fn(*args)` in a `try` that translates `OSError`) is handled there. A
+    function also handed to a thread or executor (`Thread(target=...)`,
     `submit(f)`) or stored for later (`callbacks.append(f)`, `atexit.register(f)`) has
     callers the module does not show, and one nobody in the program calls has unknown
     callers: both count as unhandled.
