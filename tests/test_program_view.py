@@ -206,3 +206,30 @@ def test_name_uses_reads_code_not_comments_or_strings():
     assert name_uses(src + b"f = t.transmit\n", "transmit") == (2, 1, 1)
     assert name_uses(src + b"getattr(t, 'x')(transmit=1)\n", "transmit") == (2, 1, 1)
     assert name_uses(b"def f(:\n  (\n", "transmit") is None
+
+
+def test_a_module_is_parsed_once_for_its_analysis_and_for_a_summary(tmp_path, monkeypatch):
+    # conn.py analysed first, then client.py, which asks conn.py's summary: the tree of the
+    # analysis serves the summary (a parse is most of a cold run's cost). The answer is the
+    # same as when the summary comes from a fresh parse.
+    import sigpipe_lint.parse as parse_mod
+    from sigpipe_lint.engine import analyze_source
+    from sigpipe_lint.program.view import Program
+    from sigpipe_lint.rules import RULES_BY_CODE
+
+    root = _project(tmp_path)
+    conn = root / "pkg" / "conn.py"
+    # A conn.py that can match (a guarded write), so its own analysis parses it.
+    conn.write_text(CONN + "\n\ndef greet(host):\n    s = connect(host)\n    try:\n        s.sendall(b'hi')\n    except OSError:\n        s.close()\n")
+    parsed = []
+    real = parse_mod.parse
+    monkeypatch.setattr(parse_mod, "parse", lambda source: parsed.append(source) or real(source))
+    program = Program()
+    codes = sorted(RULES_BY_CODE)
+    client = root / "pkg" / "client.py"
+    assert analyze_source(conn.read_bytes(), str(conn), codes, program=program).findings == []
+    found = analyze_source(client.read_bytes(), str(client), codes, program=program).findings
+    assert parsed.count(conn.read_bytes()) == 1
+    assert parsed.count(client.read_bytes()) == 1
+    alone = analyze_source(client.read_bytes(), str(client), codes, program=Program()).findings
+    assert [(f.line, f.code) for f in found] == [(f.line, f.code) for f in alone] == [(17, "SPL004")]

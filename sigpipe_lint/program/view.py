@@ -46,9 +46,12 @@ MAX_DEPTH = 2
 # At most this many other modules are summarised to find a function's callers; past it the
 # callers are unknown (as a library function's are).
 MAX_CALLER_FILES = 24
-# Trees kept after a summary for the file's own analysis (memory: a 5,000-line module's tree
-# takes about 100 MiB).
-KEEP_PARSED = 4
+# Trees kept for a later question about the same module: parsed for a summary, kept for the
+# file's own analysis; parsed for the file's analysis, kept for a later summary (redis-py:
+# connection.py, analysed, was parsed again for the summaries its tests needed). A tree
+# takes about 250 bytes of memory per byte of source (36 MiB for a 149 KB module), so the
+# budget is in bytes of source: 256 KB, about 65 MiB per process.
+KEEP_PARSED_BYTES = 256 * 1024
 # Project trees bigger than this are not scanned for callers (a whole site-packages given
 # as one project); their callers are the ones inside the module, as before.
 MAX_SCAN_FILES = 5000
@@ -201,11 +204,15 @@ class Program:
         self._depth += 1
         self._consulted.append({})
         try:
-            try:
-                module, shifts = parse_lenient(source)
-            except ParseFailure:
-                return None
-            self._keep_parse(path, sha, (module, shifts))
+            kept = self._parsed.get(os.path.abspath(path))
+            if kept is not None and kept[0] == sha:
+                module, shifts = kept[2]
+            else:
+                try:
+                    module, shifts = parse_lenient(source)
+                except ParseFailure:
+                    return None
+                self.keep_parse(path, source, (module, shifts), sha)
             facts = ModuleFacts(module, program=self, path=path)
             s = summarise(facts, path, sha)
             s.deps = {p: h for p, h in self._consulted[-1].items() if p != path}
@@ -217,22 +224,29 @@ class Program:
             self._depth -= 1
             self._building.discard(path)
 
-    def _keep_parse(self, path: str, sha: str, module) -> None:
-        """Keep the last few trees: a module summarised for another file is often analysed
-        itself next (and parsing is most of the cost)."""
-        self._parsed[os.path.abspath(path)] = (sha, module)
-        while len(self._parsed) > KEEP_PARSED:
+    def keep_parse(self, path: str, source: bytes, parsed: tuple, sha: Optional[str] = None) -> None:
+        """Keep the last trees, up to KEEP_PARSED_BYTES of source: a module summarised for
+        another file is often analysed itself next, and an analysed module is often asked
+        about by the next file (parsing is most of the cost)."""
+        key = os.path.abspath(path)
+        self._parsed.pop(key, None)
+        if len(source) > KEEP_PARSED_BYTES:
+            return
+        self._parsed[key] = (sha or _sha(source), len(source), parsed)
+        while sum(size for _, size, _ in self._parsed.values()) > KEEP_PARSED_BYTES:
             self._parsed.pop(next(iter(self._parsed)))
 
     def parsed(self, path: str, source: bytes):
-        """(tree, shifts) of `source` at `path` as `parse_lenient` gives them, reusing the
-        parse made for a summary."""
+        """(tree, shifts) of `source` at `path` as `parse_lenient` gives them, reusing a
+        kept parse."""
         from sigpipe_lint.parse import parse_lenient
 
-        kept = self._parsed.pop(os.path.abspath(path), None)
+        kept = self._parsed.get(os.path.abspath(path))
         if kept is not None and kept[0] == _sha(source):
-            return kept[1]
-        return parse_lenient(source)
+            return kept[2]
+        parsed = parse_lenient(source)
+        self.keep_parse(path, source, parsed)
+        return parsed
 
     def _cache_file(self, path: str, sha: str) -> Optional[str]:
         if not self.cache_dir:
