@@ -15,6 +15,21 @@ from libcst._nodes.internal import CodegenState
 Position = Tuple[int, int, int, int]  # line, column (1-based), end line, end column (exclusive)
 
 
+class _NoRecord:
+    """A context manager that does nothing, made once (see record_syntactic_position)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+_NO_RECORD = _NoRecord()
+
+
 class _TargetedState(CodegenState):
     """A code generation that tracks line/column lazily, only at the target nodes."""
 
@@ -49,6 +64,13 @@ class _TargetedState(CodegenState):
     def after_codegen(self, node: cst.CSTNode) -> None:
         if id(node) in self._targets:
             self.ends[id(node)] = self._where()
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> _NoRecord:
+        # The base class's is a @contextmanager that records nothing: a generator made and
+        # run for each of the nodes generated (90,000 for the stdlib's reported modules),
+        # about a third of this code generation (0.33 s against 0.20 s of CPU on four
+        # modules, medians of four). Recording nothing needs no generator.
+        return _NO_RECORD
 
 
 def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[int, Position]:
