@@ -196,6 +196,18 @@ _SKIP_FIELD_PREFIXES = (
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
+_NODE_TYPES: Dict[type, bool] = {}
+
+
+def _is_node(t: type) -> bool:
+    """issubclass(t, CSTNode), memoised: CSTNode is an ABC, and isinstance against an ABC
+    goes through Python-level __instancecheck__ (370,000 of them for the stdlib's survivors)."""
+    known = _NODE_TYPES.get(t)
+    if known is None:
+        known = _NODE_TYPES[t] = issubclass(t, cst.CSTNode)
+    return known
+
+
 def _child_fields(t: type) -> Tuple[str, ...]:
     f = _FIELDS.get(t)
     if f is None:
@@ -307,9 +319,9 @@ class ModuleNames:
         stack: List[Tuple[cst.CSTNode, Ctx]] = [(self.module, root)]
         push = stack.append
         pop = stack.pop
-        CSTNode = cst.CSTNode
         special = self._special
         REFS = self._REFS
+        is_node = _is_node
         while stack:
             node, ctx = pop()
             self._tick += 1
@@ -324,12 +336,13 @@ class ModuleNames:
                 continue
             for name in _child_fields(t):
                 v = getattr(node, name)
-                if isinstance(v, CSTNode):
-                    push((v, ctx))
-                elif type(v) in (list, tuple):
+                tv = type(v)
+                if tv in (list, tuple):
                     for c in reversed(v):
-                        if isinstance(c, CSTNode):
+                        if is_node(type(c)):
                             push((c, ctx))
+                elif is_node(tv):
+                    push((v, ctx))
 
     # Each handler returns True when it pushed the children itself.
 
