@@ -205,7 +205,7 @@ def test_name_uses_reads_code_not_comments_or_strings():
     assert name_uses(src, "transmit") == (2, 1, 0)
     assert name_uses(src + b"f = t.transmit\n", "transmit") == (2, 1, 1)
     assert name_uses(src + b"getattr(t, 'x')(transmit=1)\n", "transmit") == (2, 1, 1)
-    assert name_uses(b"def f(:\n  (\n", "transmit") is None
+    assert name_uses(b"x = transmit\ndef f(:\n  (\n", "transmit") is None  # no tokens: unknown
 
 
 def test_a_module_is_parsed_once_for_its_analysis_and_for_a_summary(tmp_path, monkeypatch):

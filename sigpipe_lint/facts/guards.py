@@ -296,11 +296,7 @@ class GuardFacts:
         from sigpipe_lint.program.view import name_uses
 
         name = func.name
-        data = self.program.read(self.path) if self.path else None
-        uses = name_uses(data, name) if data is not None else None
         calls = [c for c, _ in self.calls_by_name.get(name, ()) if isinstance(c.func, cst.Attribute)]
-        if uses is None or uses[2] or uses[0] != len(calls):
-            return False
         for call, ctx in self.calls_by_name.get(name, ()):
             if not isinstance(call.func, cst.Attribute):
                 continue
@@ -311,7 +307,9 @@ class GuardFacts:
             for q, exact in found:
                 if self._class_related(q, exact, func.cls) is not False:
                     return False
-        return True
+        data = self.program.read(self.path) if self.path else None
+        uses = name_uses(data, name) if data is not None else None
+        return uses is not None and not uses[2] and uses[0] == len(calls)
 
     def _class_related(self, q: str, exact: bool, cls: ClassInfo) -> Optional[bool]:
         """Whether a call on an instance of `q` (exact: made by calling `q`; else `q` or a

@@ -155,8 +155,9 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
             s.guard_managers[c.name] = swallowed
         s.classes[c.name] = cs
 
-    s.calls = _outgoing_calls(facts, absolute)
-    s.method_calls = _method_calls(facts, absolute)
+    memo: dict = {}  # what is handled where, shared by both
+    s.calls = _outgoing_calls(facts, absolute, memo)
+    s.method_calls = _method_calls(facts, absolute, memo)
 
     s.resets = tuple(i for i, sc in enumerate(facts.sigpipe_calls) if sc.disposition == "default" and not sc.in_child)
     s.is_script = facts.has_main_guard()
@@ -164,7 +165,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
     return s
 
 
-def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
+def _outgoing_calls(facts, absolute, memo: dict) -> Dict[str, List[CallRecord]]:
     """Calls of functions imported from other modules, with socket arguments and guards.
 
     What is caught around a call counts the call's own function and that function's callers
@@ -174,7 +175,6 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
     from sigpipe_lint.program.view import OPAQUE
 
     out: Dict[str, List[CallRecord]] = {}
-    memo: dict = {}
     program, facts.program = facts.program, None  # one level: no callers of callers
     try:
         for name, calls in facts.calls_by_name.items():
@@ -206,12 +206,11 @@ def _outgoing_calls(facts, absolute) -> Dict[str, List[CallRecord]]:
     return out
 
 
-def _method_calls(facts, absolute) -> Dict[str, List[MethodCallRecord]]:
+def _method_calls(facts, absolute, memo: dict) -> Dict[str, List[MethodCallRecord]]:
     """Method calls on receivers of known classes, with what is caught around each (this
     module's callers counted, as `_outgoing_calls` does). A call whose receiver is unknown is
     not recorded: a reader counting the calls in the module's bytes sees it is missing."""
     out: Dict[str, List[MethodCallRecord]] = {}
-    memo: dict = {}
     program, facts.program = facts.program, None  # one level: no callers of callers
     try:
         for name, calls in facts.calls_by_name.items():

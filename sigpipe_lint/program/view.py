@@ -102,9 +102,22 @@ def is_test_file(path: str, root: Optional[str] = None) -> bool:
 
 def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     """How the source's code (not its comments or strings) uses `name`: (method calls
-    `.name(`, definitions `def name`, anything else); None when it does not tokenize."""
+    `.name(`, definitions `def name`, anything else); None when it does not tokenize.
+
+    When every mention of the word in the bytes is a call or a definition, that is the
+    answer (a `.name(` inside a string then counts as one more call: a reader matching
+    calls to records sees one missing, which only ever makes the answer unknown); only
+    otherwise is the source tokenized, to tell comments and strings from code.
+    """
     import io
     import tokenize
+
+    n = re.escape(name.encode())
+    words = len(re.findall(rb"\b" + n + rb"\b", data))
+    fast_calls = len(re.findall(rb"\.[ \t]*" + n + rb"[ \t]*\(", data))
+    fast_defs = len(re.findall(rb"\bdef[ \t]+" + n + rb"[ \t]*\(", data))
+    if words == fast_calls + fast_defs:
+        return fast_calls, fast_defs, 0
 
     noise = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENCODING}
     calls = defs = other = 0
