@@ -233,3 +233,25 @@ def test_a_module_is_parsed_once_for_its_analysis_and_for_a_summary(tmp_path, mo
     assert parsed.count(client.read_bytes()) == 1
     alone = analyze_source(client.read_bytes(), str(client), codes, program=Program()).findings
     assert [(f.line, f.code) for f in found] == [(f.line, f.code) for f in alone] == [(17, "SPL004")]
+
+
+def test_spl002_names_the_writes_in_source_order_whatever_the_hash_seed(tmp_path):
+    # The writes of a module were collected by iterating a set of method names, so their
+    # order (shown in SPL002's message) changed with the process's string hash seed.
+    root = tmp_path / "p"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (root / "pkg" / "__init__.py").write_text("import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
+    (root / "pkg" / "m.py").write_text(
+        "import socket\n\n\ndef go(host):\n    s = socket.create_connection((host, 7))\n"
+        "    s.sendall(b'a')\n    s.send(b'b')\n    f = s.makefile('wb')\n    f.write(b'c')\n    f.flush()\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sigpipe_lint", "check", "--no-cache", "--select", "SPL002", "pkg/__init__.py"],
+            cwd=root, capture_output=True, timeout=TIMEOUT, env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+    assert b"(s.sendall(), s.send(), f.write(), f.flush())" in outputs.pop()

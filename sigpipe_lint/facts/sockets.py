@@ -896,6 +896,11 @@ class SocketFacts:
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
         out.extend(self._find_stream_writes())  # asyncio: drains, wait_closed, loop.sock_sendall
+        # In the order of the source: the loop above runs over a set of method names, whose
+        # order changes from one process to the next (string hashes), and the order shows
+        # (SPL002 names the writes a reset reaches).
+        tick = self._call_tick
+        out.sort(key=lambda w: tick.get(id(w.call), 0))
         return out
 
     def _bound_method_writes(self) -> List[Write]:
