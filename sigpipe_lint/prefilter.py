@@ -3,7 +3,7 @@
 A rule can only report something in a file that
 - mentions SIGPIPE (SPL002 looks for resets of it), or
 - both imports a source of sockets (socket, ssl, socketserver, http.server, xmlrpc,
-  wsgiref) or calls `.wrap_socket(`, and holds a way to write through
+  wsgiref, gevent) or calls `.wrap_socket(`, and holds a way to write through
   one: `.send*` (called, or passed on as a bound method), a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
   those to exist; library functions such as `shutil.copyfileobj` write into those too), a
   descriptor (`fileno`, for `os.write(sock.fileno(), ...)`) or a TLS socket, whose
@@ -32,7 +32,7 @@ _SIGPIPE = re.compile(rb"SIGPIPE")
 # an annotation), or through a `.wrap_socket(...)` call. The word "socket" in a docstring
 # is not enough: an import line naming one of those modules is.
 _SOCKET_SOURCE = re.compile(
-    rb"(?:^|[;:\r]|\xef\xbb\xbf)[ \t\f]*(?:from|import)[ \t\f][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref|asyncio)\b|wrap_socket",
+    rb"(?:^|[;:\r]|\xef\xbb\xbf)[ \t\f]*(?:from|import)[ \t\f][^\n]*\b(?:socket|ssl|socketserver|http|xmlrpc|wsgiref|asyncio|gevent)\b|wrap_socket",
     re.MULTILINE,
 )
 _WRITE = re.compile(

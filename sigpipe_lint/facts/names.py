@@ -71,6 +71,11 @@ _ALIASES = {
     "signal.Sigmasks.SIG_BLOCK": "signal.SIG_BLOCK",
     "_signal.signal": "signal.signal",
     "posix.write": "os.write",
+    # gevent's cooperative sockets are sockets (`from gevent import socket`)
+    "gevent.socket": "socket",
+    "gevent.ssl": "ssl",
+    **{f"gevent.socket.{n}": f"socket.{n}" for n in ("socket", "create_connection", "socketpair", "fromfd", "error")},
+    **{f"gevent.ssl.{n}": f"ssl.{n}" for n in ("wrap_socket", "SSLSocket", "SSLContext")},
 }
 
 # The classes above each exception, itself included.
@@ -879,6 +884,19 @@ class ModuleNames:
         "call_later": (None, 1, ("star", 2), None),
         "apply_async": (None, 0, ("args", 1), ("kwds", 2)),
     }
+    # gevent: a greenlet runs a function with the arguments it is given; an uncaught
+    # exception is printed and ends the greenlet, as in a thread. name -> qualified name ->
+    # index of the function (its positional arguments follow it).
+    _GEVENT_SPAWNS = {
+        "spawn": {"gevent.spawn": 0, "gevent.Greenlet.spawn": 0, "gevent.greenlet.Greenlet.spawn": 0},
+        "spawn_raw": {"gevent.spawn_raw": 0},
+        "spawn_later": {"gevent.spawn_later": 1, "gevent.Greenlet.spawn_later": 1, "gevent.greenlet.Greenlet.spawn_later": 1},
+        "Greenlet": {"gevent.Greenlet": 0, "gevent.greenlet.Greenlet": 0},
+    }
+    # gevent.pool.Pool/Group: `pool.spawn(f, *args)` is gevent.spawn in a bounded group.
+    GEVENT_POOLS = frozenset({"gevent.pool.Pool", "gevent.pool.Group"})
+    # gevent servers calling `handle(socket, address)` for each connection, in a greenlet.
+    GEVENT_SERVERS = frozenset({"gevent.server.StreamServer"})
 
     def spawned_calls(self) -> List[Tuple[cst.BaseExpression, Optional[list], Optional[dict], cst.Call, Ctx]]:
         """Calls that hand a function and its arguments to a thread, an executor or a loop:
@@ -917,8 +935,48 @@ class ModuleNames:
                     args = _literal_items(arg_at(call, ai, akind), ())
                     kwargs = _literal_dict(arg_at(call, kw[1], kw[0]), {}) if kw else {}
                 out.append((pos[fi], args, kwargs, call, ctx))
+        for name, spawns in self._GEVENT_SPAWNS.items():
+            for call, ctx in self.calls_by_name.get(name, ()):
+                fi = spawns.get(self.qname(call.func, ctx.scope))
+                if fi is None and name == "spawn" and isinstance(call.func, cst.Attribute):
+                    if self.made_by(call.func.value, ctx.scope, self.GEVENT_POOLS):
+                        fi = 0  # pool.spawn(f, conn)
+                pos = positional_args(call)
+                if fi is None or fi >= len(pos):
+                    continue
+                starred = any(a.star for a in call.args)
+                args = None if starred else pos[fi + 1:]
+                kwargs = None if starred else {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+                out.append((pos[fi], args, kwargs, call, ctx))
+        for handle, call, ctx in self.server_handles():
+            out.append((handle, None, None, call, ctx))  # what it passes is not in the source
         self._spawned = out
         return out
+
+    def server_handles(self) -> List[Tuple[cst.BaseExpression, cst.Call, Ctx]]:
+        """`StreamServer(listener, handle)` (gevent): (the handle expression, the call, its
+        ctx). The server calls `handle(socket, address)` in a greenlet of its own."""
+        out = []
+        for call, ctx in self.calls_by_name.get("StreamServer", ()):
+            if self.qname(call.func, ctx.scope) in self.GEVENT_SERVERS:
+                handle = arg_at(call, 1, "handle")
+                if handle is not None:
+                    out.append((handle, call, ctx))
+        return out
+
+    def made_by(self, expr, scope: Scope, qnames) -> bool:
+        """Whether `expr` (a name, or `self.x`) is bound only to calls of one of `qnames`."""
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            values = [(b.value, b.scope) if b.kind == "value" else (None, None) for b in bs or ()]
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_class(expr.value.value, scope)
+            values = self._class_attr_bindings(cls, expr.attr.value) if cls is not None else []
+        else:
+            return False
+        return bool(values) and all(
+            isinstance(v, cst.Call) and self.qname(v.func, s) in qnames for v, s in values
+        )
 
     def functions_named_by(self, expr, scope: Scope) -> List[FunctionInfo]:
         """The module's functions an expression names as a value: `f`, `self.method`."""

@@ -48,6 +48,15 @@ PEERLESS_FAMILIES = tuple(
     for prefix in ("AF_", "PF_")
 )
 
+# selectors' selectors: `sel.select()` yields (key, events), `key.fileobj` and `key.data`
+# being what `sel.register(fileobj, events, data)` was given.
+SELECTOR_TYPES = frozenset(
+    "selectors." + n
+    for n in ("DefaultSelector", "SelectSelector", "PollSelector", "EpollSelector", "KqueueSelector", "DevpollSelector")
+)
+# select.select(rlist, wlist, xlist): the lists it returns hold items of the lists it was given.
+_SELECT_LISTS = ("rlist", "wlist", "xlist")
+
 # Annotations that say "this parameter is a socket".
 SOCKET_TYPES = {"socket.socket": False, "ssl.SSLSocket": True}
 
@@ -116,7 +125,8 @@ class SockInfo:
     """What is known of a socket-like value."""
 
     kind: str  # "socket", "file" (makefile/wfile), "pair" (accept()/socketpair()), "fd",
-    # "stream" (an asyncio StreamWriter), "streams" (open_connection()'s (reader, writer))
+    # "stream" (an asyncio StreamWriter), "streams" (open_connection()'s (reader, writer)),
+    # "selkey" (a selectors key: `items` are what its fileobj and its data are)
     tls: bool = False  # may be an ssl.SSLSocket
     dgram: bool = False  # known to be SOCK_DGRAM/SOCK_RAW: no EPIPE
     origin: str = ""  # how we know, for messages
@@ -124,6 +134,7 @@ class SockInfo:
     stream: bool = False  # known to be SOCK_STREAM (not merely "not known to be datagram")
     handler: bool = False  # a request handler's connection: the server closes it
     local: bool = False  # one end of a loopback pair this module connects to itself
+    items: tuple = ()  # "selkey": (SockInfo or None of key.fileobj, of key.data)
 
     @property
     def peerless(self) -> bool:
@@ -401,6 +412,10 @@ class SocketFacts:
                 _merge(self._sock_of_binding(b, depth, self_cls) for b in bindings), expr, scope, self_cls
             )
         if isinstance(expr, cst.Attribute):
+            if expr.attr.value in _KEY_FIELDS:  # key.fileobj, key.data of a selector's key
+                key = self.sock_info(expr.value, scope, depth + 1, self_cls)
+                if key is not None and key.kind == "selkey":
+                    return _item_of(key, _KEY_FIELDS[expr.attr.value])
             if isinstance(expr.value, cst.Name):
                 cls = self._self_cls_of(expr.value, scope, self_cls)
                 if cls is not None:
@@ -459,24 +474,15 @@ class SocketFacts:
         callback = self._stream_callback_param(func, b.index)  # start_server's (reader, writer)
         if callback is not None:
             return callback
-        sites = self.call_sites(func)
+        if b.index == 0 and id(func) in self.gevent_handles():
+            return self.gevent_handles()[id(func)]  # StreamServer's handle(socket, address)
         remote = []
         if self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
             remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
-        params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
-        if func.cls is not None and params:
-            params = params[1:]
-        name = params[b.index] if b.index is not None and b.index < len(params) else None
-        passed = self._spawned_args(func, b.index, name)
-        if not sites and not passed and not remote:
+        name, passed = self._param_arguments(b)
+        if not passed and not remote:
             return None
         infos = []
-        for call, ctx in sites:
-            arg = arg_at(call, b.index, name) if name is not None else None
-            info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
-            if info is None:
-                return None
-            infos.append(info)
         for arg, ctx in passed:
             info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
             if info is None:
@@ -490,6 +496,41 @@ class SocketFacts:
                 return None
             infos.append(info)
         return _merge(infos)
+
+    def _param_arguments(self, b: Binding):
+        """(the parameter's name, [(argument or None, ctx)]) for each call of this module
+        that fills parameter `b`: direct calls, threads, greenlets and executors running the
+        function, and a selector's dispatch of a callback registered as a key's data."""
+        func: FunctionInfo = b.info
+        params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
+        if func.cls is not None and params:
+            params = params[1:]
+        name = params[b.index] if b.index is not None and b.index < len(params) else None
+        out = [(arg_at(call, b.index, name) if name is not None else None, ctx) for call, ctx in self.call_sites(func)]
+        out.extend(self._spawned_args(func, b.index, name))
+        out.extend(self._dispatched_args(func, b.index, name))
+        return name, out
+
+    def gevent_handles(self):
+        """id(FunctionInfo) -> SockInfo of the socket a gevent StreamServer passes to it:
+        the `handle` given to `StreamServer(listener, handle)`, and the `handle` method of
+        a class of this module subclassing StreamServer. Memoised."""
+        cached = getattr(self, "_gevent_handles", None)
+        if cached is not None:
+            return cached
+        out = {}
+        for handle, call, ctx in self.server_handles():
+            # keyfile=, certfile=, ssl_context=: the server wraps each connection in TLS
+            tls = any(a.keyword is not None and a.keyword.value not in ("handle", "backlog", "spawn") for a in call.args)
+            info = SockInfo("socket", tls=tls, origin="a gevent StreamServer's connection", stream=True, handler=True)
+            for f in self.functions_named_by(handle, ctx.scope):
+                out[id(f)] = info
+        for cls in self.classes:
+            handle = cls.methods.get("handle")
+            if handle is not None and any(self.qname(base.value, cls.outer) in self.GEVENT_SERVERS for base in cls.node.bases):
+                out[id(handle)] = SockInfo("socket", origin="a gevent StreamServer's connection", stream=True, handler=True)
+        self._gevent_handles = out
+        return out
 
     def _spawned_args(self, func: FunctionInfo, index: Optional[int], name: Optional[str]):
         """(argument or None, ctx) for each thread, executor or loop call that runs `func`
@@ -567,6 +608,10 @@ class SocketFacts:
             attr = func.attr.value
             if attr == "wrap_socket":
                 return SockInfo("socket", tls=True, origin="wrap_socket()", stream=True)
+            if attr == "get_key":  # sel.get_key(sock): the key registered for it
+                key = self._selector_key(func.value, scope, depth, self_cls)
+                if key is not None:
+                    return key
             if self._self_class_name(func.value, scope):
                 return self._sock_of_method_call(func, scope, depth, self_cls)
             if attr in _TAKES:  # self.clients.pop(fd), queue.get(): an item of a container
@@ -637,6 +682,150 @@ class SocketFacts:
                     what = SOCKET_CONSTRUCTORS[q]
                     infos.append(SockInfo("socket", tls=what == "tls", origin=q + "()", stream=what != "stream?"))
         return _merge(infos)
+
+    # -- selectors and select.select --------------------------------------------------------
+    #
+    # `sel = selectors.DefaultSelector(); sel.register(conn, EVENT_READ, data)`, then
+    # `for key, mask in sel.select(): key.fileobj.send(...)`: a key's fileobj is a socket when
+    # a socket is registered in that selector (the selector is the name or `self.x` bound
+    # to it, followed through parameters every call fills with it); its data is what was
+    # registered as data, and a function registered as data and called as
+    # `key.data(key.fileobj, mask)` receives the key's fileobj.
+
+    def _selectors(self, expr, scope: Scope, self_cls, depth: int = 0) -> frozenset:
+        """Identities (container keys) of the selectors `expr` may be; empty when none."""
+        memo = self.__dict__.setdefault("_selmemo", {})
+        mkey = (id(expr), id(scope), id(self_cls))
+        if mkey in memo:
+            return memo[mkey]
+        memo[mkey] = frozenset()  # cycle guard
+        key = self._container_key(expr, scope, self_cls) if depth < 5 else None
+        if key is None:
+            return frozenset()
+        params = []
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            values = [(b.value, b.scope) for b in bs or () if b.kind == "value"]
+            params = [b for b in bs or () if b.kind == "param" and b.info is not None]
+        else:
+            values = self._class_attr_bindings(key[3], expr.attr.value)
+        out = set()
+        if any(isinstance(v, cst.Call) and self.qname(v.func, s) in SELECTOR_TYPES for v, s in values):
+            out.add(key)
+        for b in params:
+            if isinstance(b.info.node, cst.FunctionDef):
+                for arg, ctx in self._param_arguments(b)[1]:
+                    if arg is not None:
+                        out |= self._selectors(arg, ctx.scope, _method_class(ctx), depth + 1)
+        memo[mkey] = frozenset(out)
+        return memo[mkey]
+
+    def _registrations(self):
+        """[(selector identities, fileobj, data, ctx)] of each `register`/`modify` call on a
+        selector of this module. Memoised."""
+        cached = getattr(self, "_regs", None)
+        if cached is not None:
+            return cached
+        self._regs = []  # cycle guard: a parameter filled by a dispatch asks for these
+        out = []
+        for method in ("register", "modify"):
+            for call, ctx in self.calls_by_name.get(method, ()):
+                if isinstance(call.func, cst.Attribute):
+                    ids = self._selectors(call.func.value, ctx.scope, _method_class(ctx))
+                    if ids:
+                        out.append((ids, arg_at(call, 0, "fileobj"), arg_at(call, 2, "data"), ctx))
+        self._regs = out
+        return out
+
+    def _selector_key(self, selector, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
+        """A key of the selector `selector`, when what is registered there holds a socket."""
+        ids = self._selectors(selector, scope, self_cls)
+        if not ids:
+            return None
+        files, datas = [], []
+        for rids, fileobj, data, ctx in self._registrations():
+            if rids & ids:
+                for value, found in ((fileobj, files), (data, datas)):
+                    if value is not None:
+                        found.append(self.sock_info(value, ctx.scope, depth + 1, _method_class(ctx)))
+        items = (_merge(files), _merge(datas))
+        if items == (None, None):
+            return None
+        return SockInfo("selkey", origin="a selector's key", items=items)
+
+    def _dispatched_args(self, func: FunctionInfo, index: Optional[int], name: Optional[str]):
+        """(argument or None, ctx) for each `key.data(...)` call (also through a name bound
+        to `key.data`) of a selector key, when `func` is registered as a key's data."""
+        if not self.calls_by_name.get("register") and not self.calls_by_name.get("modify"):
+            return []
+        if not any(
+            data is not None and func in self.functions_named_by(data, ctx.scope)
+            for _ids, _f, data, ctx in self._registrations()
+        ):
+            return []
+        out = []
+        for call, ctx, key in self._dispatches():
+            info = self.sock_info(key, ctx.scope, 1, _method_class(ctx))
+            if info is None or info.kind != "selkey":
+                continue
+            pos = positional_args(call)
+            arg = pos[index] if index is not None and index < len(pos) else None
+            if arg is None and name is not None:
+                arg = keyword_arg(call, name)
+            out.append((arg, ctx))
+        return out
+
+    def _dispatches(self):
+        """[(call, ctx, key expression)] of calls of `key.data` or of a name bound to it."""
+        cached = getattr(self, "_dispatch_calls", None)
+        if cached is not None:
+            return cached
+        out = []
+        for call, ctx in self.calls_by_name.get("data", ()):
+            if isinstance(call.func, cst.Attribute):
+                out.append((call, ctx, call.func.value))
+        for calls in self.calls_by_name.values():
+            for call, ctx in calls:
+                if not isinstance(call.func, cst.Name):
+                    continue
+                bs, _ = self.lookup(call.func.value, ctx.scope)
+                values = [b.value for b in bs or () if b.kind == "value"]
+                if values and len(values) == len(bs):
+                    keys = [v.value for v in values if isinstance(v, cst.Attribute) and v.attr.value == "data"]
+                    if len(keys) == 1 == len(values):
+                        out.append((call, ctx, keys[0]))
+        self._dispatch_calls = out
+        return out
+
+    def _selected(self, expr, scope: Scope, depth: int, self_cls):
+        """Item descriptors of `sel.select()` (a selector's (key, events) pairs) or of the
+        list `select.select(...)[i]` / `r, w, x = select.select(...)` is; None when `expr`
+        is neither."""
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            if not isinstance(f, cst.Attribute) or f.attr.value != "select" or self.qname(f, scope) == "select.select":
+                return None
+            key = self._selector_key(f.value, scope, depth, self_cls)
+            return [("tuple", [("info", key), None])] if key is not None else None
+        picked = []  # (select.select call, index, scope)
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Call):
+            picked.append((expr.value, _subscript_index(expr), scope))
+        elif isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            for b in bs or ():
+                if b.kind == "unpack" and isinstance(b.value, cst.Call):
+                    picked.append((b.value, b.index, b.scope))
+                elif b.kind == "value" and isinstance(b.value, cst.Call):
+                    found = self._selected(b.value, b.scope, depth + 1, self_cls)  # events = sel.select()
+                    if found:
+                        return found
+        out = None
+        for call, index, s in picked:
+            if isinstance(index, int) and 0 <= index < 3 and self.qname(call.func, s) == "select.select":
+                given = arg_at(call, index, _SELECT_LISTS[index])
+                if given is not None:
+                    out = (out or []) + self._items_of(given, s, depth + 1, self_cls)
+        return out
 
     # -- containers of sockets -------------------------------------------------------------
     #
@@ -737,6 +926,10 @@ class SocketFacts:
 
     def _items_of(self, expr, scope: Scope, depth: int, self_cls):
         """Descriptors of what `for x in expr` binds x to."""
+        if depth < 12 and isinstance(expr, (cst.Call, cst.Name, cst.Subscript)):
+            selected = self._selected(expr, scope, depth, self_cls)
+            if selected is not None:
+                return selected
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
             return [("expr", el.value, scope) for el in expr.elements if isinstance(el, cst.Element)]
         if isinstance(expr, cst.Call) and depth < 12:
@@ -769,6 +962,8 @@ class SocketFacts:
             path = path[1:]
         if desc is None:
             return None
+        if desc[0] == "info":  # what a library call yields (a selector's key)
+            return desc[1] if not path else (_item_of(desc[1], path[0]) if len(path) == 1 else None)
         _, expr, scope = desc
         while path and isinstance(expr, (cst.Tuple, cst.List)):
             els = expr.elements
@@ -1010,6 +1205,10 @@ class SocketFacts:
         return self.sock_info(expr, ctx.scope, self_cls=self_cls)
 
 
+# key.fileobj is key[0], key.data is key[3] (a SelectorKey is a named tuple)
+_KEY_FIELDS = {"fileobj": 0, "data": 3}
+
+
 def _item_of(inner: Optional[SockInfo], index: Optional[int]) -> Optional[SockInfo]:
     """An item of a pair: accept()'s and socketpair()'s sockets, open_connection()'s writer."""
     if inner is None or index is None:
@@ -1018,6 +1217,8 @@ def _item_of(inner: Optional[SockInfo], index: Optional[int]) -> Optional[SockIn
         return dataclasses.replace(inner, kind="socket", pair_both=False)
     if inner.kind == "streams" and index == 1:
         return dataclasses.replace(inner, kind="stream")
+    if inner.kind == "selkey" and index in (0, 3):  # SelectorKey(fileobj, fd, events, data)
+        return inner.items[0 if index == 0 else 1]
     return None
 
 
@@ -1028,6 +1229,9 @@ def _merge(infos) -> Optional[SockInfo]:
     kinds = {i.kind for i in found}
     kind = found[0].kind if len(kinds) == 1 else sorted(kinds)[0]
     same = [i for i in found if i.kind == kind]
+    items = ()
+    if kind == "selkey":
+        items = tuple(_merge(i.items[n] for i in same) for n in range(2))
     return SockInfo(
         kind,
         tls=any(i.tls for i in found),
@@ -1037,6 +1241,7 @@ def _merge(infos) -> Optional[SockInfo]:
         stream=all(i.stream for i in same),
         handler=any(i.handler for i in found),
         local=all(i.local for i in same),
+        items=items,
     )
 
 
