@@ -378,6 +378,60 @@ SOURCES = [
         "import socket\ndef f(kind):\n    s = socket.socket(socket.AF_INET, kind)\n    s.sendmsg([b'x'], [], 0, ('h', 1))\n",
     ),
     (
+        "gevent-socket",
+        "from gevent import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')  # W\n",
+        "from zmq.green import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')\n",
+    ),
+    (
+        "gevent-stream-server",
+        "from gevent.server import StreamServer\ndef handle(c, addr):\n    c.sendall(b'x')  # W\n"
+        "StreamServer(('', 1), handle).serve_forever()\n",
+        "from gevent.server import StreamServer\ndef handle(c, addr):\n    addr.sendall(b'x')\n"
+        "StreamServer(('', 1), handle).serve_forever()\n",
+    ),
+    (
+        "gevent-spawn",
+        "import gevent, socket\ndef push(c):\n    c.sendall(b'x')  # W\ngevent.spawn(push, socket.socket())\n",
+        "import gevent, socket\ndef push(c):\n    c.sendall(b'x')\ngevent.spawn(push, [socket.socket()])\n",
+    ),
+    (
+        "gevent-pool-spawn",
+        "import socket\nfrom gevent.pool import Pool\ndef push(c):\n    c.sendall(b'x')  # W\n"
+        "pool = Pool(2)\npool.spawn(push, socket.socket())\n",
+        "import socket\nfrom mylib import Pool\ndef push(c):\n    c.sendall(b'x')\n"
+        "pool = Pool(2)\npool.spawn(push, socket.socket())\n",
+    ),
+    (
+        "selector-key-fileobj",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\nsel.register(socket.socket(), selectors.EVENT_WRITE)\n"
+        "for key, mask in sel.select():\n    key.fileobj.send(b'x')  # W\n",
+        "import selectors, socket, sys\nsel = selectors.DefaultSelector()\nsel.register(sys.stdin, selectors.EVENT_READ)\n"
+        "for key, mask in sel.select():\n    key.fileobj.send(b'x')\n",
+    ),
+    (
+        "selector-key-data",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\ns = socket.socket()\n"
+        "sel.register(s, selectors.EVENT_READ, s)\nfor key, mask in sel.select():\n    key.data.send(b'x')  # W\n",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\ns = socket.socket()\n"
+        "sel.register(s, selectors.EVENT_READ, {})\nfor key, mask in sel.select():\n    key.data.send(b'x')\n",
+    ),
+    (
+        "selector-callback",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\ndef on_ready(c, mask):\n    c.send(b'x')  # W\n"
+        "sel.register(socket.socket(), selectors.EVENT_WRITE, on_ready)\n"
+        "for key, mask in sel.select():\n    key.data(key.fileobj, mask)\n",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\ndef on_ready(c, mask):\n    mask.send(b'x')\n"
+        "sel.register(socket.socket(), selectors.EVENT_WRITE, on_ready)\n"
+        "for key, mask in sel.select():\n    key.data(key.fileobj, mask)\n",
+    ),
+    (
+        "select-select",
+        "import select, socket\nconns = [socket.socket()]\nr, w, x = select.select([], conns, [])\n"
+        "for c in w:\n    c.send(b'x')  # W\n",
+        "import select, socket, sys\nconns = [socket.socket()]\nr, w, x = select.select([sys.stdin], conns, [])\n"
+        "for c in r:\n    c.send(b'x')\n",
+    ),
+    (
         "generator-send",
         "import socket\ns = socket.socket()\ns.send(None)  # W\n",
         "import socket\ndef gen():\n    yield 1\ng = gen()\ng.send(None)\n",

@@ -35,11 +35,19 @@ class UnprotectedSocketWrite(Rule):
     those (through helpers and methods that return one, and parameters that every call in
     the module fills with one, thread, executor and event-loop calls included:
     `Thread(target=f, args=(conn,))`, `_thread.start_new_thread(f, (conn,))`,
-    `executor.submit(f, conn)`, `loop.run_in_executor(None, f, conn)`), an attribute
-    annotated as one (`sock: socket.socket` in the class body, `Optional[...]`, `X | None`,
-    strings), or an item of a container the module fills with them (`self.clients[fd] =
-    conn`, `.append((conn, addr))`, `queue.put(conn)`, read back by `for` loops,
-    subscripts, `pop()`/`get()`). Generators, queues, ZeroMQ and websocket objects are never
+    `executor.submit(f, conn)`, `loop.run_in_executor(None, f, conn)`, and gevent's
+    `gevent.spawn(f, conn)`, `spawn_later`, `Greenlet(f, conn)`, a `gevent.pool` pool's
+    `spawn`), an attribute annotated as one (`sock: socket.socket` in the class body,
+    `Optional[...]`, `X | None`, strings), or an item of a container the module fills with
+    them (`self.clients[fd] = conn`, `.append((conn, addr))`, `queue.put(conn)`, read back
+    by `for` loops, subscripts, `pop()`/`get()`). gevent's `socket` module makes sockets,
+    and a `gevent.server.StreamServer(listener, handle)` passes one to `handle` (and to the
+    `handle` method of a subclass). A selector's key (`for key, mask in sel.select()`,
+    `sel.get_key(...)`) has a socket as `key.fileobj` (or `key.data`) when a socket is
+    registered (or given as data) in that selector, and a function registered as a key's
+    data and called as `key.data(key.fileobj, mask)` receives it; the lists
+    `select.select(rlist, wlist, xlist)` returns hold items of the lists it was given.
+    Generators, queues, ZeroMQ (`zmq.green` too) and websocket objects are never
     reported. Datagram sockets (`SOCK_DGRAM`) and peerless families (`AF_ALG`,
     `AF_NETLINK`, ...) are not reported: they never get EPIPE.
 

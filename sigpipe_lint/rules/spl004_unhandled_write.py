@@ -36,8 +36,8 @@ class UnhandledWrite(Rule):
     one's callers. A socket's bound write passed to a function of the module that only
     calls it under a guard (`Error.wrap(self._sock.sendall, data)`, where `wrap(fn,
     *args)` runs `fn(*args)` in a `try` that translates `OSError`) is handled there. A
-    function also handed to a thread or executor (`Thread(target=...)`,
-    `submit(f)`) or stored for later (`callbacks.append(f)`, `atexit.register(f)`) has
+    function also handed to a thread, executor or greenlet (`Thread(target=...)`,
+    `submit(f)`, `gevent.spawn(f)`, a gevent `StreamServer`'s handle) or stored for later (`callbacks.append(f)`, `atexit.register(f)`) has
     callers the module does not show, and one nobody in the program calls has unknown
     callers: both count as unhandled.
 
