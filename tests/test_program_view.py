@@ -255,3 +255,32 @@ def test_spl002_names_the_writes_in_source_order_whatever_the_hash_seed(tmp_path
         outputs.add(proc.stdout)
     assert len(outputs) == 1
     assert b"(s.sendall(), s.send(), f.write(), f.flush())" in outputs.pop()
+
+
+def test_the_facts_caches_only_hold_nodes_that_live_as_long_as_they_do():
+    # The facts' caches key on id(node). A string annotation was parsed into a throwaway
+    # expression: once freed, its id went to the next node made, which then got its cached
+    # answer (the CLI and flake8 disagreed on p07's `other: "typing.Optional[...]"`,
+    # depending on what a worker had analysed before). Every node a cache holds an answer
+    # for must belong to the module or to an expression the facts keep.
+    import libcst as cst
+
+    from sigpipe_lint.facts import ModuleFacts
+    from sigpipe_lint.parse import parse
+
+    client = Path(__file__).resolve().parent.parent / "fixtures" / "program" / "p07_annotations" / "client.py"
+    module = parse(client.read_bytes())
+    facts = ModuleFacts(module)
+    assert len(facts.writes) == 7  # the seven `# expect:` lines, so the annotations were read
+
+    alive = set()
+
+    class Collect(cst.CSTVisitor):
+        def on_visit(self, node):
+            alive.add(id(node))
+            return True
+
+    module.visit(Collect())
+    for expr in facts.annotation_exprs.values():
+        expr.visit(Collect())
+    assert facts._qcache and {key[0] for key in facts._qcache} <= alive

@@ -308,6 +308,9 @@ class ModuleNames:
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         self._qcache: Dict[tuple, Optional[str]] = {}
+        # Expressions parsed from string annotations, kept as long as these facts: the caches
+        # key on id(node), and a freed node's id is given to the next node made.
+        self.annotation_exprs: Dict[int, cst.BaseExpression] = {}
         self._class_of_scope: Dict[int, ClassInfo] = {}
         self._tick = 0
         self._call_tick: Dict[int, int] = {}

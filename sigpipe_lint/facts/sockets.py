@@ -554,13 +554,17 @@ class SocketFacts:
         while stack:
             e = stack.pop()
             if isinstance(e, cst.SimpleString):
-                text = _literal_string(e)
-                if text is None:
-                    continue
-                try:
-                    stack.append(cst.parse_expression(text.strip()))
-                except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
-                    pass
+                parsed = self.annotation_exprs.get(id(e))
+                if parsed is None:
+                    text = _literal_string(e)
+                    if text is None:
+                        continue
+                    try:
+                        parsed = cst.parse_expression(text.strip())
+                    except Exception:  # noqa: BLE001 - an unparsable string annotation says nothing
+                        continue
+                    self.annotation_exprs[id(e)] = parsed  # kept alive: see ModuleFacts.annotation_exprs
+                stack.append(parsed)
             elif isinstance(e, cst.Subscript):  # Optional[socket.socket], Union[...]
                 if self.qname(e.value, scope) in _WRAPPING_TYPES:
                     stack.extend(el.slice.value for el in e.slice if isinstance(el.slice, cst.Index))
