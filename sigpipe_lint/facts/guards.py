@@ -273,8 +273,6 @@ class GuardFacts:
         name = func.name
         if cls.outer is not self.module_scope or not self.modname or name.startswith("__") or name == "<lambda>":
             return None
-        if alone and not self._own_calls_unrelated(func):
-            return None
         records = self.program.method_calls(name, self.path)
         if records is None:
             return None
@@ -288,6 +286,8 @@ class GuardFacts:
                 related = related or rel
             if related:
                 out.append(r.handled)
+        if alone and out and not self._own_calls_unrelated(func):
+            return None  # (asked last: it may tokenize this module)
         return out
 
     def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
