@@ -123,7 +123,7 @@ def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     calls = defs = other = 0
     try:
         toks = [t for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type not in noise]
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
         return None
     for i, t in enumerate(toks):
         if t.type != tokenize.NAME or t.string != name:
