@@ -940,7 +940,8 @@ class ModuleNames:
                 out.append((pos[fi], args, kwargs, call, ctx))
         for name, spawns in self._GEVENT_SPAWNS.items():
             for call, ctx in self.calls_by_name.get(name, ()):
-                fi = spawns.get(self.qname(call.func, ctx.scope))
+                # every meaning: `try: import gevent` / `except ImportError: gevent = None`
+                fi = next((spawns[q] for q in self.qnames(call.func, ctx.scope) if q in spawns), None)
                 if fi is None and name == "spawn" and isinstance(call.func, cst.Attribute):
                     if self.made_by(call.func.value, ctx.scope, self.GEVENT_POOLS):
                         fi = 0  # pool.spawn(f, conn)
@@ -1030,10 +1031,20 @@ class ModuleNames:
                 for a in call.args:
                     if type(a.value) not in (cst.Name, cst.Attribute):
                         continue
-                    for target in self.functions_named_by(a.value, ctx.scope):
+                    targets = self.functions_named_by(a.value, ctx.scope)
+                    if not targets and id(call) in spawners:
+                        # gevent.spawn(sending_function, msg): a variable holding functions
+                        targets = self._called_values(a.value, ctx.scope)
+                    for target in targets:
                         if id(call) in spawners:
                             kind = "spawn"
                         elif isinstance(f, cst.Attribute) and f.attr.value in self._KEEPERS:
+                            # a selector's callback: run where the module calls key.data(...)
+                            runs = self.selector_dispatches(call, ctx) if f.attr.value == "register" else None
+                            for run, rctx in runs or ():
+                                out.setdefault(id(target), []).append(("call", run, rctx))
+                            if runs:
+                                continue
                             kind = "escape"
                         else:
                             kind = "call"

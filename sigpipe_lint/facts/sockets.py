@@ -779,6 +779,20 @@ class SocketFacts:
             out.append((arg, ctx))
         return out
 
+    def selector_dispatches(self, call: cst.Call, ctx: Ctx):
+        """For `sel.register(fileobj, events, callback)` on a selector of this module: the
+        calls that run the callback, each `key.data(...)` (or a name bound to it) of a
+        selector key holding a socket; None when `call` is no such registration or the
+        module shows no dispatch (the callback's callers are then unknown)."""
+        if not isinstance(call.func, cst.Attribute) or not self._selectors(call.func.value, ctx.scope, _method_class(ctx)):
+            return None
+        out = []
+        for run, rctx, key in self._dispatches():
+            info = self.sock_info(key, rctx.scope, 1, _method_class(rctx))
+            if info is not None and info.kind == "selkey":
+                out.append((run, rctx))
+        return out or None
+
     def _dispatches(self):
         """[(call, ctx, key expression)] of calls of `key.data` or of a name bound to it."""
         cached = getattr(self, "_dispatch_calls", None)
