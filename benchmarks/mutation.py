@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import os
 import shutil
 import signal
@@ -87,6 +88,7 @@ TESTS = [
     "tests/test_idioms.py",
     "tests/test_asyncio.py",
     "tests/test_rule_examples.py",
+    "tests/test_program_view.py",  # the program view through the CLI, flake8 and the cache
 ]
 NO_MUTATE = "pragma: no mutate"
 
@@ -202,13 +204,15 @@ class _Finder(ast.NodeVisitor):
     def visit_BoolOp(self, node):
         repl = "or" if isinstance(node.op, ast.And) else "and"
         word = "and" if isinstance(node.op, ast.And) else "or"
-        for a, b in zip(node.values, node.values[1:]):
+        many = len(node.values) > 2  # `a and b and c`: say which `and`, or two labels are one
+        for k, (a, b) in enumerate(zip(node.values, node.values[1:]), 1):
             s = self.off(a.end_lineno, a.end_col_offset)
             e = self.off(b.lineno, b.col_offset)
             between = self.text[s:e]
             i = between.find(word)
             if i >= 0:
-                self.add(node, s + i, s + i + len(word), repl, f"{word} -> {repl} in {ast.unparse(node)[:50]}")
+                which = f" #{k}" if many else ""
+                self.add(node, s + i, s + i + len(word), repl, f"{word}{which} -> {repl} in {ast.unparse(node)[:50]}")
         self.generic_visit(node)
 
     def visit_keyword(self, node):
@@ -251,10 +255,15 @@ def find_mutants(paths: Sequence[str]) -> List[Mutant]:
         finder = _Finder(rel, text)
         finder.visit(ast.parse(text))
         seen = set()
+        labels: dict = {}
         for m in finder.out:
             key = (m.start, m.end, m.replacement)
             if key not in seen:
                 seen.add(key)
+                # Two mutants of a line must not share a label (a --rerun finds them by it).
+                n = labels[m.label()] = labels.get(m.label(), 0) + 1
+                if n > 1:
+                    m = dataclasses.replace(m, what=f"{m.what} ({n})")
                 out.append(m)
     return out
 
@@ -291,6 +300,9 @@ def _child(copy: Path, tests: Sequence[str]) -> None:
     sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
     sys.path_importer_cache.clear()
     sys.path.insert(0, str(copy))
+    # Tests that run `python -m sigpipe_lint` or flake8 in a subprocess must import the
+    # mutant too: PYTHONPATH comes before the editable install's finder (appended last).
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(copy), *filter(None, [os.environ.get("PYTHONPATH")])])
     os.chdir(copy)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
