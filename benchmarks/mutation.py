@@ -400,6 +400,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import libcst  # noqa: F401 - imported once in the parent, inherited by every child
     import pytest  # noqa: F401
 
+    # A run stopped with SIGTERM (or SIGINT, ignored in a background job) removes its copies.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="spl-mutation-") as tmp:
         copies = []

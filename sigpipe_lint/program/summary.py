@@ -110,15 +110,15 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
             # A tuple (or list) of exception classes bound to a name.
             vals = [b for b in bindings if b.kind == "value"]
             if vals and len(vals) == len(bindings):
+                # An element not known here catches nothing known, and the others still
+                # catch what they catch: `(socket.error, extra())` catches OSError, as the
+                # same tuple in the module of the `except` does (guards.covers).
                 elems = []
-                ok = True
                 for e, es in facts.value_exprs_of_binding_list(vals):
                     q = absolute(facts.qname(e, es))
-                    if q is None:
-                        ok = False
-                        break
-                    elems.append(q)
-                if ok and elems and any(isinstance(b.value, (cst.Tuple, cst.List, cst.Set)) for b in vals):
+                    if q is not None:
+                        elems.append(q)
+                if elems and any(isinstance(b.value, (cst.Tuple, cst.List, cst.Set)) for b in vals):
                     s.exceptions[name] = tuple(elems)
 
     names = []
@@ -156,7 +156,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
         s.classes[c.name] = cs
 
     memo: dict = {}  # what is handled where, shared by both
-    s.calls = _outgoing_calls(facts, absolute, memo)
+    s.calls = _outgoing_calls(facts, memo)
     s.method_calls = _method_calls(facts, absolute, memo)
 
     s.resets = tuple(i for i, sc in enumerate(facts.sigpipe_calls) if sc.disposition == "default" and not sc.in_child)
@@ -165,7 +165,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
     return s
 
 
-def _outgoing_calls(facts, absolute, memo: dict) -> Dict[str, List[CallRecord]]:
+def _outgoing_calls(facts, memo: dict) -> Dict[str, List[CallRecord]]:
     """Calls of functions imported from other modules, with socket arguments and guards.
 
     What is caught around a call counts the call's own function and that function's callers
@@ -184,9 +184,8 @@ def _outgoing_calls(facts, absolute, memo: dict) -> Dict[str, List[CallRecord]]:
                 q = facts.qname(call.func, ctx.scope)
                 if q is None or q.startswith(("<local>.", "builtins.")) or q.split(".", 1)[0] in OPAQUE:
                     continue
-                q = absolute(q)
-                if q is None or q.rsplit(".", 1)[-1] != name:
-                    continue
+                # Under its qualified name, which ends with the real name even when the call
+                # uses another (`from .net import send as push; push(...)`).
                 cls = ctx.func.cls if ctx.func is not None else None
                 args = []
                 for a in call.args:

@@ -74,7 +74,8 @@ _CONTEXTMANAGER = re.compile(
     rb"@[\w.]*contextmanager[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)"
 )
 _EXIT = re.compile(rb"def[ \t]+__a?exit__[ \t]*\(")
-_EXIT_SWALLOWS = re.compile(rb"return[ \t]+True\b|\braise[ \t]+\w")
+# `return True`, `return issubclass(exc_type, OSError)`, ...: any return but False or None.
+_EXIT_SWALLOWS = re.compile(rb"return[ \t]+(?!(?:False|None)\b)[^\s#]|\braise[ \t]+\w")
 _FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]*(\([^)]*\)|[^\n]*)", re.M)
 _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n]*)", re.M)
 
@@ -332,7 +333,7 @@ class Program:
         import naming it). For sockets it must also import a source of sockets (as the
         pre-filter asks) or a module of its own package; for exception tuples, assign the
         name; for context managers, define it as a `@contextmanager` function, or as a
-        class in a module where some `__exit__` can return True or raise.
+        class in a module where some `__exit__` can return something true or raise.
         """
         key = (path, name, kind)
         if key not in self._may:
@@ -466,6 +467,7 @@ class Program:
             return self._callers[key]
         out = []
         called = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*\(")
+        imported_as = re.compile(rb"\b" + re.escape(name.encode()) + rb"[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
         module_last = qname.rsplit(".", 2)[-2].encode() if qname.count(".") >= 1 else b""
         through_module = re.compile(rb"\b" + re.escape(module_last) + rb"\s*\.\s*" + re.escape(name.encode()) + rb"\s*\(")
         me = os.path.abspath(path)
@@ -474,8 +476,13 @@ class Program:
             if os.path.abspath(f) == me:
                 continue
             data = self.read(f)
-            # A caller calls the name, and imports it or calls it through its module.
-            if data is None or not called.search(data):
+            # A caller calls the name (or the name it imports it as: `send as push`), and
+            # imports it or calls it through its module.
+            if data is None:
+                continue
+            if not called.search(data) and not any(
+                re.search(rb"\b" + re.escape(alias) + rb"\s*\(", data) for alias in imported_as.findall(data)
+            ):
                 continue
             if _imports_name(data, name) or (module_last and through_module.search(data)):
                 candidates.append(f)

@@ -1,0 +1,463 @@
+"""Decisions of the program view that the folder fixtures left untested.
+
+Each test here was written for a mutant of `sigpipe_lint/program/` that the fast tests let
+live (benchmarks/mutation.py; the survivors and the mutants judged equivalent are listed in
+its docstring). The packages are small and written inline; as in fixtures/program/, what
+must be reported carries a trailing `# expect: CODE` comment and a line the engine must
+not report carries `# ok` with the reason, and the whole package is checked with
+`sigpipe-lint check --select SPL` (`reported_in`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sigpipe_lint.program import resolve
+from test_program_fixtures import expected_in, reported_in
+
+# A guarded write in every client module: the module handles BrokenPipeError somewhere, so
+# an unguarded write is the per-call SPL004 (SPL001 is for modules with no handling at all).
+GUARDED = '''
+
+def guarded(host):
+    s = socket.create_connection((host, 7))
+    try:
+        s.sendall(b"x")  # ok: OSError caught
+    except OSError:
+        pass
+'''
+
+
+def _package(root: Path, files: dict) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text)
+
+
+def _check(root: Path, capsys):
+    """(reported, expected) for the package, each a sorted list of (file, line, code)."""
+    got, _status = reported_in(root, capsys)
+    return got, expected_in(root)
+
+
+# -- resolve.py ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["pyproject.toml", "setup.cfg", "setup.py", ".git"])
+def test_every_project_marker_makes_a_project_root(tmp_path, marker):
+    root = tmp_path / "proj"
+    (root / "a" / "b").mkdir(parents=True)
+    if marker == ".git":
+        (root / marker).mkdir()
+    else:
+        (root / marker).write_text("")
+    assert resolve.project_root(str(root / "a" / "b")) == str(root)
+
+
+def test_module_names_of_nested_packages_and_unimportable_files(tmp_path):
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "mod.py").write_text("")
+    assert resolve.module_of(str(tmp_path / "pkg" / "sub" / "mod.py")) == ("pkg.sub.mod", str(tmp_path), False)
+    assert resolve.module_of(str(tmp_path / "pkg" / "sub" / "__init__.py")) == ("pkg.sub", str(tmp_path), True)
+    # a script that cannot be imported by name, and a module in a folder that cannot either
+    (tmp_path / "my-script.py").write_text("")
+    assert resolve.module_of(str(tmp_path / "my-script.py")) == (None, str(tmp_path), False)
+    (tmp_path / "my-pkg").mkdir()
+    (tmp_path / "my-pkg" / "__init__.py").write_text("")
+    (tmp_path / "my-pkg" / "mod.py").write_text("")
+    assert resolve.module_of(str(tmp_path / "my-pkg" / "mod.py"))[0] is None
+
+
+def test_an_absolute_name_stays_as_it_is():
+    assert resolve.absolute("pkg.errors", "other.mod", False) == "pkg.errors"
+
+
+def test_search_path_lists_each_existing_folder_once(tmp_path):
+    root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/client.py": ""})
+    paths = resolve.search_path(str(root / "pkg" / "client.py"))
+    # the import root is also the project root: once; there is no src/ folder: not listed
+    assert paths.count(str(root)) == 1
+    assert str(root / "src") not in paths
+    assert len(paths) == len(set(paths))
+
+
+def test_local_packages_include_top_level_modules_but_not_setup_py(tmp_path):
+    root = _package(tmp_path / "p", {"setup.py": "", "tool.py": "", "pkg/__init__.py": "", "notes.txt": ""})
+    assert resolve.local_packages(str(root / "tool.py")) == ("pkg", "tool")
+
+
+# -- summary.py: names, exceptions, functions, classes ---------------------------------
+
+
+def test_names_that_stand_for_something_elsewhere(tmp_path, capsys):
+    """An alias of socket.error guards; an alias of a local class leads to its socket; a
+    module-level function is not confused with a nested function or a method of its name."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/defs.py": _src('''\
+                import socket
+
+                Dead = socket.error
+
+
+                class _Conn:
+                    def __init__(self, host):
+                        self.sock = socket.create_connection((host, 7))
+
+
+                Connection = _Conn
+
+
+                def outer():
+                    def make():
+                        return socket.create_connection(("h", 7))
+                    return make
+
+
+                class Pool:
+                    def make(self):
+                        return socket.create_connection(("h", 7))
+
+
+                def make():
+                    return b"not a socket"
+                '''),
+            "pkg/client.py": _src('''\
+                import socket
+
+                from .defs import Connection, Dead, make
+
+
+                def caught_by_alias(host):
+                    s = socket.create_connection((host, 7))
+                    try:
+                        s.sendall(b"x")  # ok: Dead is socket.error
+                    except Dead:
+                        pass
+
+
+                def through_an_alias_of_a_class(host):
+                    c = Connection(host)
+                    c.sock.sendall(b"x")  # expect: SPL004
+
+
+                def not_a_socket():
+                    s = make()
+                    s.sendall(b"x")  # ok: the module-level make() returns bytes
+                ''')
+            + GUARDED,
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+# The same exception names, defined in the module of the write or imported from another
+# one: the answer must not depend on where the name is defined.
+EXCEPTION_NAMES = {
+    # a tuple holding socket.error catches, whatever its other element is
+    "tuple_with_an_unknown_element": ("ERRS = (socket.error, extra())", "ok"),
+    # bound by an import in one branch and a tuple in the other: unknown, not a guard
+    "import_or_tuple": (
+        "try:\n    from ._compat import ERRS\nexcept ImportError:\n    ERRS = (socket.error,)",
+        "expect: SPL004",
+    ),
+    # a tuple whose elements catch nothing of a dead peer
+    "tuple_of_other_errors": ("ERRS = (ValueError, KeyError)", "expect: SPL004"),
+}
+DEFS_HEAD = "import socket\n\n\ndef extra():\n    return ValueError\n\n\n"
+WRITE = '''
+
+def write(host):
+    s = socket.create_connection((host, 7))
+    try:
+        s.sendall(b"x")  # {mark}
+    except ERRS:
+        pass
+'''
+
+
+@pytest.mark.parametrize("case", sorted(EXCEPTION_NAMES))
+@pytest.mark.parametrize("where", ["here", "imported"])
+def test_exception_names_mean_the_same_here_and_imported(tmp_path, capsys, case, where):
+    defs, mark = EXCEPTION_NAMES[case]
+    write = WRITE.format(mark=mark) + GUARDED
+    if where == "here":
+        files = {"pkg/__init__.py": "", "pkg/client.py": DEFS_HEAD + defs + "\n" + write}
+    else:
+        files = {
+            "pkg/__init__.py": "",
+            "pkg/defs.py": DEFS_HEAD + defs + "\n",
+            "pkg/client.py": "import socket\n\nfrom .defs import ERRS\n" + write,
+        }
+    got, expected = _check(_package(tmp_path / "p", files), capsys)
+    assert got == expected
+
+
+def test_a_base_class_three_modules_away(tmp_path, capsys):
+    """Client(Mid) <- Mid(Mid2) <- Mid2(Base) <- Base sets self.sock: past the depth one
+    summary may ask, the bases recorded in each summary lead on."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/base.py": _src('''\
+                import socket
+
+
+                class Base:
+                    def __init__(self, host):
+                        self.sock = socket.create_connection((host, 7))
+                '''),
+            "pkg/mid2.py": "from .base import Base\n\n\nclass Mid2(Base):\n    pass\n",
+            "pkg/mid.py": "from .mid2 import Mid2\n\n\nclass Mid(Mid2):\n    pass\n",
+            "pkg/client.py": _src('''\
+                import socket
+
+                from .mid import Mid
+
+
+                class Client(Mid):
+                    def ping(self):
+                        self.sock.sendall(b"x")  # expect: SPL004
+                ''')
+            + GUARDED,
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+def test_context_managers_of_another_module(tmp_path, capsys):
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/guards.py": _src('''\
+                import contextlib
+
+
+                @contextlib.contextmanager
+                def quiet():
+                    try:
+                        yield
+                    except OSError:
+                        pass
+
+
+                @contextlib.contextmanager
+                def timed():
+                    yield
+
+
+                class Swallow:
+                    def __enter__(self):
+                        return self
+
+                    def __exit__(self, exc_type, exc, tb):
+                        return exc_type is not None and issubclass(exc_type, OSError)
+
+
+                class Loud:
+                    def __enter__(self):
+                        return self
+
+                    def __exit__(self, exc_type, exc, tb):
+                        return False
+                '''),
+            "pkg/client.py": _src('''\
+                import socket
+
+                from .guards import Loud, Swallow, quiet, timed
+
+
+                def a(host):
+                    s = socket.create_connection((host, 7))
+                    with quiet():
+                        s.sendall(b"x")  # ok: quiet() swallows OSError
+
+
+                def b(host):
+                    s = socket.create_connection((host, 7))
+                    with timed():
+                        s.sendall(b"x")  # expect: SPL004
+
+
+                def c(host):
+                    s = socket.create_connection((host, 7))
+                    with Swallow():
+                        s.sendall(b"x")  # ok: __exit__ returns True for OSError
+
+
+                def d(host):
+                    s = socket.create_connection((host, 7))
+                    with Loud():
+                        s.sendall(b"x")  # expect: SPL004
+                ''')
+            + GUARDED,
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+# -- summary.py: resets and calls ------------------------------------------------------
+
+NET = '''\
+import socket
+
+
+def run(host):
+    s = socket.create_connection((host, 80))
+    try:
+        s.sendall(b"x")  # {mark}
+    except OSError:
+        pass
+'''
+
+
+@pytest.mark.parametrize(
+    "where, code, mark",
+    [
+        # SIG_IGN is Python's default, not a reset: the OSError handler is reached
+        ("__init__.py", "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)\n", "ok: SIGPIPE ignored"),
+        # SIG_DFL set in a child process only (preexec_fn), not in this one
+        (
+            "__main__.py",
+            "import signal\nimport subprocess\n\n"
+            "subprocess.run(['ls'], preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_DFL))\n",
+            "ok: the reset runs in the child",
+        ),
+        # the reset itself, in the program's entry: the handler is never reached
+        (
+            "__main__.py",
+            "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)  # expect: SPL002\n",
+            "expect: SPL004",
+        ),
+    ],
+    ids=["sig_ign_in_init", "reset_in_child", "reset"],
+)
+def test_only_a_reset_in_this_process_is_a_reset_for_the_program(tmp_path, capsys, where, code, mark):
+    files = {
+        "tool/__init__.py": "",
+        "tool/__main__.py": "from tool import net\n\nnet.run('example.org')\n",
+        "tool/net.py": NET.format(mark=mark),
+    }
+    files[f"tool/{where}"] = code + files[f"tool/{where}"]
+    got, expected = _check(_package(tmp_path / "p", files), capsys)
+    assert got == expected
+
+
+def test_callers_in_other_modules_by_alias_and_by_keyword(tmp_path, capsys):
+    """The socket a caller passes reaches the callee's parameter: through `import ... as`,
+    and by keyword, in any order (a UDP socket has no peer to lose, a TCP one has)."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/net.py": _src('''\
+                import socket
+
+
+                def send(sock, data):
+                    sock.sendall(data)  # expect: SPL004
+
+
+                def forward(src, dst):
+                    dst.sendall(src.recv(512))  # expect: SPL004
+                ''')
+            + GUARDED,
+            "pkg/user.py": _src('''\
+                import socket
+
+                from .net import forward
+                from .net import send as push
+
+
+                def go(host):
+                    s = socket.create_connection((host, 7))
+                    push(s, b"x")
+
+
+                def bridge(host):
+                    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    tcp = socket.create_connection((host, 7))
+                    forward(dst=tcp, src=udp)
+                '''),
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+# -- view.py ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["venv", "env", "__pycache__", "node_modules", "build", "dist", "site-packages"])
+def test_callers_in_copies_and_environments_are_not_the_programs(tmp_path, capsys, folder):
+    """The one caller of send() catches OSError; an unguarded copy of it under a build
+    output, a virtualenv or a vendored tree is not a caller in this program."""
+    caller = _src('''\
+        import socket
+
+        from pkg.net import send
+
+
+        def go(host):
+            s = socket.create_connection((host, 7))
+            try:
+                send(s)
+            except OSError:
+                pass
+        ''')
+    copy = caller.replace("    try:\n        send(s)\n    except OSError:\n        pass\n", "    send(s)\n")
+    assert copy != caller
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/net.py": "def send(sock):\n    sock.sendall(b'x')  # ok: its caller catches OSError\n",
+            "pkg/user.py": caller,
+            f"{folder}/lib/pkg/user.py": copy,
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected == []
+
+
+def test_the_summaries_a_file_consulted_are_recorded_built_or_remembered(tmp_path):
+    """`consulted` decides when a cached result is stale: a summary counts whether it was
+    built for this file or remembered from an earlier one; and it is kept on disk."""
+    from sigpipe_lint.program.view import Program, _sha
+
+    root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/errors.py": "import socket\n\nERRS = (socket.error,)\n"})
+    errors = str(root / "pkg" / "errors.py")
+    sha = _sha((root / "pkg" / "errors.py").read_bytes())
+    cache = tmp_path / "cache"
+    program = Program(str(cache))
+    program.begin()
+    assert program.summary(errors).exceptions == {"ERRS": ("builtins.OSError",)}
+    assert program.consulted == {errors: sha}  # built
+    program.begin()
+    assert program.consulted == {}
+    program.summary(errors)
+    assert program.consulted == {errors: sha}  # remembered
+    assert len(list(cache.rglob("*.pickle"))) == 1
+    # a new process reads it from the disk
+    again = Program(str(cache))
+    assert again._load(errors, sha).exceptions == {"ERRS": ("builtins.OSError",)}
