@@ -88,6 +88,7 @@ TESTS = [
     "tests/test_idioms.py",
     "tests/test_asyncio.py",
     "tests/test_rule_examples.py",
+    "tests/test_program_decisions.py",
     "tests/test_program_view.py",  # the program view through the CLI, flake8 and the cache
 ]
 NO_MUTATE = "pragma: no mutate"
