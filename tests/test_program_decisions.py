@@ -10,11 +10,15 @@ not report carries `# ok` with the reason, and the whole package is checked with
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from sigpipe_lint.cli import main
 from sigpipe_lint.program import resolve
 from test_program_fixtures import expected_in, reported_in
 
@@ -244,11 +248,14 @@ def test_a_base_class_three_modules_away(tmp_path, capsys):
 
 
 def test_context_managers_of_another_module(tmp_path, capsys):
+    """Managers imported from other modules: generator functions (in a module with no
+    `__exit__` at all) and classes; a manager that is not found, or that is a method of a
+    class elsewhere, is no guard."""
     root = _package(
         tmp_path / "p",
         {
             "pkg/__init__.py": "",
-            "pkg/guards.py": _src('''\
+            "pkg/managers.py": _src('''\
                 import contextlib
 
 
@@ -263,6 +270,9 @@ def test_context_managers_of_another_module(tmp_path, capsys):
                 @contextlib.contextmanager
                 def timed():
                     yield
+                '''),
+            "pkg/exits.py": _src('''\
+                import contextlib
 
 
                 class Swallow:
@@ -279,11 +289,19 @@ def test_context_managers_of_another_module(tmp_path, capsys):
 
                     def __exit__(self, exc_type, exc, tb):
                         return False
+
+                    @staticmethod
+                    @contextlib.contextmanager
+                    def timed():
+                        yield
                 '''),
             "pkg/client.py": _src('''\
                 import socket
 
-                from .guards import Loud, Swallow, quiet, timed
+                from missing_lib import session
+
+                from .exits import Loud, Swallow
+                from .managers import quiet, timed
 
 
                 def a(host):
@@ -308,6 +326,70 @@ def test_context_managers_of_another_module(tmp_path, capsys):
                     s = socket.create_connection((host, 7))
                     with Loud():
                         s.sendall(b"x")  # expect: SPL004
+
+
+                def e(host):
+                    s = socket.create_connection((host, 7))
+                    with session():
+                        s.sendall(b"x")  # expect: SPL004
+
+
+                def f(host):
+                    s = socket.create_connection((host, 7))
+                    with Loud.timed():
+                        s.sendall(b"x")  # expect: SPL004
+                ''')
+            + GUARDED,
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+def test_what_imported_names_make(tmp_path, capsys):
+    """A classmethod of a class elsewhere that returns a socket makes one; a function
+    elsewhere that returns an object of another class makes no socket attribute."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/conn.py": _src('''\
+                import socket
+
+
+                class Conn:
+                    @classmethod
+                    def open(cls, host):
+                        return socket.create_connection((host, 7))
+
+
+                class FakeSocket:
+                    def sendall(self, data):
+                        pass
+
+
+                class Fake:
+                    def __init__(self):
+                        self.sock = FakeSocket()
+
+
+                def make_fake():
+                    return Fake()
+                '''),
+            "pkg/client.py": _src('''\
+                import socket
+
+                from .conn import Conn, make_fake
+
+
+                def real(host):
+                    s = Conn.open(host)
+                    s.sendall(b"x")  # expect: SPL004
+
+
+                def fake():
+                    f = make_fake()
+                    f.sock.sendall(b"x")  # ok: make_fake() makes no socket
                 ''')
             + GUARDED,
         },
@@ -343,14 +425,25 @@ def run(host):
             "subprocess.run(['ls'], preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_DFL))\n",
             "ok: the reset runs in the child",
         ),
-        # the reset itself, in the program's entry: the handler is never reached
+        # the reset itself, in the program's entry, in the package, in the module: the
+        # handler is never reached
         (
             "__main__.py",
             "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)  # expect: SPL002\n",
             "expect: SPL004",
         ),
+        (
+            "__init__.py",
+            "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)  # expect: SPL002\n",
+            "expect: SPL004",
+        ),
+        (
+            "net.py",
+            "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)  # expect: SPL002\n",
+            "expect: SPL004",
+        ),
     ],
-    ids=["sig_ign_in_init", "reset_in_child", "reset"],
+    ids=["sig_ign_in_init", "reset_in_child", "reset_in_main", "reset_in_init", "reset_here"],
 )
 def test_only_a_reset_in_this_process_is_a_reset_for_the_program(tmp_path, capsys, where, code, mark):
     files = {
@@ -363,13 +456,15 @@ def test_only_a_reset_in_this_process_is_a_reset_for_the_program(tmp_path, capsy
     assert got == expected
 
 
-def test_callers_in_other_modules_by_alias_and_by_keyword(tmp_path, capsys):
+def test_callers_in_other_modules(tmp_path, capsys):
     """The socket a caller passes reaches the callee's parameter: through `import ... as`,
-    and by keyword, in any order (a UDP socket has no peer to lose, a TCP one has)."""
+    by keyword in any order (a UDP socket has no peer to lose, a TCP one has), through the
+    module (`net.send_mod(s)`), and through a re-export by the package. A function of the
+    same name elsewhere, found or not, is not a caller."""
     root = _package(
         tmp_path / "p",
         {
-            "pkg/__init__.py": "",
+            "pkg/__init__.py": "from .net import send_once\n",
             "pkg/net.py": _src('''\
                 import socket
 
@@ -380,12 +475,28 @@ def test_callers_in_other_modules_by_alias_and_by_keyword(tmp_path, capsys):
 
                 def forward(src, dst):
                     dst.sendall(src.recv(512))  # expect: SPL004
+
+
+                def send_mod(sock):
+                    sock.sendall(b"x")  # expect: SPL004
+
+
+                def send_once(sock):
+                    sock.sendall(b"x")  # expect: SPL004
+
+
+                def send_safe(sock):
+                    sock.sendall(b"x")  # ok: its one caller catches OSError
                 ''')
             + GUARDED,
+            "pkg/other.py": "def send_safe(sock):\n    pass\n",
             "pkg/user.py": _src('''\
                 import socket
 
-                from .net import forward
+                from pkg import send_once
+
+                from . import net
+                from .net import forward, send_safe
                 from .net import send as push
 
 
@@ -398,6 +509,44 @@ def test_callers_in_other_modules_by_alias_and_by_keyword(tmp_path, capsys):
                     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                     tcp = socket.create_connection((host, 7))
                     forward(dst=tcp, src=udp)
+
+
+                def through_module(host):
+                    s = socket.create_connection((host, 7))
+                    net.send_mod(s)
+
+
+                def reexported(host):
+                    s = socket.create_connection((host, 7))
+                    send_once(s)
+
+
+                def safe(host):
+                    s = socket.create_connection((host, 7))
+                    try:
+                        send_safe(s)
+                    except OSError:
+                        pass
+                '''),
+            "pkg/user2.py": _src('''\
+                import socket
+
+                from .other import send_safe
+
+
+                def unrelated(host):
+                    s = socket.create_connection((host, 7))
+                    send_safe(s)
+                '''),
+            "pkg/user3.py": _src('''\
+                import socket
+
+                from missing_lib import send_safe
+
+
+                def unrelated(host):
+                    s = socket.create_connection((host, 7))
+                    send_safe(s)
                 '''),
         },
     )
@@ -461,3 +610,142 @@ def test_the_summaries_a_file_consulted_are_recorded_built_or_remembered(tmp_pat
     # a new process reads it from the disk
     again = Program(str(cache))
     assert again._load(errors, sha).exceptions == {"ERRS": ("builtins.OSError",)}
+
+
+def test_a_cached_summary_is_stale_once_a_module_it_was_built_from_changes(tmp_path):
+    """client.py's summary says open_() returns a socket because conn.connect() does: it
+    records conn.py's hash, and a later process does not load it once conn.py changed."""
+    from sigpipe_lint.program.view import Program, _sha
+
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/conn.py": "import socket\n\n\ndef connect(host):\n    return socket.create_connection((host, 7))\n",
+            "pkg/client.py": "from .conn import connect\n\n\ndef open_(host):\n    return connect(host)\n",
+        },
+    )
+    conn, client = root / "pkg" / "conn.py", root / "pkg" / "client.py"
+    cache = str(tmp_path / "cache")
+    first = Program(cache).summary(str(client))
+    assert set(first.functions) == {"open_"}
+    assert first.deps == {str(conn): _sha(conn.read_bytes())}
+    client_sha = _sha(client.read_bytes())
+    assert Program(cache)._load(str(client), client_sha) is not None  # unchanged: served
+    conn.write_text("def connect(host):\n    return host\n")
+    assert Program(cache)._load(str(client), client_sha) is None  # conn.py changed: stale
+    assert Program(cache).summary(str(client)).functions == {}
+    # an entry that is not a summary (another tool's file, a truncated write) is a miss
+    with open(Program(cache)._cache_file(str(client), client_sha), "wb") as f:
+        f.write(pickle.dumps({"sha": client_sha}))
+    assert Program(cache)._load(str(client), client_sha) is None
+
+
+def test_a_kept_tree_serves_only_the_same_bytes(tmp_path):
+    from sigpipe_lint.program.view import Program
+
+    path = str(tmp_path / "m.py")
+    program = Program()
+    first = program.parsed(path, b"x = 1\n")
+    assert program.parsed(path, b"x = 1\n") is first  # kept
+    assert program.parsed(path, b"y = 2\n")[0].code == "y = 2\n"  # changed: parsed again
+
+
+def test_the_files_of_a_package_outside_any_project(tmp_path):
+    """Without a project marker a package's modules see their package; a top-level module
+    or a script that cannot be imported has no siblings to scan."""
+    from sigpipe_lint.program.view import Program
+
+    assert resolve.project_root(str(tmp_path)) is None  # nothing above the test's folder
+    (tmp_path / "pkg").mkdir()
+    for name in ("__init__.py", "a.py", "b.py"):
+        (tmp_path / "pkg" / name).write_text("")
+    (tmp_path / "alone.py").write_text("")
+    (tmp_path / "my-script.py").write_text("")
+    files = sorted(os.path.basename(f) for f in Program().project_files(str(tmp_path / "pkg" / "a.py")))
+    assert files == ["__init__.py", "a.py", "b.py"]
+    assert len(Program().project_files(str(tmp_path / "pkg" / "__init__.py"))) == 3
+    assert Program().project_files(str(tmp_path / "alone.py")) == []
+    assert Program().project_files(str(tmp_path / "my-script.py")) == []
+
+
+# -- signals.py ------------------------------------------------------------------------
+
+
+def test_a_reset_in_a_function_only_a_child_runs_is_the_childs(tmp_path, capsys):
+    """preexec_fn=_child runs _child, and _reset, which only _child calls, in the child
+    process; _setup, called from main(), resets this process."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/child.py": _src('''\
+                import signal
+                import socket
+                import subprocess
+
+
+                def _reset():
+                    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # ok: in the child only
+
+
+                def _child():
+                    _reset()
+
+
+                def spawn():
+                    subprocess.run(["ls"], preexec_fn=_child)
+
+
+                def send(host):
+                    s = socket.create_connection((host, 7))
+                    try:
+                        s.sendall(b"x")  # ok: OSError caught, SIGPIPE not reset here
+                    except OSError:
+                        pass
+                '''),
+            "pkg/parent.py": _src('''\
+                import signal
+                import socket
+
+
+                def _setup():
+                    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # expect: SPL002
+
+
+                def main():
+                    _setup()
+
+
+                def send(host):
+                    s = socket.create_connection((host, 7))
+                    try:
+                        s.sendall(b"x")  # expect: SPL004
+                    except OSError:
+                        pass
+                '''),
+        },
+    )
+    got, expected = _check(root, capsys)
+    assert got == expected
+
+
+def test_what_a_reset_reaches_is_named_in_the_messages(tmp_path, capsys):
+    """SPL002 in a package `__init__` names the writes of its package's other modules (not
+    its own, not those outside the package); SPL004 names the file that resets, relative to
+    the project root."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "tool/__init__.py": "import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n",
+            "tool/net.py": NET.format(mark="expect: SPL004"),
+            "other/side.py": "import socket\n\n\ndef side(host):\n    socket.create_connection((host, 7)).sendall(b'y')\n",
+        },
+    )
+    capsys.readouterr()
+    main(["check", str(root), "--select", "SPL", "--output-format", "json", "--no-cache", "--jobs", "1"])
+    findings = {(Path(f["path"]).name, f["code"]): f["message"] for f in json.loads(capsys.readouterr().out)}
+    spl002 = findings[("__init__.py", "SPL002")]
+    assert "elsewhere too: 1 write(s) in tool/net.py (s.sendall())" in spl002
+    assert "side.py" not in spl002
+    assert findings[("net.py", "SPL004")].startswith("s.sendall(): tool/__init__.py resets SIGPIPE to SIG_DFL")
