@@ -75,15 +75,19 @@ def test_unparsable_file_gets_one_line_and_the_rest_is_checked(tree):
 
 
 def test_select_ignore_and_pyproject_settings(tree):
-    assert "SPL004" not in run("check", "--no-cache", "pos.py", cwd=tree).stdout
-    # One write, one finding: with both rules on, SPL001 wins over SPL004 on the same call.
+    # One write, one finding: with both rules on (the default), SPL001 wins over SPL004 on
+    # the same call.
+    default = run("check", "--no-cache", "pos.py", cwd=tree).stdout
+    assert "pos.py:3:1: SPL001" in default and "SPL004" not in default
     both = run("check", "--no-cache", "--select", "SPL", "pos.py", cwd=tree).stdout
     assert "pos.py:3:1: SPL001" in both and "SPL004" not in both
     assert "SPL004" in run("check", "--no-cache", "--select", "SPL004", "pos.py", cwd=tree).stdout
     r = run("check", "--no-cache", "--extend-select", "SPL004", "--ignore", "SPL001", "pos.py", cwd=tree)
     assert "SPL004" in r.stdout
     r = run("check", "--no-cache", "--ignore", "SPL001", "pos.py", cwd=tree)
-    assert r.returncode == 0 and "SPL001" not in r.stdout
+    assert r.returncode == 1 and "SPL001" not in r.stdout and "pos.py:3:1: SPL004" in r.stdout  # SPL004 takes the write
+    r = run("check", "--no-cache", "--ignore", "SPL001,SPL004", "pos.py", cwd=tree)
+    assert r.returncode == 0 and "SPL0" not in r.stdout
     (tree / "pyproject.toml").write_text('[tool.sigpipe-lint]\nselect = ["SPL004"]\n')
     r = run("check", "--no-cache", "pos.py", cwd=tree)
     assert "SPL004" in r.stdout and "SPL001" not in r.stdout

@@ -144,38 +144,29 @@ def _client(tmp_path: Path) -> Path:
     return p
 
 
-def test_strict_rule_is_off_by_default(tmp_path):
+def test_per_call_rule_is_on_by_default(tmp_path):
+    # SPL004 became a default rule once its precision on hand-labelled real code reached
+    # 0.95 (issue 9): a flake8 user gets it without configuration.
     path = str(_client(tmp_path))
     got = _parse_flake8(_flake8(["--isolated", path], tmp_path))
-    assert {k[3] for k in got if k[3].startswith("SPL")} == {"SPL003"}
-
-
-@pytest.mark.parametrize(
-    "args",
-    [["--extend-select", "SPL004"], ["--select", "SPL"], ["--select", "SPL004"]],
-    ids=lambda a: " ".join(a),
-)
-def test_strict_rule_enabled_on_the_command_line(tmp_path, args):
-    path = str(_client(tmp_path))
-    got = _parse_flake8(_flake8(["--isolated", *args, path], tmp_path))
-    assert (path, *CLIENT_SPL004) in got
+    assert {k[3] for k in got if k[3].startswith("SPL")} == {"SPL003", "SPL004"}
 
 
 @pytest.mark.parametrize(
     "name,section,setting",
     [
-        ("setup.cfg", "flake8", "extend-select = SPL004"),
-        (".flake8", "flake8", "select = SPL"),
-        ("tox.ini", "flake8", "extend-select = SPL004"),
+        ("setup.cfg", "flake8", "extend-ignore = SPL004"),
+        (".flake8", "flake8", "extend-ignore = SPL004"),
+        ("tox.ini", "flake8", "extend-ignore = SPL004"),
     ],
 )
-def test_strict_rule_enabled_by_a_config_file(tmp_path, name, section, setting):
+def test_per_call_rule_disabled_by_a_config_file(tmp_path, name, section, setting):
     _client(tmp_path)
     got = _parse_flake8(_flake8(["client.py"], tmp_path))
-    assert ("client.py", *CLIENT_SPL004) not in got
+    assert ("client.py", *CLIENT_SPL004) in got
     (tmp_path / name).write_text(f"[{section}]\n{setting}\n")
     got = _parse_flake8(_flake8(["client.py"], tmp_path))
-    assert ("client.py", *CLIENT_SPL004) in got
+    assert ("client.py", *CLIENT_SPL004) not in got
     assert ("client.py", *CLIENT_SPL003) in got
 
 

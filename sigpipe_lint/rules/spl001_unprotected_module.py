@@ -81,7 +81,7 @@ class UnprotectedSocketWrite(Rule):
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
     with one handler somewhere, is not reported here although some of its writes can still
-    crash it. SPL004 (off by default) checks every write on its own.
+    crash it. SPL004 checks every write on its own.
 
     ## Example
     ```python
