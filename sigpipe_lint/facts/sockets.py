@@ -256,20 +256,23 @@ class SocketFacts:
                     found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
         return out
 
-    def instance_class(self, expr, scope: Scope, self_cls=None):
-        """The class `expr` is an instance of, when it was bound to `Cls(...)`: a ClassInfo
-        of this module, or (program view) the qualified name of a class elsewhere."""
-        values = []
+    def _bound_values(self, expr, scope: Scope, self_cls=None):
+        """What a name or `self.x` was bound to, as (value, scope) pairs: [] for another
+        expression, None when a binding is not a plain value (a parameter, an import...)."""
         if isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
             if not bs or any(b.kind != "value" for b in bs):
                 return None
-            values = [(b.value, b.scope) for b in bs]
-        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            return [(b.value, b.scope) for b in bs]
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             cls = self._self_cls_of(expr.value, scope, self_cls)
-            if cls is None:
-                return None
-            values = self._class_attr_bindings(cls, expr.attr.value)
+            return None if cls is None else self._class_attr_bindings(cls, expr.attr.value)
+        return []
+
+    def instance_class(self, expr, scope: Scope, self_cls=None):
+        """The class `expr` is an instance of, when it was bound to `Cls(...)`: a ClassInfo
+        of this module, or (program view) the qualified name of a class elsewhere."""
+        values = self._bound_values(expr, scope, self_cls)
         if not values:
             return None
         found = set()
@@ -311,22 +314,14 @@ class SocketFacts:
             if q is None or q.startswith(("<local>.", "builtins.")):
                 return None
             return ((q, True),)
-        values = []
         if isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
-            if not bs:
-                return None
-            if len(bs) == 1 and bs[0].kind == "self":
+            if bs and len(bs) == 1 and bs[0].kind == "self":
                 c = bs[0].info
                 return ((f"<local>.{c.name}", False),) if c.outer is self.module_scope else None
-            if any(b.kind != "value" for b in bs):
-                return None
-            values = [(b.value, b.scope) for b in bs]
-        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            cls = self._self_cls_of(expr.value, scope, self_cls)
-            if cls is None:
-                return None
-            values = self._class_attr_bindings(cls, expr.attr.value)
+        values = self._bound_values(expr, scope, self_cls)
+        if values is None:
+            return None
         out = []
         for v, vs in values:
             if isinstance(v, cst.Name) and v.value == "None":
