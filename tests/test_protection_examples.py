@@ -416,6 +416,13 @@ SOURCES = [
         "sel.register(s, selectors.EVENT_READ, {})\nfor key, mask in sel.select():\n    key.data.send(b'x')\n",
     ),
     (
+        "selector-get-key",
+        "import selectors, socket\nsel = selectors.DefaultSelector()\ns = socket.socket()\n"
+        "sel.register(s, selectors.EVENT_WRITE)\nsel.get_key(s).fileobj.send(b'x')  # W\n",
+        "import selectors, socket, sys\nsel = selectors.DefaultSelector()\ns = sys.stdin\n"
+        "sel.register(s, selectors.EVENT_WRITE)\nsel.get_key(s).fileobj.send(b'x')\n",
+    ),
+    (
         "selector-callback",
         "import selectors, socket\nsel = selectors.DefaultSelector()\ndef on_ready(c, mask):\n    c.send(b'x')  # W\n"
         "sel.register(socket.socket(), selectors.EVENT_WRITE, on_ready)\n"
