@@ -14,7 +14,7 @@ from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import NONE, SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.noqa import NoqaIndex
 from sigpipe_lint.parse import ParseFailure, parse_lenient
-from sigpipe_lint.positions import positions
+from sigpipe_lint.positions import module_text, positions
 from sigpipe_lint.prefilter import may_match
 from sigpipe_lint.rules import RULES_BY_CODE
 
@@ -52,7 +52,7 @@ def analyze_module(
     for _rule, r in reports:
         wanted.append(r.node)
         wanted.extend(r.related)
-    pos = positions(module, wanted)
+    pos = positions(module, wanted, module_text(module, source))
     noqa = NoqaIndex(source)
     out: List[Finding] = []
     pairs = []

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from sigpipe_lint.findings import Finding, FixEdit, FixInfo
 from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.fixes.write import unified_diff
-from sigpipe_lint.positions import positions
+from sigpipe_lint.positions import module_text, positions
 
 Block = Tuple[int, int, List[bytes]]  # old lines [i1, i2) (0-based), new lines
 
@@ -74,6 +74,7 @@ def attach_edits(module, source: bytes, path: str, pairs: Sequence[Tuple[Finding
     pos = positions(
         module,
         [n for plans in with_fix.values() for p in plans for part in p.parts() for n in (part.target, part.data.get("last")) if n is not None],
+        module_text(module, source),
     )
     old = source.splitlines(keepends=True)
     edits: Dict[int, List[FixEdit]] = {}
