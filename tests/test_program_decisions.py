@@ -489,7 +489,8 @@ def test_callers_in_other_modules(tmp_path, capsys):
                     sock.sendall(b"x")  # ok: its one caller catches OSError
                 ''')
             + GUARDED,
-            "pkg/other.py": "def send_safe(sock):\n    pass\n",
+            # another module of the package that works with sockets (so it can be read)
+            "pkg/other.py": "import socket\n\n\ndef send_safe(sock):\n    pass\n",
             "pkg/user.py": _src('''\
                 import socket
 
@@ -749,3 +750,26 @@ def test_what_a_reset_reaches_is_named_in_the_messages(tmp_path, capsys):
     assert "elsewhere too: 1 write(s) in tool/net.py (s.sendall())" in spl002
     assert "side.py" not in spl002
     assert findings[("net.py", "SPL004")].startswith("s.sendall(): tool/__init__.py resets SIGPIPE to SIG_DFL")
+
+
+@pytest.mark.parametrize(
+    "path, is_test",
+    [
+        ("pkg/test/helpers.py", True),
+        ("pkg/tests/helpers.py", True),
+        ("pkg/testing/helpers.py", True),
+        ("pkg/test_client.py", True),
+        ("pkg/client_test.py", True),
+        ("pkg/conftest.py", True),
+        ("pkg/client.py", False),
+        ("pkg/contest.py", False),
+        ("pkg/latest/client.py", False),
+        ("pkg/testsuite.py", False),
+    ],
+)
+def test_which_files_are_tests(path, is_test):
+    """Tests are not the program's callers: the folder and file names pytest and unittest
+    use say which files are tests."""
+    from sigpipe_lint.program.view import is_test_file
+
+    assert is_test_file(path) is is_test
