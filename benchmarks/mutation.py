@@ -77,11 +77,11 @@ test_program_decisions.py, which did not exist yet):
   selection (view.py and summary.py had grown in between by other merges, method callers
   among them, so their mutant sets differ; the killers now include both program test files):
 
-    -> resolve.py  55/56   = 98.2 %     summary.py 70/75  = 93.3 %   (at 2b8bb57, 465 s)
+    -> resolve.py  55/56   = 98.2 %     summary.py 70/75  = 93.3 %   (at ca4dd24, 465 s)
        view.py    135/148  = 91.2 %     signals.py 36/39  = 92.3 %   (sample; at e8df424:
                                         1dd11f1 but for one line of view.py, 1,807 s)
   Two more tests then (which files are tests; a same-named function in a module that can be
-  read), and the 16 survivors of the sample run again (`--rerun`, at 2b8bb57, 148 s): 4 killed,
+  read), and the 16 survivors of the sample run again (`--rerun`, at ca4dd24, 148 s): 4 killed,
   so view.py 139/148 = 93.9 %. Together 300/318 = 94.3 % of the mutants run, before 185/285.
 
   Left alive, judged equivalent (no result can change) unless said otherwise:
