@@ -28,12 +28,16 @@ CLIENT_SPL003 = (5, 8, "SPL003")
 
 
 def _flake8(args: List[str], cwd: Path, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    # The plugin caches module summaries at the analysed file's project root: keep them in
+    # the test's folder, not in the fixtures' projects (p01, p02 have a pyproject.toml).
+    env = {**os.environ, "SIGPIPE_LINT_CACHE_DIR": str(Path(cwd) / ".sigpipe_lint_cache")}
     return subprocess.run(
         [sys.executable, "-m", "flake8", f"--format={FORMAT}", *args],
         cwd=cwd,
         input=stdin,
         capture_output=True,
         timeout=TIMEOUT,
+        env=env,
     )
 
 
