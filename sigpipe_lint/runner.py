@@ -332,13 +332,18 @@ def _deps_current(result: FileResult, shas: Dict[str, Optional[str]]) -> bool:
     """Whether every other file a cached result was computed from still has that content."""
     import hashlib
 
+    from sigpipe_lint.program.resolve import TREE_DEP, tree_signature
+
     for dep, sha in result.deps.items():
         if dep not in shas:
-            try:
-                with open(dep, "rb") as f:
-                    shas[dep] = hashlib.sha256(f.read()).hexdigest()
-            except OSError:
-                shas[dep] = None
+            if dep.startswith(TREE_DEP):  # a scan of the whole project (callers)
+                shas[dep] = tree_signature(dep[len(TREE_DEP):])
+            else:
+                try:
+                    with open(dep, "rb") as f:
+                        shas[dep] = hashlib.sha256(f.read()).hexdigest()
+                except OSError:
+                    shas[dep] = None
         if shas[dep] != sha:
             return False
     return True

@@ -76,6 +76,32 @@ def test_editing_an_imported_module_rechecks_its_importer_on_a_warm_run(tmp_path
     assert _check(root) == first
 
 
+def test_a_new_caller_elsewhere_rechecks_the_callee_on_a_warm_run(tmp_path):
+    # net.py's write is handled by its only caller (a.py guards it). A new module calling
+    # it unguarded makes it a finding, although neither net.py nor a.py changed: the
+    # cached answer of net.py depended on a scan of the whole project for callers.
+    root = tmp_path / "p"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "net.py").write_text("def push(sock, data):\n    sock.sendall(data)\n")
+    (root / "pkg" / "a.py").write_text(
+        "import socket\n\nfrom .net import push\n\n\ndef go(host):\n"
+        "    s = socket.create_connection((host, 7))\n    try:\n        push(s, b'x')\n    except OSError:\n        s.close()\n"
+    )
+    net = os.path.join("pkg", "net.py")
+    assert _check(root) == []
+    assert _check(root) == []  # warm
+    (root / "pkg" / "b.py").write_text(
+        "import socket\n\nfrom .net import push\n\n\ndef go(host):\n    s = socket.create_connection((host, 7))\n    push(s, b'y')\n"
+    )
+    cold = _check(root, "--no-cache")
+    assert cold == [(net, 2, "SPL001")]  # net.py has no protection at all: SPL001 wins
+    assert _check(root) == cold  # warm, b.py new: net.py re-checked
+    (root / "pkg" / "b.py").unlink()
+    assert _check(root) == []
+
+
 def test_one_file_alone_gets_the_packages_answer(tmp_path):
     """pre-commit and flake8 pass single files: they are placed in their project."""
     root = _project(tmp_path / "p")

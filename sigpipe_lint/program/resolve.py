@@ -18,6 +18,7 @@ only through a submodule.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from functools import lru_cache
@@ -156,3 +157,40 @@ def local_packages(path: str) -> Tuple[str, ...]:
     """The top-level packages and modules of the project holding `path` (none outside one)."""
     root = project_root(os.path.dirname(os.path.abspath(path)))
     return _local_packages(root) if root is not None else ()
+
+
+# Project trees bigger than this are not scanned for callers (a whole site-packages given
+# as one project); their callers are the ones inside the module, as before.
+MAX_SCAN_FILES = 5000
+SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist", ".eggs", "site-packages"}
+
+
+# A dependency on which files a project holds and what they say, as opposed to one file's
+# content: a scan for a function's callers reads every file of the project, so its answer
+# changes when any of them changes or a new one appears (a new caller). Recorded under
+# TREE_DEP + root, with tree_signature() as its "hash".
+TREE_DEP = "<tree>"
+
+
+def scan_files(root: str) -> List[str]:
+    """The `.py` files below `root` that a scan of the project reads ([] past MAX_SCAN_FILES)."""
+    out: List[str] = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x not in SKIP_DIRS and not x.startswith(".")]
+        # Only regular files: opening a FIFO named *.py would block the run.
+        out.extend(p for p in (os.path.join(d, f) for f in files if f.endswith(".py")) if os.path.isfile(p))
+        if len(out) > MAX_SCAN_FILES:
+            return []
+    return out
+
+
+def tree_signature(root: str) -> str:
+    """The names, sizes and modification times of the files a scan of `root` reads."""
+    h = hashlib.sha256()
+    for f in sorted(scan_files(root)):
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()

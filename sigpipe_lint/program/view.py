@@ -28,6 +28,7 @@ import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from sigpipe_lint.program import resolve
+from sigpipe_lint.program.resolve import MAX_SCAN_FILES, SKIP_DIRS, TREE_DEP, scan_files, tree_signature  # noqa: F401
 from sigpipe_lint.program.summary import ClassSummary, ModuleSummary, summarise
 
 # Modules whose meaning the facts know by heart (tables in facts/): never read.
@@ -52,10 +53,6 @@ MAX_CALLER_FILES = 24
 # takes about 250 bytes of memory per byte of source (36 MiB for a 149 KB module), so the
 # budget is in bytes of source: 256 KB, about 65 MiB per process.
 KEEP_PARSED_BYTES = 256 * 1024
-# Project trees bigger than this are not scanned for callers (a whole site-packages given
-# as one project); their callers are the ones inside the module, as before.
-MAX_SCAN_FILES = 5000
-SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist", ".eggs", "site-packages"}
 
 
 # What a module that makes, keeps or hands out sockets must import (prefilter._SOCKET_SOURCE,
@@ -144,6 +141,15 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def dep_current(dep: str, sha: Optional[str], read) -> bool:
+    """Whether a recorded dependency still holds: a file's content hash, or a project's
+    tree signature (TREE_DEP). `read(path)` gives a file's bytes or None."""
+    if dep.startswith(TREE_DEP):
+        return tree_signature(dep[len(TREE_DEP):]) == sha
+    data = read(dep)
+    return data is not None and _sha(data) == sha
+
+
 class Program:
     def __init__(self, cache_dir: Optional[str] = None):
         self.cache_dir = cache_dir
@@ -151,6 +157,7 @@ class Program:
         self._building: Set[str] = set()
         self._bytes: Dict[str, Optional[bytes]] = {}
         self._project_files: Dict[str, List[str]] = {}
+        self._tree_sigs: Dict[str, str] = {}
         self._callers: Dict[Tuple[str, str], Optional[list]] = {}
         self._parsed: Dict[str, tuple] = {}
         self._resetting: Dict[int, List[str]] = {}
@@ -282,8 +289,7 @@ class Program:
         if not isinstance(s, ModuleSummary) or s.sha != sha:
             return None
         for dep, h in s.deps.items():  # built from modules that have changed since: stale
-            data = self.read(dep)
-            if data is None or _sha(data) != h:
+            if not dep_current(dep, h, self.read):
                 return None
         return s
 
@@ -435,34 +441,43 @@ class Program:
 
     # -- callers in other modules --------------------------------------------------------
 
-    def project_files(self, path: str) -> List[str]:
-        """The `.py` files of the project holding `path` (its root), or of its package."""
+    def _scan_root(self, path: str) -> Optional[str]:
+        """The root of the project holding `path`, or of its package (None: a top-level
+        module outside any project, with no siblings to scan)."""
         here = os.path.dirname(os.path.abspath(path))
         root = resolve.project_root(here)
         if root is None:
-            _, import_root, _ = resolve.module_of(path)
-            modname = resolve.module_of(path)[0]
+            modname, import_root, _ = resolve.module_of(path)
             if modname is None or "." not in modname and not os.path.basename(path) == "__init__.py":
-                return []  # a top-level module outside any project: no siblings to scan
+                return None
             root = os.path.join(import_root, modname.split(".")[0])
-        if root in self._project_files:
-            return self._project_files[root]
-        out: List[str] = []
-        for d, dirs, files in os.walk(root):
-            dirs[:] = [x for x in dirs if x not in SKIP_DIRS and not x.startswith(".")]
-            # Only regular files: opening a FIFO named *.py would block the run.
-            out.extend(p for p in (os.path.join(d, f) for f in files if f.endswith(".py")) if os.path.isfile(p))
-            if len(out) > MAX_SCAN_FILES:
-                out = []
-                break
-        self._project_files[root] = out
-        return out
+        return root
+
+    def project_files(self, path: str) -> List[str]:
+        """The `.py` files of the project holding `path` (its root), or of its package."""
+        root = self._scan_root(path)
+        if root is None:
+            return []
+        if root not in self._project_files:
+            self._project_files[root] = scan_files(root)
+        return self._project_files[root]
+
+    def _scanned(self, path: str) -> None:
+        """Record that the answer being built read the whole project of `path` (a scan for
+        callers): it holds only while no file there changes and none is added."""
+        root = self._scan_root(path)
+        if root is None or not self.project_files(path):
+            return
+        if root not in self._tree_sigs:
+            self._tree_sigs[root] = tree_signature(root)
+        self._consulted[-1][TREE_DEP + root] = self._tree_sigs[root]
 
     def callers(self, qname: str, path: str) -> Optional[list]:
         """Calls of function `qname` (defined in `path`) made in other modules of its project;
         None when there are too many modules to read (the callers are then unknown)."""
         name = qname.rsplit(".", 1)[-1]
         key = (qname, path)
+        self._scanned(path)
         if key in self._callers:
             return self._callers[key]
         out = []
@@ -508,6 +523,7 @@ class Program:
         otherwise than called or defined (`f = obj.name`, `getattr(obj, "name")`, even in
         a comment), too many modules to read."""
         key = ("method", name, path)
+        self._scanned(path)
         if key in self._callers:
             return self._callers[key]
         self._callers[key] = None
