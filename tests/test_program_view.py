@@ -102,6 +102,21 @@ def test_a_new_caller_elsewhere_rechecks_the_callee_on_a_warm_run(tmp_path):
     assert _check(root) == []
 
 
+def test_classes_whose_bases_name_each_other_across_modules_end(tmp_path):
+    # A and B (in two modules) each name the other as a base: Python refuses to import it,
+    # a reader must not follow the chain forever (it did, asking for `self.sock`).
+    root = tmp_path / "p"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "a.py").write_text("import socket\n\nfrom .b import B\n\n\nclass A(B):\n    pass\n")
+    (root / "pkg" / "b.py").write_text("import socket\n\nfrom .a import A\n\n\nclass B(A):\n    pass\n")
+    (root / "pkg" / "c.py").write_text(
+        "import socket\n\nfrom .a import A\n\n\ndef go():\n    x = A()\n    x.sock.sendall(b'x')\n    x.conn().sendall(b'y')\n"
+    )
+    assert _check(root, "--no-cache") == []  # nothing says x.sock is a socket; and it ends
+
+
 def test_one_file_alone_gets_the_packages_answer(tmp_path):
     """pre-commit and flake8 pass single files: they are placed in their project."""
     root = _project(tmp_path / "p")

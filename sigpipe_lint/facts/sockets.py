@@ -243,18 +243,24 @@ class SocketFacts:
                 q = self.qname(base.value, c.outer)
                 if q is None or q.startswith("<local>.") or q in HANDLER_BASES:
                     continue
-                found = self.program.class_summary(q, self.search_paths)
-                seen = 0
-                while found is not None and seen < 8:
-                    cs, summary = found
+                for cs in self._class_chain(q, self.search_paths, ("builtins.", "socketserver.", "http.server.")):
                     answer = question(cs)
                     if answer is not None:
                         out.append(answer)
                         break
-                    seen += 1
-                    nxt = next((b for b in cs.bases if b and not b.startswith(("builtins.", "socketserver.", "http.server."))), None)
-                    found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
         return out
+
+    def _class_chain(self, qname: str, paths, stop=("builtins.",)):
+        """The summaries of class `qname` (another module's) and of its first bases there,
+        nearest first; at most 8, so that bases naming each other across modules end."""
+        found = self.program.class_summary(qname, paths)
+        for _ in range(8):
+            if found is None:
+                return
+            cs, summary = found
+            yield cs
+            nxt = next((b for b in cs.bases if b and not b.startswith(stop)), None)
+            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
 
     def _bound_values(self, expr, scope: Scope, self_cls=None):
         """What a name or `self.x` was bound to, as (value, scope) pairs: [] for another
@@ -337,13 +343,9 @@ class SocketFacts:
             return _merge(self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr))
         if self.program is None:
             return None
-        found = self.program.class_summary(cls, self.search_paths)
-        while found is not None:
-            cs, summary = found
+        for cs in self._class_chain(cls, self.search_paths):
             if attr in cs.attrs:
                 return cs.attrs[attr]
-            nxt = next((b for b in cs.bases if b and not b.startswith("builtins.")), None)
-            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
         return None
 
     def _instance_method_sock(self, cls, method: str, depth: int) -> Optional[SockInfo]:
@@ -357,15 +359,11 @@ class SocketFacts:
             return None
         if self.program is None:
             return None
-        found = self.program.class_summary(cls, self.search_paths)
-        while found is not None:
-            cs, summary = found
+        for cs in self._class_chain(cls, self.search_paths):
             if method in cs.methods:
                 return cs.methods[method]
             if method in cs.method_names:
                 return None
-            nxt = next((b for b in cs.bases if b and not b.startswith("builtins.")), None)
-            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
         return None
 
     def sock_info(self, expr, scope: Scope, _depth: int = 0, self_cls: Optional[ClassInfo] = None) -> Optional[SockInfo]:
