@@ -10,7 +10,7 @@ import os
 from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
-from sigpipe_lint.findings import FileResult, Finding, FixInfo, line_count
+from sigpipe_lint.findings import NO_FIX, FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import NONE, SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.noqa import NoqaIndex
 from sigpipe_lint.parse import ParseFailure, parse_lenient
@@ -77,21 +77,47 @@ def analyze_module(
     return out
 
 
+MIXED_INDENTATION = FixInfo(
+    NONE,
+    NO_FIX + "the file's indentation mixes tabs and spaces: it was analysed with the tabs "
+    "expanded, and a fix would write that text back",
+)
+
+
 def _unshift(f: Finding, shifts) -> Finding:
     return dataclasses.replace(
         f,
         column=max(1, f.column - shifts.get(f.line, 0)),
         end_column=max(1, f.end_column - shifts.get(f.end_line, 0)),
-        fix=None,
+        # No fix from the expanded text; a reason the finding had already stays said.
+        fix=MIXED_INDENTATION if f.fix is None or not f.fix.reasons else FixInfo(
+            NONE, "; ".join([MIXED_INDENTATION.message, *(NO_FIX + r for r in f.fix.reasons)])
+        ),
     )
 
 
 def _fix_info(fixes) -> Optional[FixInfo]:
-    """One fix per finding as reported: safe when its safe part exists; unsafe parts named."""
+    """One fix per finding as reported: safe when its safe part exists; unsafe parts named.
+
+    A part that cannot be offered is a plan of applicability "none" whose message says why
+    (fixes.no_fix). Its reason is kept while no unsafe part completes the fix: with no part
+    at all, the fix is "none" and the reasons are its message; with only a safe part
+    (MSG_NOSIGNAL), they say why nothing ends the conversation too.
+    """
     if not fixes:
         return None
-    parts = [f.message if f.applicability in (SAFE, NONE) else f"{f.message} (unsafe)" for f in fixes]
-    return FixInfo(fixes[0].applicability, "; ".join(parts))
+    offered = [f for f in fixes if f.applicability != NONE]
+    complete = any(f.applicability == UNSAFE for f in offered)
+    parts = [
+        f"{f.message} (unsafe)" if f.applicability == UNSAFE else f.message
+        for f in fixes
+        if f.applicability != NONE or not complete
+    ]
+    if not offered:
+        applicability = NONE
+    else:
+        applicability = SAFE if any(f.applicability == SAFE for f in offered) else UNSAFE
+    return FixInfo(applicability, "; ".join(dict.fromkeys(parts)))
 
 
 def analyze_source(

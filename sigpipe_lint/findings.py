@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+NO_FIX = "no automatic fix: "  # how a fix part that offers nothing begins its reason
+
 
 @dataclass(frozen=True)
 class FixEdit:
@@ -26,8 +28,17 @@ class FixInfo:
     """What a fix would do, as reported (the edit itself lives in sigpipe_lint.fixes)."""
 
     applicability: str  # "safe", "unsafe", or "none" (no automatic fix: the message says why)
-    message: str
+    message: str  # the parts' messages, joined by "; "
     edits: Tuple[FixEdit, ...] = ()  # only when asked for: see FixEdit
+
+    @property
+    def reasons(self) -> Tuple[str, ...]:
+        """Why no automatic fix (or, next to a safe part, no unsafe one) is offered.
+
+        The parts of the message that begin "no automatic fix: " (sigpipe_lint.fixes.no_fix),
+        without those words. Empty when the fix is complete.
+        """
+        return tuple(p[len(NO_FIX):] for p in self.message.split("; ") if p.startswith(NO_FIX))
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "FixInfo":

@@ -313,7 +313,7 @@ def with_fix_edits(
     site-packages), and its results are cached apart (`cache_dir`, None: not cached).
     Files given as `-` (standard input, read once) keep their findings without edits.
     """
-    todo = [r.path for r in results if r.path != "-" and any(f.fix is not None for f in r.findings)]
+    todo = [r.path for r in results if r.path != "-" and any(f.fix is not None and f.fix.applicability != "none" for f in r.findings)]
     if not todo:
         return results
     cache = edits_cache(cache_dir, options.codes) if cache_dir else None

@@ -32,7 +32,8 @@ def test_formats_registered():
     assert {"text", "json", "sarif", "github"} <= set(FORMATS)
 
 
-def test_sarif_validates_against_the_schema(tmp_path, monkeypatch, capsys):
+def _validate(log):
+    """Validate against the OASIS schema, read in place (../shared/data, see its README)."""
     if not SCHEMA.is_file():
         if os.environ.get("CI") == "true":
             pytest.fail(f"SARIF schema missing at {SCHEMA}: CI must validate")
@@ -41,9 +42,47 @@ def test_sarif_validates_against_the_schema(tmp_path, monkeypatch, capsys):
         import jsonschema  # in CI a missing validator is a failure, not a skip
     else:
         jsonschema = pytest.importorskip("jsonschema")
-    log = _sarif(tmp_path, monkeypatch, capsys)
     schema = json.loads(SCHEMA.read_text())
     jsonschema.validate(log, schema, cls=jsonschema.Draft4Validator)
+
+
+def test_sarif_validates_against_the_schema(tmp_path, monkeypatch, capsys):
+    _validate(_sarif(tmp_path, monkeypatch, capsys))
+
+
+def test_sarif_says_why_no_fix_is_offered(tmp_path, monkeypatch, capsys):
+    """No fix: the message ends with a sentence saying why (what GitHub code scanning shows)
+    and `properties` holds the reasons; only a safe part: why no unsafe one."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "t"\n')
+    (tmp_path / "tls.py").write_text(
+        "import signal, socket, ssl\n"
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+        "def main():\n"
+        "    raw = socket.create_connection(('h', 443))\n"
+        "    s = ssl.create_default_context().wrap_socket(raw, server_hostname='h')\n"
+        "    try:\n"
+        "        s.sendall(b'x')\n"
+        "    except (BrokenPipeError, ConnectionResetError):\n"
+        "        pass\n"
+    )
+    (tmp_path / "lib.py").write_text("import socket\ndef push(sock: socket.socket, data):\n    sock.sendall(data)\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", ".", "--select", "SPL", "--no-cache", "--output-format", "sarif"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    _validate(log)
+    results = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"]): r for r in log["runs"][0]["results"]}
+    tls = results[("tls.py", "SPL004")]
+    reason = "MSG_NOSIGNAL is not passed: s.sendall() may write to a TLS socket, whose send methods raise ValueError for any flags"
+    assert tls["message"]["text"].endswith(f"or pass MSG_NOSIGNAL. No automatic fix: {reason}.")
+    assert tls["properties"] == {"fixApplicability": "none", "noFixReasons": [reason]}
+    assert "fixes" not in tls
+    lib = results[("lib.py", "SPL001")]
+    assert [f["description"]["text"].split(":")[0] for f in lib["fixes"]] == ["safe fix (--fix)"]
+    assert lib["properties"]["fixApplicability"] == "safe"
+    (why,) = lib["properties"]["noFixReasons"]
+    assert "nothing in this module calls it" in why
+    assert lib["message"]["text"].endswith(f". No unsafe fix (--fix --unsafe-fixes): {why}.")
+    assert "properties" not in results[("tls.py", "SPL002")]  # it has its fix: nothing to explain
 
 
 def test_sarif_content(tmp_path, monkeypatch, capsys):

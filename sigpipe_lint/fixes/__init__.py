@@ -13,8 +13,11 @@ plans need once, and returns the new source only if it parses.
   it until it closes, or the entry a thread or server runs) gets its statements from the
   first use of the connection to the last one in
   `try: ... except (BrokenPipeError, ConnectionResetError) as exc: <say so>; <close>`;
-  `fixes.conversation` finds the owner and the range. No owner in sight: a plan of
-  applicability "none" says why, and nothing is changed.
+  `fixes.conversation` finds the owner and the range.
+
+Where a transformation cannot be offered (a socket that may be TLS, no owner in sight, a
+shape the fix cannot rewrite), the planner returns a plan of applicability "none" whose
+message says why (`no_fix`); nothing is changed, and the finding's fix carries the reason.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts import FLAG_METHODS, ModuleFacts, Write, dotted, positional_args
+from sigpipe_lint.findings import NO_FIX
 from sigpipe_lint.fixes.conversation import NoOwner, conversations
 
 SAFE, UNSAFE, NONE = "safe", "unsafe", "none"  # none: no automatic fix, and why
@@ -70,12 +74,28 @@ def _socket_module_name(facts: ModuleFacts) -> Tuple[str, Tuple[Tuple[str, Optio
     return "_socket_module", (("socket", "_socket_module"),)
 
 
-def plan_nosignal(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
-    if write.receiver.tls or write.method not in FLAG_METHODS or write.via:
-        return None  # flags go to the socket method's own call
+def no_fix(reason: str, target: cst.CSTNode) -> FixPlan:
+    """A plan that offers nothing, and says why (shown in JSON, SARIF and the audit)."""
+    return FixPlan(NONE, NO_FIX + reason, "none", target)
+
+
+def plan_nosignal(facts: ModuleFacts, write: Write) -> FixPlan:
+    """MSG_NOSIGNAL in the call's flags, or a plan of applicability "none" saying why not."""
     call = write.call
+    why = "MSG_NOSIGNAL is not passed"
+    if write.receiver.tls:
+        return no_fix(
+            f"{why}: {write.label} may write to a TLS socket, whose send methods raise "
+            f"ValueError for any flags",
+            call,
+        )
+    if write.method not in FLAG_METHODS:
+        return no_fix(f"{why}: {write.label} takes no flags", call)
+    if write.via:  # flags go to the socket method's own call
+        return no_fix(f"{why}: {write.label} is not the socket method's own call, where flags go", call)
     if any(a.star for a in call.args):
-        return None
+        return no_fix(f"{why}: {write.label} unpacks its arguments (* or **), so where its flags go is unknown", call)
+    odd = no_fix(f"{why}: the arguments of {write.label} leave no clear place for its flags", call)
     index = FLAG_METHODS[write.method]
     pos = positional_args(call)
     if write.method == "sendto":
@@ -84,14 +104,14 @@ def plan_nosignal(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         elif len(pos) == 3:
             mode = "merge_at_1"
         else:
-            return None
+            return odd
     elif write.method == "sendmsg":
         if len(pos) >= 3:
             mode = "merge_at_2"
         elif len(pos) == 1 and keyword_count(call) == 0:
             mode = "append_ancdata"  # sendmsg(buffers) -> sendmsg(buffers, (), flags)
         else:
-            return None
+            return odd
     else:
         if keyword_count(call, "flags"):
             mode = "merge_keyword"
@@ -100,7 +120,7 @@ def plan_nosignal(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         elif len(pos) == index and keyword_count(call) == 0:
             mode = "append"
         else:
-            return None
+            return odd
     mod, imports = _socket_module_name(facts)
     return FixPlan(
         SAFE,
@@ -124,13 +144,13 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
     """
     if write.raises != ("BrokenPipeError", "ConnectionResetError"):  # loop.sendfile()
         what = " and ".join(write.raises)
-        return FixPlan(NONE, f"no automatic fix: {write.label} raises {what}, which the wrap does not catch", "none", write.call)
-    if write.via == "partial":
-        return None  # the write happens wherever the partial is called, not here
+        return no_fix(f"{write.label} raises {what}, which the wrap does not catch", write.call)
+    if write.via == "partial":  # the write happens wherever the partial is called, not here
+        return no_fix(f"the write happens where {write.label} is called, and nothing in this module calls it", write.call)
     try:
         convs = conversations(facts, write)
     except NoOwner as e:
-        return FixPlan(NONE, f"no automatic fix: {e}", "none", write.call)
+        return no_fix(str(e), write.call)
     if not convs:
         return None
     plans = [
@@ -171,7 +191,7 @@ QUIET_STDOUT_DEF = '''def {name}(exc_type, exc, tb, _previous=sys.excepthook):
 '''
 
 
-def plan_quiet_stdout(ctx, call: cst.Call) -> Optional[FixPlan]:
+def plan_quiet_stdout(ctx, call: cst.Call) -> FixPlan:
     """Replace `signal.signal(SIGPIPE, SIG_DFL)` by an excepthook that is quiet only for stdout.
 
     SIGPIPE stays ignored, so a dead socket peer raises an exception that code can handle;
@@ -180,10 +200,10 @@ def plan_quiet_stdout(ctx, call: cst.Call) -> Optional[FixPlan]:
     """
     stmt = ctx.stmt
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
-        return None
+        return no_fix("the reset shares its line with other code, and the fix replaces the whole line", call)
     only = stmt.body[0]
     if not isinstance(only, cst.Expr) or only.value is not call:
-        return None
+        return no_fix("the reset's return value is used, and the fix replaces the whole statement", call)
     return FixPlan(
         UNSAFE,
         "keep SIGPIPE ignored; install an excepthook that exits quietly when stdout's reader is gone",

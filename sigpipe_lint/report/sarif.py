@@ -11,7 +11,9 @@ already are).
 Each result carries `partialFingerprints` (the baseline's fingerprint, sigpipe_lint.baseline)
 and, where the finding has a fix, `fixes`: its safe fix (what `--fix` does) and its
 complete fix (`--fix --unsafe-fixes`), each as line replacements, computed from the same
-plans as `--diff` (sigpipe_lint.fix_edits).
+plans as `--diff` (sigpipe_lint.fix_edits). Where the engine offers no fix (or only the safe
+part), the message ends with a sentence saying why, and `properties` holds
+`fixApplicability` and the reasons (`noFixReasons`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,20 @@ def _fixes(f, location: Dict[str, Any]) -> List[Dict[str, Any]]:
     return out
 
 
+def _message(f) -> str:
+    """The finding's message and, where no fix (or no unsafe one) is offered, why not.
+
+    The reason goes in the message, after its first sentence (which viewers show when space
+    is short), because that is what every viewer shows; GitHub code scanning shows no
+    result properties. `properties` holds the same reasons for tools.
+    """
+    reasons = f.fix.reasons if f.fix is not None else ()
+    if not reasons:
+        return f.message
+    lead = "No automatic fix" if f.fix.applicability == "none" else "No unsafe fix (--fix --unsafe-fixes)"
+    return f"{f.message}. {lead}: {'; '.join(reasons)}."
+
+
 def _what_it_does(docs: str) -> str:
     """The first paragraph of the rule page's "What it does" section, on one line."""
     _, found, rest = docs.partition("## What it does")
@@ -116,7 +132,7 @@ def sarif_log(results: List[FileResult], project_root: Optional[str] = None) -> 
                 "ruleId": f.code,
                 "ruleIndex": index[f.code],
                 "level": "error",
-                "message": {"text": f.message},
+                "message": {"text": _message(f)},
                 "locations": [
                     {
                         "physicalLocation": {
@@ -135,6 +151,8 @@ def sarif_log(results: List[FileResult], project_root: Optional[str] = None) -> 
             fixes = _fixes(f, location)
             if fixes:
                 result["fixes"] = fixes
+            if f.fix is not None and f.fix.reasons:
+                result["properties"] = {"fixApplicability": f.fix.applicability, "noFixReasons": list(f.fix.reasons)}
             sarif_results.append(result)
         if r.error:
             notifications.append(

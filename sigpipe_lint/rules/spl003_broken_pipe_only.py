@@ -248,7 +248,7 @@ except ConnectionResetError:
 
     def check(self, facts) -> Iterable[Report]:
         from sigpipe_lint.facts.streams import STREAM_RAISING  # libcst only when analysing
-        from sigpipe_lint.fixes import plan_extend_except
+        from sigpipe_lint.fixes import no_fix, plan_extend_except
         seen = set()
         for w in facts.writes:
             stream = w.method in STREAM_RAISING
@@ -271,6 +271,13 @@ except ConnectionResetError:
                             f"(errno {_ERRNO[missing]}) around {w.label}: "
                             f"{_consequence(caught, stream)} and the program crashes; handle "
                             f"{_ERRNO[missing]} too",
+                            fixes=[
+                                no_fix(
+                                    f"the handler's body re-raises {missing}, and how to widen "
+                                    f"that condition is the author's choice",
+                                    handler.type,
+                                )
+                            ],
                         )
                         continue
                     yield Report(
