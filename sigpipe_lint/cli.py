@@ -254,7 +254,9 @@ def _check(args) -> int:
     fixed = sum(1 for r in results if r.fixed_source is not None)
     if args.fix and fixed:
         print(f"Fixed {fixed} file{'s' if fixed != 1 else ''}.", file=sys.stderr)
-    held = sum(r.unsafe_fixes_held_back for r in results)
+    # What is reported (after --baseline, from the cache too) and has an unsafe part held
+    # back, also where a safe one comes with it (SPL001: MSG_NOSIGNAL, then the wrap).
+    held = sum(1 for r in results for f in r.findings if f.fix is not None and f.fix.has_unsafe_part)
     if held and not args.unsafe_fixes:
         print(
             f"{held} unsafe fix{'es are' if held != 1 else ' is'} available with --fix --unsafe-fixes.",

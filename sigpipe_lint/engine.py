@@ -10,7 +10,7 @@ import os
 from typing import Iterable, List, Optional, Sequence
 
 from sigpipe_lint.facts import ModuleFacts
-from sigpipe_lint.findings import NO_FIX, FileResult, Finding, FixInfo, line_count
+from sigpipe_lint.findings import NO_FIX, UNSAFE_MARK, FileResult, Finding, FixInfo, line_count
 from sigpipe_lint.fixes import NONE, SAFE, UNSAFE, FixFailed, apply_fixes
 from sigpipe_lint.noqa import NoqaIndex
 from sigpipe_lint.parse import ParseFailure, parse_lenient
@@ -109,7 +109,7 @@ def _fix_info(fixes) -> Optional[FixInfo]:
     offered = [f for f in fixes if f.applicability != NONE]
     complete = any(f.applicability == UNSAFE for f in offered)
     parts = [
-        f"{f.message} (unsafe)" if f.applicability == UNSAFE else f.message
+        f.message + UNSAFE_MARK if f.applicability == UNSAFE else f.message
         for f in fixes
         if f.applicability != NONE or not complete
     ]
@@ -175,10 +175,6 @@ def analyze_source(
             # user's text, and no fix, since a fix would write the expanded text.
             result.findings = [_unshift(f, shifts) for f in result.findings]
             plans = []
-        # An unsafe plan is held back unless asked for, also where a safe one comes with it
-        # (SPL001: MSG_NOSIGNAL is safe, the wrap that stops the crash is not).
-        if fix != UNSAFE:
-            result.unsafe_fixes_held_back = sum(1 for p in plans if p.applicability == UNSAFE)
         if fix and plans:
             allowed = [p for p in plans if p.applicability == SAFE or (fix == UNSAFE and p.applicability != NONE)]
             if allowed:
@@ -193,7 +189,6 @@ def analyze_source(
                         raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
                     result.fixed_source = again.fixed_source or fixed
                     result.findings = again.findings
-                    result.unsafe_fixes_held_back = again.unsafe_fixes_held_back if fix != UNSAFE else 0
     except ParseFailure as e:
         result.error = str(e)
     except FixFailed as e:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 NO_FIX = "no automatic fix: "  # how a fix part that offers nothing begins its reason
+UNSAFE_MARK = " (unsafe)"  # how an unsafe part's message ends in FixInfo.message
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class FixInfo:
         without those words. Empty when the fix is complete.
         """
         return tuple(p[len(NO_FIX):] for p in self.message.split("; ") if p.startswith(NO_FIX))
+
+    @property
+    def has_unsafe_part(self) -> bool:
+        """Whether `--fix --unsafe-fixes` would do more for this finding than `--fix`."""
+        return self.applicability == "unsafe" or any(p.endswith(UNSAFE_MARK) for p in self.message.split("; "))
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "FixInfo":
@@ -97,7 +103,6 @@ class FileResult:
     prefiltered: bool = False  # True when the pre-filter proved no rule can match
     lines: int = 0
     fixed_source: Optional[bytes] = None  # set by the fixer when it changed the file
-    unsafe_fixes_held_back: int = 0
     diff: Optional[str] = None  # with --diff: what the fixes would change
     deps: Dict[str, str] = field(default_factory=dict)  # other files read (path -> sha256)
 

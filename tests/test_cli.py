@@ -12,6 +12,7 @@ import pytest
 from expectations import SPL003_CLIENT
 
 from sigpipe_lint import __version__
+from sigpipe_lint.cli import main
 
 POSITIVE = textwrap.dedent(
     """\
@@ -153,6 +154,27 @@ def test_unsafe_fixes_are_held_back_with_a_hint(tree):
     r = run("check", "--no-cache", "--select", "SPL004", "--fix", "--unsafe-fixes", "pos.py", cwd=tree)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "except (BrokenPipeError, ConnectionResetError) as exc:" in (tree / "pos.py").read_text()
+
+
+def test_the_unsafe_fix_hint_counts_what_is_reported(tree, monkeypatch, capsys):
+    """As ruff's hint: findings hidden by --baseline are not counted, and a run answered
+    from the cache counts the same as a fresh one."""
+    monkeypatch.chdir(tree)
+    hint = "{} unsafe fix{} available with --fix --unsafe-fixes."
+    assert main(["check", "--no-cache", "--write-baseline", "b.json", "pos.py"]) == 0
+    (tree / "new.py").write_text(POSITIVE)
+    capsys.readouterr()
+    assert main(["check", "--no-cache", "pos.py", "new.py"]) == 1
+    assert hint.format(2, "es are") in capsys.readouterr().err
+    assert main(["check", "--no-cache", "--baseline", "b.json", "pos.py", "new.py"]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("new.py:3:1: SPL001") and "pos.py" not in out.out
+    assert hint.format(1, " is") in out.err
+    assert main(["check", "--no-cache", "--baseline", "b.json", "pos.py"]) == 0
+    assert "unsafe fix" not in capsys.readouterr().err  # nothing reported, nothing to hint at
+    for _ in range(2):  # the second run is answered from the cache
+        assert main(["check", "--cache-dir", str(tree / "cache"), "pos.py", "new.py"]) == 1
+        assert hint.format(2, "es are") in capsys.readouterr().err
 
 
 def test_files_the_prefilter_drops_are_not_parsed(tree):
