@@ -151,7 +151,17 @@ def _add_noqa(args, results, problems) -> int:
     status = _status(args, [r for r in results if r.error], problems)
     added = 0
     for r in results:
-        if not r.findings or r.path == "-":
+        if r.path == "-":  # as ruff's --fix does on stdin: the new source to stdout
+            new = r.source or b""
+            try:
+                new, edited = add_noqa(new, [(f.line, f.code) for f in r.findings])
+                added += edited
+            except NoqaFailed as e:
+                print(f"sigpipe-lint: error: -: no noqa added: {e}", file=sys.stderr)
+                status = EXIT_ERROR
+            _write_stdout_bytes(new)
+            continue
+        if not r.findings:
             continue
         try:
             with open(r.path, "rb") as f:
@@ -165,6 +175,18 @@ def _add_noqa(args, results, problems) -> int:
             status = EXIT_ERROR
     print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
     return status
+
+
+def _stdin_gives_source(args) -> bool:
+    """`--fix -` and `--add-noqa -`: the new source goes to stdout, as ruff's `--fix -` does
+    (an editor pipes its buffer through), and the report to stderr."""
+    return "-" in args.paths and (args.add_noqa or (args.fix and not args.diff))
+
+
+def _write_stdout_bytes(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _write_output(args, text: str) -> int:
@@ -229,6 +251,10 @@ def _check(args) -> int:
     if args.add_noqa and (args.fix or args.diff):
         print("sigpipe-lint: error: --add-noqa cannot be combined with --fix or --diff", file=sys.stderr)
         return EXIT_ERROR
+    to_stdout = _stdin_gives_source(args)
+    if to_stdout and len(args.paths) > 1:
+        print("sigpipe-lint: error: with --fix or --add-noqa, - (standard input) must be the only path", file=sys.stderr)
+        return EXIT_ERROR
     settings = _settings(args)
     results, problems = _analyse(args, settings)
     results, done = _adopt(args, settings, results, problems)
@@ -249,7 +275,11 @@ def _check(args) -> int:
         if args.output_format == "sarif":
             results = _with_fix_edits(args, settings, results)
         text = render(args.output_format, results, project_root=settings.project_root)
-    if _write_output(args, text) != EXIT_CLEAN:
+    if to_stdout:  # --fix -: the fixed source (or the input as it was) to stdout, the report to stderr
+        _write_stdout_bytes(b"".join(r.fixed_source or r.source or b"" for r in results))
+        if not args.output_file:
+            sys.stderr.write(text)
+    if (not to_stdout or args.output_file) and _write_output(args, text) != EXIT_CLEAN:
         return EXIT_ERROR
     fixed = sum(1 for r in results if r.fixed_source is not None)
     if args.fix and fixed:

@@ -104,6 +104,7 @@ class FileResult:
     lines: int = 0
     fixed_source: Optional[bytes] = None  # set by the fixer when it changed the file
     diff: Optional[str] = None  # with --diff: what the fixes would change
+    source: Optional[bytes] = None  # standard input's bytes (path "-"): --fix and --add-noqa print them back
     deps: Dict[str, str] = field(default_factory=dict)  # other files read (path -> sha256)
 
     def to_dict(self) -> Dict[str, Any]:

@@ -54,6 +54,8 @@ def process_file(path: str, options: RunOptions) -> FileResult:
 
         program = get_program(options.summary_cache)
     result = analyze_source(source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits, program=program)
+    if path == "-":
+        result.source = source  # read once: --fix and --add-noqa print it back (cli)
     if result.fixed_source is not None:
         from sigpipe_lint.fixes.write import FileChanged, unified_diff, write_atomically
 

@@ -71,3 +71,51 @@ def test_line_endings_and_encoding_kept():
 def test_refuses_what_does_not_tokenize():
     with pytest.raises(NoqaFailed):
         add_noqa(b'x = """never closed\n', [(1, "SPL001")])
+
+
+STDIN_SOURCE = 'import socket\n\nsock = socket.create_connection(("h", 1))\nsock.sendall(b"x")\n'
+
+
+def _stdin_run(tmp_path, *args, data: str = ""):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "sigpipe_lint", "check", "--no-cache", *args],
+        input=data, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_add_noqa_on_stdin_prints_the_new_source(tmp_path):
+    """`--add-noqa -` prints the source with its comments, as `--fix -` prints the fixed one
+    (ruff issue 13155 asks ruff for this; ruff reads `-` as a folder name there)."""
+    r = _stdin_run(tmp_path, "--add-noqa", "-", data=STDIN_SOURCE)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == STDIN_SOURCE.replace('sendall(b"x")', 'sendall(b"x")  # noqa: SPL001')
+    assert "Added 1 noqa directive." in r.stderr
+    again = _stdin_run(tmp_path, "-", data=r.stdout)  # the new source is clean
+    assert again.returncode == 0 and again.stdout == "Found 0 findings in 1 file.\n", again.stdout
+    clean = "x = 1\n"  # nothing to add: the input comes back as it was (an editor's buffer stays)
+    r = _stdin_run(tmp_path, "--add-noqa", "-", data=clean)
+    assert (r.returncode, r.stdout) == (0, clean) and "Added 0 noqa directives." in r.stderr
+
+
+def test_fix_on_stdin_prints_the_fixed_source_and_reports_on_stderr(tmp_path):
+    path = tmp_path / "t.py"
+    path.write_text(STDIN_SOURCE)
+    assert _stdin_run(tmp_path, "--fix", "t.py").returncode == 1
+    r = _stdin_run(tmp_path, "--fix", "-", data=STDIN_SOURCE)
+    assert r.stdout == path.read_text() != STDIN_SOURCE  # what --fix writes to a file
+    assert r.returncode == 1 and "-:4:1: SPL004" in r.stderr and "Fixed 1 file." in r.stderr
+    bad = "import socket\ndef f(:\n    socket.socket().send(b'')\n"
+    r = _stdin_run(tmp_path, "--fix", "-", data=bad)  # cannot be analysed: given back unchanged
+    assert (r.returncode, r.stdout) == (2, bad) and "-: syntax error" in r.stderr
+
+
+def test_stdin_with_other_paths_is_refused_when_source_is_printed(tmp_path):
+    (tmp_path / "t.py").write_text(STDIN_SOURCE)
+    for flag in ("--add-noqa", "--fix"):
+        r = _stdin_run(tmp_path, flag, "-", "t.py", data=STDIN_SOURCE)
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr == "sigpipe-lint: error: with --fix or --add-noqa, - (standard input) must be the only path\n"
+    assert (tmp_path / "t.py").read_text() == STDIN_SOURCE
