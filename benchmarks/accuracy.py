@@ -13,7 +13,10 @@ For each project this runs, as a new user would,
 once with the default rules and once with --select SPL, matches the findings to the
 labelled sites by (project, path, line), and prints per project and in total: TP, FN, FP,
 recall and precision, then every miss, every false positive and every finding on an
-unlabelled line of a labelled file (for a human to label; never counted).
+unlabelled line of a labelled file (for a human to label; never counted). When the two
+are the same rule set (`sigpipe-lint rule --all` shows every rule on by default, and no
+pyproject.toml from the project folder up names `tool.sigpipe-lint`), the tool runs once
+per project and the select-SPL column repeats the default one; the output says so.
 
 Projects carry a "set" in projects.json: "holdout" for the projects labelled after the
 engine was tuned on the others (never tuned on), none for the original set. Besides the
@@ -130,6 +133,26 @@ def run_tool(cmd: list[str], folder: Path, extra: list[str], env: dict) -> tuple
     except json.JSONDecodeError as exc:
         raise SystemExit(f"{shlex.join(argv)}: output is not JSON ({exc}):\n{proc.stdout[:2000]}")
     return findings, proc.stderr, elapsed
+
+
+def every_rule_on_by_default(cmd: list[str]) -> bool:
+    """Whether `sigpipe-lint rule --all` shows every rule on by default (False if unreadable)."""
+    proc = subprocess.run(cmd + ["rule", "--all"], capture_output=True, text=True)
+    states = [m[1] for m in re.finditer(r"^SPL\d+\s+(on|off)\b", proc.stdout, re.M)]
+    return proc.returncode == 0 and bool(states) and all(s == "on" for s in states)
+
+
+def configures_rules(folder: Path) -> bool:
+    """Whether a pyproject.toml from `folder` up has a `tool.sigpipe-lint` table, which can
+    make the default rules differ from --select SPL (any one counts: better run twice)."""
+    for d in [folder.resolve(), *folder.resolve().parents]:
+        f = d / "pyproject.toml"
+        try:
+            if "tool.sigpipe-lint" in f.read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def ratio(a: int, b: int) -> float | None:
@@ -254,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         sites_by_project[s["project"]].append(s)
 
     version = subprocess.run(cmd + ["--version"], capture_output=True, text=True).stdout.strip()
+    all_on = every_rule_on_by_default(cmd)
     out: dict = {"tool": version, "command": args.sigpipe_lint, "projects": {}, "total": {},
-                 "total_by_set": {}, "errors": errors}
+                 "total_by_set": {}, "errors": errors, "ran_once": []}
     per_config: dict[str, list[dict]] = {c: [] for c in CONFIGS}
     per_set: dict[str, dict[str, list[dict]]] = defaultdict(lambda: {c: [] for c in CONFIGS})
     quiet = args.json is not None and str(args.json) == "-"
@@ -270,12 +294,17 @@ def main(argv: list[str] | None = None) -> int:
         if extra_path:
             env["PYTHONPATH"] = os.pathsep.join(extra_path + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         out["projects"][project["id"]] = {}
+        once = all_on and not configures_rules(folder)  # default rules == --select SPL here
+        if once:
+            out["ran_once"].append(project["id"])
+        res = None
         for name, extra in CONFIGS.items():
-            findings, stderr, elapsed = run_tool(cmd, folder, extra, env)
-            res = score(project, tree, sites_by_project[project["id"]], findings)
-            res["not_analysed"] = [ln for ln in stderr.splitlines() if ln.strip() and not HINT.search(ln)]
-            res["seconds"] = round(elapsed, 2)
-            res["summary"] = summarise([res])
+            if res is None or not once:
+                findings, stderr, elapsed = run_tool(cmd, folder, extra, env)
+                res = score(project, tree, sites_by_project[project["id"]], findings)
+                res["not_analysed"] = [ln for ln in stderr.splitlines() if ln.strip() and not HINT.search(ln)]
+                res["seconds"] = round(elapsed, 2)
+                res["summary"] = summarise([res])
             per_config[name].append(res)
             per_set[set_of(project)][name].append(res)
             out["projects"][project["id"]][name] = res
@@ -295,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if errors else 0
 
     print(f"tool: {version}   command: {args.sigpipe_lint}")
+    scored = [p["id"] for p in projects if p["id"] in out["projects"]]
+    if scored and len(out["ran_once"]) == len(scored):
+        print("default rules = --select SPL (every rule is on by default): ran once per project; "
+              "the select-SPL column repeats the default one")
+    elif out["ran_once"]:
+        print(f"default rules = --select SPL for {len(out['ran_once'])} of {len(scored)} projects "
+              f"(ran once there, the select-SPL column repeating the default one): {', '.join(out['ran_once'])}")
     print(f"labelled sites: {sum(len(sites_by_project[p['id']]) for p in projects)} in {len(projects)} projects")
     for set_name in sorted({set_of(p) for p in projects}):
         members = [p for p in projects if set_of(p) == set_name]

@@ -19,8 +19,16 @@ import accuracy  # noqa: E402
 FAKE_TOOL = """\
 import json, sys
 from pathlib import Path
+here = Path(__file__).resolve().parent
+with open(here / "calls.log", "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
 if sys.argv[1] == "--version":
     print("fake 0")
+    sys.exit(0)
+if sys.argv[1:] == ["rule", "--all"]:  # the rules' default states, when the test gives them
+    if not (here / "rules.txt").exists():
+        sys.exit(2)
+    print((here / "rules.txt").read_text(), end="")
     sys.exit(0)
 folder = Path(sys.argv[2]).resolve()
 found = json.loads((folder / "findings.json").read_text())
@@ -53,7 +61,7 @@ def bench(tmp_path: Path) -> dict:
     tool = tmp_path / "fake_tool.py"
     tool.write_text(FAKE_TOOL)
     return {"root": root, "projects": projects, "labels": labels, "tool": f"{sys.executable} {tool}",
-            "out": tmp_path / "out.json"}
+            "out": tmp_path / "out.json", "dir": tmp_path}
 
 
 def run(bench: dict, *extra: str) -> dict:
@@ -83,3 +91,36 @@ def test_set_filter_scores_only_that_set(bench):
     assert list(out["projects"]) == ["hold"]
     assert list(out["total_by_set"]) == ["holdout"]
     assert counts(out["total"]["default"]) == (0, 1, 1, 0)
+
+
+def checks(bench: dict) -> list:
+    """The `check` runs the fake tool saw: (project id, with --select SPL)."""
+    calls = (bench["dir"] / "calls.log").read_text().splitlines()
+    return [(Path(c.split()[1]).name, "--select SPL" in c) for c in calls if c.startswith("check ")]
+
+
+def test_one_run_per_project_when_the_default_rules_are_every_rule(bench, capsys):
+    """Every rule on by default: --select SPL is the same rule set, so each project is
+    checked once and both columns hold the same figures."""
+    (bench["dir"] / "rules.txt").write_text("SPL001  on   a: x\nSPL004  on   b: y\n")
+    out = run(bench)
+    assert checks(bench) == [("orig", False), ("hold", False)]
+    assert out["ran_once"] == ["orig", "hold"]
+    assert counts(out["total"]["default"]) == counts(out["total"]["select-SPL"]) == (1, 1, 1, 1)
+    printed = capsys.readouterr().out
+    assert "default rules = --select SPL (every rule is on by default): ran once per project" in printed
+    assert "TP  FN  FP  recall  prec" in printed and printed.count("TP  FN  FP  recall  prec") == 2  # both columns
+
+
+def test_two_runs_when_a_rule_is_off_or_a_project_configures_rules(bench, capsys):
+    (bench["dir"] / "rules.txt").write_text("SPL001  on   a: x\nSPL004  off  b: y\n")
+    run(bench)
+    assert checks(bench) == [("orig", False), ("orig", True), ("hold", False), ("hold", True)]
+    assert "ran once" not in capsys.readouterr().out
+    (bench["dir"] / "calls.log").unlink()
+    (bench["dir"] / "rules.txt").write_text("SPL001  on   a: x\nSPL004  on   b: y\n")
+    (bench["root"] / "hold" / "pyproject.toml").write_text('[tool.sigpipe-lint]\nignore = ["SPL004"]\n')
+    out = run(bench)
+    assert checks(bench) == [("orig", False), ("hold", False), ("hold", True)]
+    assert out["ran_once"] == ["orig"]
+    assert "default rules = --select SPL for 1 of 2 projects" in capsys.readouterr().out
