@@ -121,6 +121,28 @@ def test_audit_html_is_self_contained(tmp_path, monkeypatch, capsys):
     assert str(tree) in page and page.count(str(tree)) == 1
 
 
+def test_both_reports_say_why_a_finding_has_no_fix(tmp_path, monkeypatch):
+    """The Markdown said why (no owner in sight); the HTML page said nothing. Both give every
+    reason the finding's fix carries, once per line."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "t"\n')
+    (tmp_path / "lib.py").write_text("import socket\ndef push(sock: socket.socket, data):\n    sock.sendall(data)\n")
+    (tmp_path / "reset.py").write_text("import signal\nold = signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
+    monkeypatch.chdir(tmp_path)
+    reasons = [
+        "no automatic fix: the parameter `sock` of push() comes from its callers and nothing in this "
+        "module calls it: only the code that owns the connection can end the conversation",
+        "no automatic fix: the reset's return value is used, and the fix replaces the whole statement",
+    ]
+    assert main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", "a.md"]) == 1
+    md = (tmp_path / "a.md").read_text()
+    assert all(md.count(f"\n  - {r}\n") == 1 for r in reasons), md
+    assert main(["audit", ".", "--select", "SPL", "--no-cache", "--jobs", "1", "--report", "a.html"]) == 1
+    page = (tmp_path / "a.html").read_text()
+    from html import escape
+
+    assert all(page.count(f'<div class="nofix">{escape(r)}</div>') == 1 for r in reasons), page
+
+
 def test_audit_summary_object(tmp_path):
     tree = make_tree(tmp_path / "tree")
     files = sorted(str(p) for p in tree.rglob("*.py"))

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from sigpipe_lint.findings import FileResult, Finding, FixEdit
+from sigpipe_lint.findings import NO_FIX, FileResult, Finding, FixEdit
 
 TOP = 10  # hot spots: files and packages shown
 CHART_PACKAGES = 8  # packages in the charts; the rest are added up as "others"
@@ -332,6 +332,12 @@ def _mermaid(s: AuditSummary) -> List[str]:
     return out
 
 
+def no_fix_reasons(g: LineGroup) -> List[str]:
+    """Why the line's findings have no fix (or no unsafe one), each said once."""
+    reasons = [NO_FIX + r for f in g.findings if f.fix is not None for r in f.fix.reasons]
+    return list(dict.fromkeys(reasons))
+
+
 def safety(edit: FixEdit, code=lambda flags: f"`{flags}`") -> str:
     """How a fix is applied, with its flags formatted by `code`."""
     if edit.applicability == "safe":
@@ -409,8 +415,6 @@ def _md_file(e: FileEntry) -> List[str]:
                 continue
             out.append(f"  - {safety(edit)}: {edit.description}")
             out += ["    ```diff"] + ["    " + line for line in diff.splitlines()] + ["    ```"]
-        # why a finding has no (unsafe) fix: no owner of the connection in sight
-        reasons = [part for f in g.findings if f.fix is not None for part in f.fix.message.split("; ") if part.startswith("no automatic fix: ")]
-        out += [f"  - {reason}" for reason in dict.fromkeys(reasons)]
+        out += [f"  - {reason}" for reason in no_fix_reasons(g)]
     out.append("")
     return out

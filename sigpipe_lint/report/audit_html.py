@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Dict, List
 
-from sigpipe_lint.report.audit import TOP, AuditSummary, _plural, anchor, by_package, chart_rows, safety
+from sigpipe_lint.report.audit import TOP, AuditSummary, _plural, anchor, by_package, chart_rows, no_fix_reasons, safety
 
 # Colour-blind-safe (Okabe-Ito) colours, one per rule in code order.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -26,7 +26,7 @@ pre.diff{background:#f6f8fa;padding:.4em .6em;overflow-x:auto;margin:.3em 0 .6em
 .add{color:#116329;background:#e6ffec;display:block}.del{color:#82071e;background:#ffebe9;display:block}
 .hunk{color:#6e7781;display:block}
 ul.findings{list-style:none;padding-left:0}ul.findings>li{border-left:3px solid #ddd;padding:.2em .8em;margin:.6em 0}
-.rule{font-weight:600;font-family:ui-monospace,monospace}.safe{color:#116329}.unsafe{color:#9a6700}
+.rule{font-weight:600;font-family:ui-monospace,monospace}.safe{color:#116329}.unsafe{color:#9a6700}.nofix{color:#57606a}
 nav ul{columns:3;font-size:.9em}.muted{color:#6e7781}
 svg text{font:12px system-ui,sans-serif}
 """
@@ -148,6 +148,7 @@ def render_audit_html(s: AuditSummary) -> str:
                 for edit, diff, _same_as in g.fixes:  # the page shows every diff in full
                     how = safety(edit, code=lambda flags: flags)
                     h.append(f'<div class="{edit.applicability}">{how}: {escape(edit.description)}</div><pre class="diff">{_diff_html(diff)}</pre>')
+                h += [f'<div class="nofix">{escape(reason)}</div>' for reason in no_fix_reasons(g)]
                 h.append("</li>")
             h.append("</ul>")
     h.append("</body></html>")
