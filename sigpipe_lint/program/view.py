@@ -481,6 +481,7 @@ class Program:
         if key in self._callers:
             return self._callers[key]
         out = []
+        name_b = name.encode()
         called = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*\(")
         imported_as = re.compile(rb"\b" + re.escape(name.encode()) + rb"[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
         module_last = qname.rsplit(".", 2)[-2].encode() if qname.count(".") >= 1 else b""
@@ -492,8 +493,9 @@ class Program:
                 continue
             data = self.read(f)
             # A caller calls the name (or the name it imports it as: `send as push`), and
-            # imports it or calls it through its module.
-            if data is None:
+            # imports it or calls it through its module. Every pattern below holds the name:
+            # a plain substring test rejects most files at a fraction of a regex's cost.
+            if data is None or name_b not in data:
                 continue
             if not called.search(data) and not any(
                 re.search(rb"\b" + re.escape(alias) + rb"\s*\(", data) for alias in imported_as.findall(data)
@@ -527,7 +529,8 @@ class Program:
         if key in self._callers:
             return self._callers[key]
         self._callers[key] = None
-        word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+        name_b = name.encode()
+        word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
         me = os.path.abspath(path)
         # Tests exercise the program, they are not its callers: a test calling push()
         # unguarded against a live server is no crash of the library (unless the method
@@ -539,7 +542,7 @@ class Program:
             if os.path.abspath(f) == me or (skip_tests and is_test_file(os.path.abspath(f), root)):
                 continue
             data = self.read(f)
-            if data is not None and word.search(data):
+            if data is not None and name_b in data and word.search(data):
                 mentioned.append((f, data))
         if len(mentioned) > MAX_CALLER_FILES:
             return None
