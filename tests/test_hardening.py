@@ -11,6 +11,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sysconfig
 import sys
 import time
 from pathlib import Path
@@ -344,3 +345,56 @@ def test_parse_skips_node_checks_only_while_parsing():
         parse(b"def f(:\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
+
+
+def test_parse_builds_the_same_tree_as_libcst(monkeypatch):
+    # parse() builds nodes with its own short __init__ (sigpipe_lint.parse._fast_init);
+    # the tree must be libcst's own, node for node, on code that uses every kind of node
+    # the stdlib's socket modules and this project's fixtures hold; each default a factory
+    # makes (whitespace nodes) must be its own object, as libcst builds it; and after the
+    # parse each class has its dataclass __init__ back.
+    import dataclasses
+
+    import libcst as cst
+
+    from sigpipe_lint import parse as parse_mod
+
+    root = Path(__file__).resolve().parents[1]
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sources = [p.read_bytes() for p in sorted((root / "fixtures").rglob("*.py"))]
+    sources += [(stdlib / n).read_bytes() for n in ("socketserver.py", "asyncio/base_events.py", "typing.py", "dataclasses.py")]
+    fast = parse_mod._fast_inits()
+    assert len(fast) > 100  # nearly every node class has one
+    for source in sources:
+        try:
+            ours = parse_mod.parse(source)
+        except parse_mod.ParseFailure:
+            continue
+        with monkeypatch.context() as m:
+            m.setattr(parse_mod, "_FAST_INITS", {})  # libcst's own __init__s
+            theirs = parse_mod.parse(source)
+        assert ours.deep_equals(theirs)
+        assert ours.code == theirs.code
+    # The parser passes every argument; other callers may omit those with defaults: a
+    # default factory must then run once per node, as in the dataclass __init__.
+    compared = 0
+    for cls, (_slow, quick) in fast.items():
+        fields = dataclasses.fields(cls)
+        if any(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in fields):
+            continue
+        try:
+            reference = cls()
+        except (cst.CSTValidationError, TypeError, ValueError):
+            continue
+        a, b = object.__new__(cls), object.__new__(cls)
+        quick(a)
+        quick(b)
+        assert a.deep_equals(reference), cls
+        for f in fields:
+            if f.default_factory is not dataclasses.MISSING:
+                assert getattr(a, f.name) is not getattr(b, f.name), (cls, f.name)
+        compared += 1
+    assert compared > 20
+    for cls, (slow, quick) in fast.items():
+        assert cls.__dict__["__init__"] is slow is not quick
+        assert dataclasses.is_dataclass(cls)
