@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import os
 import sys
 import time
@@ -84,6 +86,29 @@ POOL_MIN_FILES = 2
 POOL_MIN_BYTES = 48 * 1024
 # A bar only for runs that turn out long, and only on a terminal.
 PROGRESS_AFTER_SECONDS = 1.0
+
+# A parse builds hundreds of thousands of nodes, none of them garbage and none in a cycle;
+# at CPython's default threshold (700 allocations) the collector runs thousands of times
+# over them for nothing. At this one a cold run takes 8-10 % less CPU (redis-py, -j 1,
+# three runs each: 3.05-3.34 s against 3.46-3.69 s) for 1 MiB more memory.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """The collector at GC_THRESHOLD while a run analyses files; as it was afterwards (the
+    runner is also called from tests and other programs' processes)."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _worker_start() -> None:
+    # A forked worker inherits the threshold; a spawned one (macOS, Windows) does not.
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 @dataclass
@@ -205,9 +230,16 @@ def run(
     jobs: worker processes (None: one per CPU; 1: none). cache: a sigpipe_lint.cache.Cache,
     used for report-only runs. The output does not depend on `jobs` or on the cache.
 
-    Survivors of the pre-filter go to the workers as soon as they are found, so the workers
-    import libcst and parse while this process is still reading and filtering the tree.
+    Survivors of the pre-filter go to the workers while this process is still reading and
+    filtering the tree (the workers import libcst and parse meanwhile); it keeps only a
+    few files queued ahead of them and holds the rest back, so that the largest files
+    known go first and the run does not end on one big file (see _LazyPool).
     """
+    with _fewer_collections():
+        return _run(files, options, jobs, cache, progress, stats)
+
+
+def _run(files, options, jobs, cache, progress, stats) -> List[FileResult]:
     stats = stats if stats is not None else RunStats()
     stats.files = len(files)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -226,6 +258,7 @@ def run(
                 local[:] = [t for t in local if t[1] == "-"]
 
     for i, path in enumerate(files):
+        pool.feed()
         if path == "-":
             analyse((i, path, 0, None, None))
             continue
@@ -266,6 +299,7 @@ def run(
                 continue
         analyse((i, path, len(source), key, sig))
 
+    pool.feed(everything=True)
     stats.analysed = len(local) + pool.submitted
     stats.workers = pool.workers
     bar = _Progress(stats.analysed, progress)
@@ -352,18 +386,28 @@ def _deps_current(result: FileResult, shas: Dict[str, Optional[str]]) -> bool:
 
 
 class _LazyPool:
-    """A process pool started only once the survivors add up to enough work for it."""
+    """A process pool started only once the survivors add up to enough work for it.
+
+    Survivors offered once it runs are held back, and fed to the workers largest first
+    with at most QUEUED_PER_WORKER waiting per worker: a run ends when its last file
+    does, and the stdlib's largest survivors (pydoc.py, 109 KB, 0.5 s) come late in path
+    order. Once the tree is read, everything left goes, largest first (`feed(everything=True)`).
+    """
+
+    QUEUED_PER_WORKER = 2
 
     def __init__(self, jobs: int, options: RunOptions):
         self.jobs = jobs
         self.options = options
         self.executor = None
         self.futures: Dict[object, tuple] = {}
+        self.held: List[tuple] = []
+        self.done: List[object] = []  # one entry per finished future
         self.workers = 0
 
     @property
     def submitted(self) -> int:
-        return len(self.futures)
+        return len(self.futures) + len(self.held)
 
     def should_start(self, pending) -> bool:
         if self.jobs < 2 or self.executor is not None:
@@ -375,15 +419,34 @@ class _LazyPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = self.jobs
-        self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context())
-        for item in sorted(pending, key=lambda t: (-t[2], t[0])):  # largest first
+        self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_pool_context(), initializer=_worker_start)
+        for item in pending:
             self.offer(item)
 
     def offer(self, item) -> bool:
         if self.executor is None:
             return False
-        self.futures[self.executor.submit(_work, item[1], self.options)] = item
+        self.held.append(item)
+        self.feed()
         return True
+
+    def feed(self, everything: bool = False) -> None:
+        """Submit held files, largest first, while fewer than QUEUED_PER_WORKER per worker
+        wait (all of them when `everything`)."""
+        if not self.held:
+            return
+        room = len(self.held) if everything else self.jobs * self.QUEUED_PER_WORKER - (len(self.futures) - len(self.done))
+        if room <= 0:
+            return
+        self.held.sort(key=lambda t: (t[2], -t[0]))  # the largest (then the first) last
+        for _ in range(min(room, len(self.held))):
+            item = self.held.pop()
+            fut = self.executor.submit(_work, item[1], self.options)
+            fut.add_done_callback(self._finished)
+            self.futures[fut] = item
+
+    def _finished(self, fut) -> None:
+        self.done.append(fut)  # called in the executor's thread: list.append is atomic
 
     def collect(self, collect) -> None:
         if self.executor is None:

@@ -71,3 +71,39 @@ def test_cli_jobs(tmp_path, monkeypatch, capsys):
     assert outs[0][0] == 2  # pkg/bad.py does not parse
     assert '"SPL001"' in outs[0][1] and '"SPL002"' in outs[0][1]
     assert main(["check", ".", "--jobs", "0"]) == 2
+
+
+class _Executor:
+    """Records what a _LazyPool submits, in order; finishes futures on demand."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def submit(self, fn, path, options):
+        from concurrent.futures import Future
+
+        self.submitted.append(path)
+        fut = Future()
+        fut.path = path
+        return fut
+
+
+def test_pool_keeps_a_few_files_queued_and_sends_the_largest_first():
+    # The run ends when its last file does: files held back go largest first, and only
+    # QUEUED_PER_WORKER per worker wait while the tree is still being read.
+    pool = runner._LazyPool(2, RunOptions(codes=CODES))
+    pool.executor = executor = _Executor()
+    sizes = [10, 500, 20, 30, 40, 900, 50, 60]
+    for i, size in enumerate(sizes):
+        assert pool.offer((i, f"f{i}", size, None, None))
+    room = 2 * pool.QUEUED_PER_WORKER
+    # the first four go as they come (nothing else is known yet); the rest wait
+    assert executor.submitted == ["f0", "f1", "f2", "f3"]
+    assert pool.submitted == len(sizes)
+    first = next(f for f in pool.futures if f.path == "f1")
+    first.set_result(None)  # a worker is free: the largest held file goes next
+    pool.feed()
+    assert executor.submitted[room:] == ["f5"]
+    pool.feed(everything=True)  # the tree is read: the rest, largest first
+    assert executor.submitted[room + 1 :] == ["f7", "f6", "f4"]
+    assert not pool.held
