@@ -307,6 +307,8 @@ class ModuleNames:
         self.method_aliases: List[Tuple[cst.Assign, Ctx]] = []
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
+        # `from X import y as z`: {"X.y": {"z"}} (calls are indexed by the name called, z)
+        self.import_aliases: Dict[str, Set[str]] = {}
         self._qcache: Dict[tuple, Optional[str]] = {}
         # Expressions parsed from string annotations, kept as long as these facts: the caches
         # key on id(node), and a freed node's id is given to the next node made.
@@ -544,6 +546,8 @@ class ModuleNames:
                 local = alias.asname.name.value
             self._bind(ctx, local, Binding("import", qname=f"{mod}.{name}"))
             self.imported_names.add(f"{mod}.{name}")
+            if local != name:
+                self.import_aliases.setdefault(f"{mod}.{name}", set()).add(local)
         return True
 
     def _h_global(self, node, ctx: Ctx, push):
