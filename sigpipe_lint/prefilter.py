@@ -6,7 +6,7 @@ A rule can only report something in a file that
   wsgiref, gevent) or calls `.wrap_socket(`, and holds a way to write through
   one: `.send*` (called, or passed on as a bound method), a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
   those to exist; library functions such as `shutil.copyfileobj` write into those too), a
-  descriptor (`fileno`, for `os.write(sock.fileno(), ...)`) or a TLS socket, whose
+  descriptor (`fileno`, for `os.write(sock.fileno(), ...)`, with `os.write` in sight) or a TLS socket, whose
   `write()` is a write (`wrap_socket`, `SSLSocket`); for asyncio (an `asyncio` import),
   `.drain(`, `.wait_closed(`, `.sock_sendall(`/`.sock_sendfile(`.
 
@@ -36,8 +36,16 @@ _SOCKET_SOURCE = re.compile(
     re.MULTILINE,
 )
 _WRITE = re.compile(
-    rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|fileno|wrap_socket|SSLSocket"
+    rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|wrap_socket|SSLSocket"
     rb"|\.\s*(?:drain|wait_closed|sock_send(?:all|file))\s*\("
+)
+# A descriptor from `fileno()` is written to only by `os.write` (or `posix.write`), which the
+# engine knows through `os.`/`posix.` or an import from (or of) those modules: without one
+# of those, `fileno` alone (mailbox.py, logging/config.py: 150 KB of the stdlib's survivors)
+# cannot lead to a finding.
+_OS_WRITE = re.compile(
+    rb"\b(?:os|posix)\s*\.\s*write\b|^[ \t\f]*(?:from[ \t\f]+(?:os|posix)[ \t\f]+import|import[ \t\f]+(?:os|posix)[ \t\f]+as)\b",
+    re.MULTILINE,
 )
 
 
@@ -65,7 +73,7 @@ def may_match(source: bytes, local: Tuple[str, ...] = ()) -> bool:
     if _SIGPIPE.search(source):
         return True
     # _WRITE first: it is cheap and rejects most files; the import scan costs 5x more.
-    if not _WRITE.search(source):
+    if not _WRITE.search(source) and not (b"fileno" in source and _OS_WRITE.search(source)):
         return False
     if _SOCKET_SOURCE.search(source):
         return True

@@ -2,6 +2,8 @@
 
 import os
 import sysconfig
+
+import pytest
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -70,3 +72,30 @@ def test_prefilter_drops_no_fixture_finding():
         full = analyze_source(source, str(path), ALL_CODES, prefilter=False)
         if full.findings:
             assert not analyze_source(source, str(path), ALL_CODES).prefiltered, path
+
+
+
+@pytest.mark.parametrize(
+    "imports, write, survives",
+    [
+        ("import os", "os.write(fd, b'x')", True),
+        ("import posix", "posix.write(fd, b'x')", True),
+        ("import os as _os", "_os.write(fd, b'x')", True),
+        ("from os import write as put", "put(fd, b'x')", True),
+        ("import os", "print(fd)", False),
+        ("import sys", "sys.stdout.write(str(fd))", False),
+    ],
+)
+def test_prefilter_keeps_fileno_only_with_os_write_in_sight(imports, write, survives):
+    # A descriptor from fileno() is written to only through os.write: a file whose only
+    # way to write is `fileno` survives the pre-filter when os.write can be named in it;
+    # each one that survives here holds a finding, each one dropped holds none.
+    from sigpipe_lint.prefilter import may_match
+
+    source = (
+        f"import socket\n{imports}\n\n"
+        f"def f():\n    sock = socket.create_connection(('h', 1))\n    fd = sock.fileno()\n    {write}\n"
+    ).encode()
+    assert may_match(source) is survives
+    full = analyze_source(source, "m.py", ALL_CODES, prefilter=False)
+    assert bool(full.findings) is survives, full.findings
