@@ -76,8 +76,8 @@ def process_file(path: str, options: RunOptions) -> FileResult:
 #
 # Measured (docs/performance.md): filtering in workers costs more in IPC than it saves, so
 # this process reads every file once, runs the bytes pre-filter and looks the survivors up
-# in the cache; the misses go to workers as soon as they are found (the first batch largest
-# first), so the workers import libcst and parse while this process reads. A worker re-reads
+# in the cache; the misses go to workers while it reads (a few queued per worker, the
+# largest known first: _LazyPool), so the workers import libcst and parse meanwhile. A worker re-reads
 # its file through `process_file`, the one unit of work: reading is ~0.3 ms per 1,000 lines
 # against ~100 ms for the parse, so passing the bytes through the pipe would save nothing.
 
