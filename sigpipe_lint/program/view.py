@@ -8,7 +8,8 @@ installed for the interpreter running sigpipe-lint (`resolve.py` gives the order
 - `class_summary(qname)`: bases, socket attributes, handler attributes, guards of a class;
 - `exception_names(qname)`: the exception classes a name stands for (tuples, aliases);
 - `manager_swallows(qname)`: the peer-death exceptions a context manager swallows;
-- `callers(qname)`: every call of a function made in other modules of the project;
+- `callers(qname)`: every call of a function made in other modules of the project (tests
+  are not callers, `_program_files`);
 - `method_calls(name)`: every call of a method of that name made in other modules of the
   project, with its receiver's classes (None when one receiver is unknown);
 - `resets_for(path)`: SIGPIPE resets to SIG_DFL in the entry points of a file's program.
@@ -163,6 +164,7 @@ class Program:
         self._resetting: Dict[int, List[str]] = {}
         self._may: Dict[Tuple[str, str, str], bool] = {}
         self._indexes: Dict[str, Optional[tuple]] = {}
+        self._non_tests: Dict[tuple, List[str]] = {}
         # Stack of "consulted" maps: the file being analysed at the bottom, summaries being
         # built above it. Each maps path -> sha of a module whose summary was used.
         self._consulted: List[Dict[str, str]] = [{}]
@@ -472,6 +474,23 @@ class Program:
             self._tree_sigs[root] = tree_signature(root)
         self._consulted[-1][TREE_DEP + root] = self._tree_sigs[root]
 
+    def _program_files(self, path: str) -> List[str]:
+        """The project's files other than `path` whose calls are the program's calls.
+
+        Tests exercise the program, they are not its callers: a test calling push()
+        unguarded against a live server is no crash of the library, and a test calling it
+        under a guard does not handle the library's write (unless `path` is itself test
+        code, whose callers are tests)."""
+        me = os.path.abspath(path)
+        root = resolve.project_root(os.path.dirname(me))
+        files = self.project_files(path)
+        if not is_test_file(me, root):
+            key = (id(files), root)  # project_files keeps its lists: the id is stable
+            if key not in self._non_tests:
+                self._non_tests[key] = [f for f in files if not is_test_file(os.path.abspath(f), root)]
+            files = self._non_tests[key]
+        return [f for f in files if os.path.abspath(f) != me]
+
     def callers(self, qname: str, path: str) -> Optional[list]:
         """Calls of function `qname` (defined in `path`) made in other modules of its project;
         None when there are too many modules to read (the callers are then unknown)."""
@@ -486,11 +505,8 @@ class Program:
         imported_as = re.compile(rb"\b" + re.escape(name.encode()) + rb"[ \t]+as[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
         module_last = qname.rsplit(".", 2)[-2].encode() if qname.count(".") >= 1 else b""
         through_module = re.compile(rb"\b" + re.escape(module_last) + rb"\s*\.\s*" + re.escape(name.encode()) + rb"\s*\(")
-        me = os.path.abspath(path)
         candidates = []
-        for f in self.project_files(path):
-            if os.path.abspath(f) == me:
-                continue
+        for f in self._program_files(path):
             data = self.read(f)
             # A caller calls the name (or the name it imports it as: `send as push`), and
             # imports it or calls it through its module. Every pattern below holds the name:
@@ -531,16 +547,8 @@ class Program:
         self._callers[key] = None
         name_b = name.encode()
         word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
-        me = os.path.abspath(path)
-        # Tests exercise the program, they are not its callers: a test calling push()
-        # unguarded against a live server is no crash of the library (unless the method
-        # is itself test code).
-        root = resolve.project_root(os.path.dirname(me))
-        skip_tests = not is_test_file(me, root)
         mentioned = []
-        for f in self.project_files(path):
-            if os.path.abspath(f) == me or (skip_tests and is_test_file(os.path.abspath(f), root)):
-                continue
+        for f in self._program_files(path):
             data = self.read(f)
             if data is not None and name_b in data and word.search(data):
                 mentioned.append((f, data))

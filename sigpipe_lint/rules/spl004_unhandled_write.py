@@ -23,7 +23,8 @@ class UnhandledWrite(Rule):
     `ConnectionResetError` are caught around it in its own function, or at every call
     site, following the function's callers inside the module (up to eight levels) and, for
     a module-level function, its calls in the other modules of the project (the program
-    view; one level there); for a method, its calls there on receivers of a known class
+    view; one level there; a test file's calls are not the program's, unless the write is
+    in test code itself); for a method, its calls there on receivers of a known class
     (`self.transport.transmit()` after `self.transport = transport.TCPTransport(...)`),
     as long as every call of that name in the project has a receiver of known class and
     the name is not used otherwise. A method of a request handler whose `handle()` (here or in a
