@@ -8,7 +8,10 @@ two). Line numbers are not part of it. SARIF's `partialFingerprints` carry the s
 
 The baseline file (`--write-baseline FILE`) is JSON: the fingerprints of every finding, with
 their path relative to the project root. `--baseline FILE` reports (and fails on) only the
-findings not in it; each baseline entry absorbs one finding.
+findings not in it; each baseline entry absorbs one finding. The fixes (`--fix`, `--diff`)
+see the same baseline: `for_files` hands each file's fingerprints to the engine through
+`RunOptions.baseline`, and the engine applies only the fixes of the findings it does not
+hold (`held`, the matching `apply_baseline` uses too).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sigpipe_lint.report.paths import shown_path
 
 FORMAT_VERSION = 1
 FINGERPRINT_KEY = "sigpipeLint/v1"  # the key under SARIF partialFingerprints
+DECLINED = "with --baseline, fixing it would make a new "  # how a declined fix's reason begins
 
 
 class BaselineError(Exception):
@@ -71,22 +75,75 @@ def fingerprints(findings: Sequence[Finding], source: Optional[bytes]) -> List[s
     return [fp for _, fp in fingerprint_rows(findings, source)]
 
 
-def fingerprint_rows(findings: Sequence[Finding], source: Optional[bytes]) -> List[Tuple[str, str]]:
-    """(enclosing qualified name, fingerprint) per finding of one file, in the same order."""
+def finding_keys(findings: Sequence[Finding], source: Optional[bytes]) -> List[Tuple[str, str, str]]:
+    """(rule code, enclosing qualified name, normalised line text) per finding, in order:
+    what a fingerprint hashes, but the index."""
     lines = source.splitlines() if source is not None else []
     scopes = _scopes(source) if source is not None and findings else []
-    seen: Counter = Counter()
     out = []
-    for f in sorted(range(len(findings)), key=lambda i: findings[i].sort_key()):
-        finding = findings[f]
+    for finding in findings:
         text = lines[finding.line - 1].decode("utf-8", "replace") if 0 < finding.line <= len(lines) else ""
-        key = (finding.code, _enclosing(scopes, finding.line), normalised(text))
+        out.append((finding.code, _enclosing(scopes, finding.line), normalised(text)))
+    return out
+
+
+def fingerprint_rows(findings: Sequence[Finding], source: Optional[bytes]) -> List[Tuple[str, str]]:
+    """(enclosing qualified name, fingerprint) per finding of one file, in the same order."""
+    return [(key[1], fp) for key, fp in keyed_fingerprints(findings, source)]
+
+
+def keyed_fingerprints(findings: Sequence[Finding], source: Optional[bytes]) -> List[Tuple[Tuple[str, str, str], str]]:
+    """(finding_keys' key, fingerprint) per finding of one file, in the same order."""
+    keys = finding_keys(findings, source)
+    seen: Counter = Counter()
+    prints = [""] * len(findings)
+    for f in sorted(range(len(findings)), key=lambda i: findings[i].sort_key()):
+        key = keys[f]
         index = seen[key]
         seen[key] += 1
-        digest = hashlib.sha256("\0".join([*key, str(index)]).encode("utf-8")).hexdigest()[:32]
-        out.append((f, key[1], digest))
-    out.sort()
-    return [(name, d) for _, name, d in out]
+        prints[f] = hashlib.sha256("\0".join([*key, str(index)]).encode("utf-8")).hexdigest()[:32]
+    return list(zip(keys, prints))
+
+
+def held(prints: Sequence[str], left: Counter) -> List[bool]:
+    """Which of one file's findings (their fingerprints, in order) the baseline holds.
+
+    `left`: fingerprint -> entries of this file not used yet; each entry absorbs one finding
+    (it is used up here)."""
+    out = []
+    for fp in prints:
+        out.append(left[fp] > 0)
+        if out[-1]:
+            left[fp] -= 1
+    return out
+
+
+def by_path(baseline: Counter) -> Dict[str, Counter]:
+    """(path, fingerprint) -> count, as `load_baseline` gives it, grouped by path."""
+    out: Dict[str, Counter] = {}
+    for (path, fp), n in baseline.items():
+        out.setdefault(path, Counter())[fp] += n
+    return out
+
+
+def for_files(baseline: Counter, files: Sequence[str], root: Optional[str]) -> Dict[str, Tuple[str, ...]]:
+    """The fingerprints the baseline holds for each of `files` that has any (as discovered:
+    the runner's paths), for the engine's fix step (RunOptions.baseline)."""
+    grouped = by_path(baseline)
+    out = {}
+    for f in files:
+        prints = grouped.get(shown_path(f, root))
+        if prints:
+            out[f] = tuple(prints.elements())
+    return out
+
+
+def declined(code: str, line: int) -> str:
+    """Why a finding's fix is not applied under --baseline (engine._fix)."""
+    return (
+        f"{DECLINED}{code} finding appear on line {line}, whose finding the baseline holds "
+        "(fix that line too, or write the baseline anew)"
+    )
 
 
 def _source(path: str) -> Optional[bytes]:
@@ -102,9 +159,18 @@ def _source(path: str) -> Optional[bytes]:
 def result_fingerprints(results: Sequence[FileResult]) -> Dict[int, List[Tuple[str, str]]]:
     """id(result) -> (enclosing name, fingerprint) of its findings, for results with findings.
 
-    Read from the files as they are now: run right after the analysis (after --fix wrote
-    them, the findings are those of the written files)."""
-    return {id(r): fingerprint_rows(r.findings, _source(r.path)) for r in results if r.findings}
+    Read from the source the findings are about: the fixed one after --fix or --diff (the
+    file on disk is still the original with --diff), standard input's bytes, else the file
+    as it is now (run right after the analysis)."""
+    return {id(r): fingerprint_rows(r.findings, _result_source(r)) for r in results if r.findings}
+
+
+def _result_source(r: FileResult) -> Optional[bytes]:
+    if r.fixed_source is not None:
+        return r.fixed_source
+    if r.source is not None:
+        return r.source
+    return _source(r.path)
 
 
 def write_baseline(file: str, results: Sequence[FileResult], root: Optional[str]) -> int:
@@ -139,7 +205,7 @@ def load_baseline(file: str) -> Counter:
 
 def apply_baseline(results: Sequence[FileResult], baseline: Counter, root: Optional[str]) -> Tuple[List[FileResult], int]:
     """The results without the findings the baseline holds, and how many were left out."""
-    left = Counter(baseline)
+    left = by_path(baseline)
     prints = result_fingerprints(results)
     out = []
     dropped = 0
@@ -147,14 +213,9 @@ def apply_baseline(results: Sequence[FileResult], baseline: Counter, root: Optio
         if not r.findings:
             out.append(r)
             continue
-        path = shown_path(r.path, root)
-        keep = []
-        for f, (_name, fp) in zip(r.findings, prints[id(r)]):
-            if left[(path, fp)] > 0:
-                left[(path, fp)] -= 1
-                dropped += 1
-            else:
-                keep.append(f)
+        mask = held([fp for _name, fp in prints[id(r)]], left.setdefault(shown_path(r.path, root), Counter()))
+        keep = [f for f, h in zip(r.findings, mask) if not h]
+        dropped += len(r.findings) - len(keep)
         if len(keep) != len(r.findings):
             r = dataclasses.replace(r, findings=keep)
         out.append(r)

@@ -81,17 +81,34 @@ def _analyse(args, settings: Settings, stats=None):
 
     files, problems = discover(args.paths, settings.exclude)
     fix = None
+    held = None
     if getattr(args, "fix", False) or getattr(args, "diff", False):
         fix = "unsafe" if args.unsafe_fixes else "safe"
+        held = _fix_baseline(args, settings, files)
     cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
     options = RunOptions(
-        codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir
+        codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir,
+        baseline=held,
     )
     cache = None
     if cache_dir is not None:
         cache = Cache(cache_dir, options.codes)
     results = run(files, options, jobs=args.jobs, cache=cache, progress=True, stats=stats)
     return results, problems
+
+
+def _fix_baseline(args, settings: Settings, files):
+    """--fix/--diff with --baseline: what the baseline holds per file, so that the engine
+    fixes only what is reported. Read before the run: a baseline that cannot be read stops
+    it before any file is written."""
+    if not getattr(args, "baseline", None):
+        return None
+    from sigpipe_lint.baseline import BaselineError, for_files, load_baseline
+
+    try:
+        return for_files(load_baseline(args.baseline), files, settings.project_root)
+    except BaselineError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _with_fix_edits(args, settings: Settings, results):
@@ -175,6 +192,22 @@ def _add_noqa(args, results, problems) -> int:
             status = EXIT_ERROR
     print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
     return status
+
+
+def _say_declined(args, results) -> None:
+    """--fix/--diff with --baseline: how many reported findings kept their fix back, because
+    it would make a new finding appear on a line the baseline holds (engine._fix)."""
+    if not args.baseline:
+        return
+    from sigpipe_lint.baseline import DECLINED
+
+    n = sum(1 for r in results for f in r.findings if f.fix is not None and any(x.startswith(DECLINED) for x in f.fix.reasons))
+    if n:
+        print(
+            f"{n} fix{'es were' if n != 1 else ' was'} not applied: {'they' if n != 1 else 'it'} would make new "
+            "findings appear on lines the baseline holds (--output-format json says where).",
+            file=sys.stderr,
+        )
 
 
 def _stdin_gives_source(args) -> bool:
@@ -265,6 +298,7 @@ def _check(args) -> int:
     if args.diff:
         diffs = [r.diff for r in results if r.diff]
         sys.stdout.write("".join(diffs))
+        _say_declined(args, results)
         status = _status(args, results, problems)
         return EXIT_FINDINGS if diffs and status == EXIT_CLEAN and not args.exit_zero else status
     if args.statistics:
@@ -284,6 +318,7 @@ def _check(args) -> int:
     fixed = sum(1 for r in results if r.fixed_source is not None)
     if args.fix and fixed:
         print(f"Fixed {fixed} file{'s' if fixed != 1 else ''}.", file=sys.stderr)
+    _say_declined(args, results)
     # What is reported (after --baseline, from the cache too) and has an unsafe part held
     # back, also where a safe one comes with it (SPL001: MSG_NOSIGNAL, then the wrap).
     held = sum(1 for r in results for f in r.findings if f.fix is not None and f.fix.has_unsafe_part)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterable, List, Optional, Sequence
+from collections import Counter
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sigpipe_lint.facts import ModuleFacts
 from sigpipe_lint.findings import NO_FIX, UNSAFE_MARK, FileResult, Finding, FixInfo, line_count
@@ -31,7 +32,7 @@ def analyze_module(
     plans: Optional[list] = None,
     fix_edits: bool = False,
 ) -> List[Finding]:
-    """Findings of the enabled rules, noqa applied; fix plans of reported findings go to `plans`.
+    """Findings of the enabled rules, noqa applied; (finding, its fix plans) of each goes to `plans`.
 
     `fix_edits`: each finding's fix also carries its own diff (sigpipe_lint.fix_edits).
     """
@@ -68,7 +69,7 @@ def analyze_module(
             continue
         out.append(Finding(path, p[0], p[1], p[2], p[3], rule.code, message, _fix_info(r.fixes)))
         pairs.append((out[-1], r.fixes))
-        plans.extend(r.fixes)
+    plans.extend(pairs)
     if fix_edits:
         from sigpipe_lint.fix_edits import attach_edits
 
@@ -120,6 +121,14 @@ def _fix_info(fixes) -> Optional[FixInfo]:
     return FixInfo(applicability, "; ".join(dict.fromkeys(parts)))
 
 
+class _Intrudes(Exception):
+    """A fix made a new finding appear on a line whose finding the baseline holds."""
+
+    def __init__(self, code: str, line: int):
+        super().__init__(code, line)
+        self.code, self.line = code, line
+
+
 def analyze_source(
     source: bytes,
     path: str,
@@ -129,6 +138,8 @@ def analyze_source(
     program=None,
     _passes: int = 4,
     fix_edits: bool = False,
+    baseline: Sequence[str] = (),
+    _held: Optional[Dict[Tuple[str, str], int]] = None,
 ) -> FileResult:
     """Analyse one file's bytes with the given rule codes enabled.
 
@@ -141,6 +152,12 @@ def analyze_source(
     names imported from other modules are resolved (the file at `path` is placed in its
     project); None analyses the module alone. `result.deps` lists the files whose content
     the answer depends on.
+    `baseline`: the fingerprints `--baseline` holds for this file (sigpipe_lint.baseline).
+    The fixes of the findings it holds are not applied (it hides them: nobody asked), and a
+    fix that would make a new finding appear on one of their lines (a MSG_NOSIGNAL added
+    elsewhere silences SPL001 module-wide, and SPL004 shows up on the held write) is not
+    applied either: its finding's fix says why. The findings returned are all of them,
+    held ones too (the caller applies the baseline, as to a report-only run).
     """
     result = FileResult(path=path, lines=line_count(source))
     local = ()
@@ -164,9 +181,9 @@ def analyze_source(
         else:
             module, shifts = parse_lenient(source)
         facts = ModuleFacts(module, program=program, path=path if program is not None else None)
-        plans: list = []
+        pairs: list = []  # (finding, its fix plans)
         result.findings = analyze_module(
-            module, facts, path, codes, source, plans, fix_edits=fix_edits and not fix and shifts is None
+            module, facts, path, codes, source, pairs, fix_edits=fix_edits and not fix and shifts is None
         )
         if program is not None:
             result.deps = {p: h for p, h in program.consulted.items() if p != os.path.abspath(path)}
@@ -174,21 +191,27 @@ def analyze_source(
             # Analysed from the tab-expanded text (parse_lenient): columns back to the
             # user's text, and no fix, since a fix would write the expanded text.
             result.findings = [_unshift(f, shifts) for f in result.findings]
-            plans = []
-        if fix and plans:
-            allowed = [p for p in plans if p.applicability == SAFE or (fix == UNSAFE and p.applicability != NONE)]
-            if allowed:
-                fixed = apply_fixes(module, allowed)
-                if fixed != source:
-                    # Like ruff, fix until nothing changes: a fix can make another one due
-                    # (an import it adds gives an unbound name a meaning).
-                    again = analyze_source(
-                        fixed, path, codes, fix=fix if _passes > 1 else None, program=program, _passes=_passes - 1
-                    )
-                    if again.error:
-                        raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
-                    result.fixed_source = again.fixed_source or fixed
-                    result.findings = again.findings
+            pairs = []
+        held = [False] * len(pairs)
+        if baseline and pairs:
+            from sigpipe_lint.baseline import held as baseline_held, keyed_fingerprints
+
+            keyed = keyed_fingerprints([f for f, _ in pairs], source)
+            held = baseline_held([fp for _, fp in keyed], Counter(baseline))
+            if _held is None:  # the first pass: the lines nobody asked to change
+                _held = {key[1:]: f.line for (f, _), (key, _), h in zip(pairs, keyed, held) if h}
+            else:  # a pass over fixed code
+                for (f, _), (key, _), h in zip(pairs, keyed, held):
+                    if not h and key[1:] in _held:
+                        raise _Intrudes(f.code, _held[key[1:]])
+        groups = [
+            (f, [p for p in fixes if p.applicability == SAFE or (fix == UNSAFE and p.applicability != NONE)])
+            for (f, fixes), h in zip(pairs, held)
+            if not h
+        ]
+        groups = [(f, g) for f, g in groups if g]
+        if fix and groups:
+            _fix(result, module, source, codes, fix, program, _passes, baseline, _held, groups)
     except ParseFailure as e:
         result.error = str(e)
     except FixFailed as e:
@@ -197,3 +220,63 @@ def analyze_source(
     except RecursionError:
         result.error = "too deeply nested to analyse"
     return result
+
+
+def _fix(result: FileResult, module, source: bytes, codes, fix: str, program, passes: int, baseline, held, groups) -> None:
+    """Apply the fix plans of `groups` ((finding, its plans)) to `result` (fixed_source, findings).
+
+    Like ruff, fix until nothing changes: a fix can make another one due (an import it adds
+    gives an unbound name a meaning). With a baseline, the fixes that together would make a
+    new finding appear on a held line are found one finding at a time; the others are
+    applied, and those findings keep a fix that says why it was not."""
+
+    def follow(plans) -> Optional[FileResult]:
+        fixed = apply_fixes(module, plans)
+        if fixed == source:
+            return None
+        again = analyze_source(
+            fixed, result.path, codes, fix=fix if passes > 1 else None, program=program,
+            _passes=passes - 1, baseline=baseline, _held=held,
+        )
+        if again.error:
+            raise FixFailed(f"the fixed code cannot be analysed: {again.error}")
+        again.fixed_source = again.fixed_source or fixed
+        return again
+
+    declined = []
+    try:
+        again = follow([p for _, g in groups for p in g])
+    except _Intrudes:
+        kept: list = []
+        again = None
+        for f, g in groups:
+            try:
+                trial = follow(kept + g)
+            except _Intrudes as e:
+                declined.append((f, e))
+                continue
+            kept += g
+            again = trial if trial is not None else again
+    if again is not None:
+        result.fixed_source = again.fixed_source
+        result.findings = again.findings
+    if declined:
+        _say_declined(result, source, declined)
+
+
+def _say_declined(result: FileResult, source: bytes, declined) -> None:
+    """The findings whose fix was not applied (see _fix) get a fix of applicability "none"
+    saying why, found in the result's (maybe fixed) code by rule, function and line text."""
+    from sigpipe_lint.baseline import declined as why, finding_keys
+
+    now = result.fixed_source if result.fixed_source is not None else source
+    keys = finding_keys(result.findings, now)
+    reasons = {}
+    for (f, e), key in zip(declined, finding_keys([f for f, _ in declined], source)):
+        reasons.setdefault(key, []).append(NO_FIX + why(e.code, e.line))
+    findings = []
+    for f, key in zip(result.findings, keys):
+        if reasons.get(key):
+            f = dataclasses.replace(f, fix=FixInfo(NONE, reasons[key].pop(0)))
+        findings.append(f)
+    result.findings = findings

@@ -27,6 +27,9 @@ class RunOptions:
     # cached only in a cache made by edits_cache(), kept apart from the plain results
     program: bool = True  # resolve names through the other modules of the program
     summary_cache: Optional[str] = None  # where module summaries are cached (the cache dir)
+    # --baseline: path (as given to process_file) -> the fingerprints it holds there; their
+    # findings' fixes are not applied (sigpipe_lint.baseline.for_files, engine.analyze_source)
+    baseline: Optional[Dict[str, Tuple[str, ...]]] = None
 
 
 def read_source(path: str) -> bytes:
@@ -55,7 +58,10 @@ def process_file(path: str, options: RunOptions) -> FileResult:
         from sigpipe_lint.program import get_program
 
         program = get_program(options.summary_cache)
-    result = analyze_source(source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits, program=program)
+    result = analyze_source(
+        source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits, program=program,
+        baseline=(options.baseline or {}).get(path, ()),
+    )
     if path == "-":
         result.source = source  # read once: --fix and --add-noqa print it back (cli)
     if result.fixed_source is not None:
