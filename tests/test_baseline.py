@@ -170,3 +170,163 @@ def test_output_file(tmp_path, monkeypatch, capsys):
     assert [d["code"] for d in data] == ["SPL001"]  # one write, one finding
     status, _, err = _check(capsys, "--output-file", str(tmp_path / "no" / "such" / "dir.txt"))
     assert status == 2 and "--output-file" in err
+
+
+# --fix, --unsafe-fixes and --diff act on what --baseline reports, never on what it hides.
+CONNECTS = '''import socket
+s = socket.create_connection(("h", 1))
+s.sendall(b"x")
+'''  # SPL001: MSG_NOSIGNAL (safe), then the wrap (unsafe)
+CATCHES_HALF = '''import socket
+s = socket.create_connection(("h", 1))
+try:
+    s.sendall(b"x")
+except BrokenPipeError:
+    pass
+'''  # SPL003 and SPL004: add ConnectionResetError (safe), which fixes both
+
+
+def _two_files(tmp_path, monkeypatch, capsys, new_text):
+    """old.py's finding in the baseline, then new.py with a finding of its own."""
+    root = _tree(tmp_path, monkeypatch)
+    (root / "server.py").unlink()
+    (root / "old.py").write_text(CONNECTS)
+    assert _check(capsys, "--write-baseline", "b.json")[0] == 0
+    (root / "new.py").write_text(new_text)
+    return root
+
+
+def test_fix_and_diff_change_only_what_the_baseline_reports(tmp_path, monkeypatch, capsys):
+    root = _two_files(tmp_path, monkeypatch, capsys, CATCHES_HALF)
+    old, new = root / "old.py", root / "new.py"
+    status, out, _ = _check(capsys, "--baseline", "b.json", "--statistics")
+    assert status == 1 and [r.split()[3] for r in out.splitlines()[1:-1]] == ["SPL003", "SPL004"]
+
+    status, out, err = _check(capsys, "--baseline", "b.json", "--diff")
+    assert status == 1
+    assert out.startswith("--- new.py\n+++ new.py\n") and "old.py" not in out
+    assert "+except (BrokenPipeError, ConnectionResetError):" in out and "MSG_NOSIGNAL" not in out
+    assert "unsafe fix" not in err  # old.py's unsafe part is hidden with its finding
+    assert (old.read_text(), new.read_text()) == (CONNECTS, CATCHES_HALF)  # --diff writes nothing
+
+    status, out, err = _check(capsys, "--baseline", "b.json", "--fix")
+    assert (status, out) == (0, "Found 0 findings in 2 files.\n"), err
+    assert "Fixed 1 file." in err and "unsafe fix" not in err
+    assert old.read_text() == CONNECTS
+    assert new.read_text() == CATCHES_HALF.replace("except BrokenPipeError:", "except (BrokenPipeError, ConnectionResetError):")
+
+    # afterwards the baseline still holds everything that is left: nothing new
+    status, out, err = _check(capsys, "--baseline", "b.json")
+    assert (status, out) == (0, "Found 0 findings in 2 files.\n")
+    assert "1 finding is in the baseline and not shown." in err
+    # and the unsafe fixes leave the hidden finding alone too; a second run changes nothing
+    fixed = new.read_bytes()
+    for _ in range(2):
+        assert _check(capsys, "--baseline", "b.json", "--fix", "--unsafe-fixes")[0] == 0
+        assert (old.read_text(), new.read_bytes()) == (CONNECTS, fixed)
+
+
+def test_a_baselined_unsafe_fix_is_neither_applied_nor_counted(tmp_path, monkeypatch, capsys):
+    root = _two_files(tmp_path, monkeypatch, capsys, CONNECTS)
+    old, new = root / "old.py", root / "new.py"
+    # --fix: new.py gets MSG_NOSIGNAL; what is left there (SPL004) has the wrap to offer
+    status, out, err = _check(capsys, "--baseline", "b.json", "--fix")
+    assert status == 1 and old.read_text() == CONNECTS
+    assert 'getattr(socket, "MSG_NOSIGNAL", 0)' in new.read_text()
+    assert [line.split()[:2] for line in out.splitlines()[:-1]] == [["new.py:3:1:", "SPL004"]]
+    assert "1 unsafe fix is available with --fix --unsafe-fixes." in err
+    status, out, err = _check(capsys, "--baseline", "b.json", "--fix", "--unsafe-fixes")
+    assert (status, out) == (0, "Found 0 findings in 2 files.\n"), err
+    assert old.read_text() == CONNECTS
+    assert "except (BrokenPipeError, ConnectionResetError) as exc:" in new.read_text()
+    assert _check(capsys, "--baseline", "b.json") == (0, "Found 0 findings in 2 files.\n", "1 finding is in the baseline and not shown.\n")
+
+
+HELD_WRITE = '''import socket
+
+
+def old(s: socket.socket):
+    s.sendall(b"x")
+'''
+NEW_CONNECTION = '''
+
+def new():
+    c = socket.create_connection(("h", 1))
+    c.sendall(b"y")
+'''
+
+
+def test_a_fix_that_would_bring_a_new_finding_onto_a_held_line_is_not_applied(tmp_path, monkeypatch, capsys):
+    """SPL001 looks at the module: MSG_NOSIGNAL or a handler for the new write silences it on
+    the held one too, and SPL004 then reports the held write anew. The baseline's user asked
+    for no change there, so that fix is not applied; the finding's fix says why."""
+    root = _tree(tmp_path, monkeypatch)
+    server = root / "server.py"
+    server.write_text(HELD_WRITE)
+    assert _check(capsys, "--write-baseline", "b.json")[0] == 0
+    server.write_text(HELD_WRITE + NEW_CONNECTION)
+    note = "1 fix was not applied: it would make new findings appear on lines the baseline holds"
+    for extra in ([], ["--unsafe-fixes"]):
+        status, out, err = _check(capsys, "--baseline", "b.json", "--diff", *extra)
+        assert (status, out) == (1, "") and note in err
+        status, out, err = _check(capsys, "--baseline", "b.json", "--fix", "--output-format", "json", *extra)
+        assert status == 1 and note in err and "Fixed" not in err
+        (finding,) = json.loads(out)
+        assert (finding["line"], finding["code"]) == (10, "SPL001")
+        assert finding["fix"] == {
+            "applicability": "none",
+            "message": "no automatic fix: with --baseline, fixing it would make a new SPL004 finding appear "
+            "on line 5, whose finding the baseline holds (fix that line too, or write the baseline anew)",
+        }
+        assert server.read_text() == HELD_WRITE + NEW_CONNECTION
+    status, out, err = _check(capsys, "--baseline", "b.json")
+    assert status == 1 and out.startswith("server.py:10:5: SPL001") and "unsafe fix" in err
+    # without the baseline the same fix is applied, and SPL004 shows on line 5: what was avoided
+    status, out, _ = _check(capsys, "--fix")
+    assert status == 1 and 'c.sendall(b"y", getattr(socket, "MSG_NOSIGNAL", 0))' in server.read_text()
+    assert [line.split()[:2] for line in out.splitlines()[:-1]] == [["server.py:5:5:", "SPL004"], ["server.py:10:5:", "SPL004"]]
+
+
+def test_each_declined_fix_says_why(tmp_path, monkeypatch, capsys):
+    """Two reported findings, each of whose fixes alone would bring SPL004 onto the held line."""
+    root = _tree(tmp_path, monkeypatch)
+    server = root / "server.py"
+    server.write_text("import signal\n" + HELD_WRITE)
+    assert _check(capsys, "--write-baseline", "b.json")[0] == 0
+    text = "import signal\n" + HELD_WRITE.replace("\n\n\ndef old", "\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n\n\ndef old") + NEW_CONNECTION
+    server.write_text(text)
+    status, out, err = _check(capsys, "--baseline", "b.json", "--fix", "--unsafe-fixes", "--output-format", "json")
+    assert status == 1 and "2 fixes were not applied" in err and server.read_text() == text
+    assert [(f["code"], f["fix"]["applicability"], "on line 7," in f["fix"]["message"]) for f in json.loads(out)] == [
+        ("SPL002", "none", True), ("SPL001", "none", True),
+    ]
+
+
+def test_an_unreadable_baseline_stops_a_fix_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    root = _tree(tmp_path, monkeypatch)
+    status, _, err = _check(capsys, "--baseline", "missing.json", "--fix")
+    assert status == 2 and "no such file: missing.json" in err
+    assert (root / "server.py").read_text() == LEGACY
+
+
+def test_diff_matches_the_baseline_in_the_code_it_shows(tmp_path, monkeypatch, capsys):
+    """--diff writes nothing, so what remains after its fixes is matched against the fixed
+    code (where the wrap's `import sys` moved the held write down a line), not the file."""
+    root = _tree(tmp_path, monkeypatch)
+    server = root / "server.py"
+    guarded = '''
+
+def guarded(s: socket.socket):
+    try:
+        s.sendall(b"z")
+    except OSError:
+        pass
+'''
+    server.write_text(HELD_WRITE + guarded)  # the handler keeps SPL001 quiet: SPL004 on line 5
+    assert _check(capsys, "--write-baseline", "b.json")[0] == 0
+    server.write_text(HELD_WRITE + guarded + NEW_CONNECTION)
+    status, out, err = _check(capsys, "--baseline", "b.json", "--diff", "--unsafe-fixes")
+    assert status == 1 and "+import sys\n" in out and "+    try:\n" in out
+    assert "1 finding is in the baseline and not shown." in err
+    status, out, err = _check(capsys, "--baseline", "b.json", "--fix", "--unsafe-fixes")
+    assert (status, out) == (0, "Found 0 findings in 1 file.\n") and "1 finding is in the baseline and not shown." in err
