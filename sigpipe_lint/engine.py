@@ -261,10 +261,10 @@ def _fix(result: FileResult, module, source: bytes, codes, fix: str, program, pa
         result.fixed_source = again.fixed_source
         result.findings = again.findings
     if declined:
-        _say_declined(result, source, declined)
+        _mark_declined(result, source, declined)
 
 
-def _say_declined(result: FileResult, source: bytes, declined) -> None:
+def _mark_declined(result: FileResult, source: bytes, declined) -> None:
     """The findings whose fix was not applied (see _fix) get a fix of applicability "none"
     saying why, found in the result's (maybe fixed) code by rule, function and line text."""
     from sigpipe_lint.baseline import declined as why, finding_keys
