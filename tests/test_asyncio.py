@@ -112,7 +112,7 @@ TWINS = {
             {exc}
                 pass
         """,
-        {"except* OSError:": [], "except Exception:": [], "except OSError:": [(5, "SPL004")]},
+        {"except* OSError:": [], "except Exception:": [], "except:": [], "except OSError:": [(5, "SPL004")]},
     ),
     "gather(return_exceptions=True) returns the exception": (
         """
@@ -172,7 +172,157 @@ TWINS = {
             "ConnectionError": [(6, "SPL004")],
         },
     ),
+    # The cases below came from a mutation run over facts/streams.py (benchmarks/mutation.py).
+    "asyncio.streams spells the openers too": (
+        """
+        import asyncio
+        {stmt}
+        async def main(path):
+            _, w = await open_unix_connection(path)
+            w.write(b"x")
+            await w.drain()
+        """,
+        {
+            "from asyncio import open_unix_connection": [(7, "SPL001")],
+            "from asyncio.streams import open_unix_connection": [(7, "SPL001")],
+            "from mylib import open_unix_connection": [],
+        },
+    ),
+    "a start_server callback through asyncio.streams": (
+        """
+        import asyncio, asyncio.streams
+        async def handle(reader, writer):
+            writer.write(b"x")
+            await writer.drain()
+        async def main(path):
+            await {stmt}(handle, path)
+        """,
+        {
+            "asyncio.streams.start_server": [(5, "SPL001")],
+            "asyncio.streams.start_unix_server": [(5, "SPL001")],
+            "asyncio.get_running_loop().create_server": [],  # a protocol factory: no writer
+        },
+    ),
+    "a writer annotated through asyncio.streams": (
+        """
+        import asyncio.streams
+        async def push(w: {exc}):
+            w.write(b"x")
+            await w.drain()
+        """,
+        {
+            "asyncio.streams.StreamWriter": [(5, "SPL001")],
+            "asyncio.StreamWriter": [(5, "SPL001")],
+            "asyncio.streams.StreamReader": [],
+        },
+    ),
+    "create_task imported from asyncio; wait_for and shield raise in their awaiter": (
+        """
+        import asyncio
+        from asyncio import create_task, ensure_future
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            try:
+                {stmt}
+            except OSError:
+                pass
+        """,
+        {
+            "await pump(w)": [],
+            "await asyncio.wait_for(pump(w), 5)": [],
+            "await asyncio.shield(pump(w))": [],
+            "create_task(pump(w))": [(6, "SPL004")],
+            "ensure_future(pump(w))": [(6, "SPL004")],
+        },
+    ),
+    "a task made by a loop nothing in the module binds (a star import)": (
+        """
+        import asyncio
+        from runner import *
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            task = LOOP.create_task(pump(w))
+            try:
+                await task
+            except {exc}:
+                pass
+        """,
+        {"OSError": [], "KeyError": [(6, "SPL001")]},
+    ),
+    "a loop's task is awaited where it is, whatever TaskGroup the module has elsewhere": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def other():
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(asyncio.sleep(1))
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(pump(w))
+            try:
+                await task
+            except {exc}:
+                pass
+        """,
+        {"OSError": [], "KeyError": [(5, "SPL001")]},
+    ),
+    "loop.sendfile runs only when awaited, and only on a known stream's transport": (
+        """
+        import asyncio
+        async def main(loop, host, port, f, t):
+            _, w = await asyncio.open_connection(host, port)
+            {stmt}
+        """,
+        {
+            "await loop.sendfile(w.transport, f)": [(5, "SPL001")],
+            "loop.sendfile(w.transport, f)": [],  # a coroutine object that never runs
+            "await loop.sendfile(t.transport, f)": [],  # nothing says what `t` is
+        },
+    ),
+    "loop.sock_sendall needs a known socket": (
+        """
+        import asyncio, socket
+        async def main(loop, s):
+            {stmt}
+            await loop.sock_sendall(s, b"x")
+        """,
+        {"s = socket.socket()": [(5, "SPL001")], "pass": []},
+    ),
 }
+
+
+def test_messages_name_the_write_and_what_a_dead_peer_does_there():
+    source = """
+    import asyncio
+    async def handle(reader, writer):
+        writer.write(b"x")
+        await writer.drain()
+    async def main(loop, host, port, f):
+        await asyncio.start_server(handle, "127.0.0.1", 0)
+        _, w = await asyncio.open_connection(host, port)
+        w.write(b"x")
+        await w.drain()
+        await loop.sendfile(w.transport, f)
+    """
+    # SPL001's message says what a dead peer does at each write (facts.stream_outcome).
+    result = analyze_source(textwrap.dedent(source).encode(), "t.py", ["SPL001"])
+    messages = {f.line: f.message for f in result.findings}
+    assert sorted(messages) == [5, 10, 11]
+    callback, client, sendfile = messages[5], messages[10], messages[11]
+    assert callback.startswith("writer.drain() ") and "client_connected_cb" in callback
+    assert client.startswith("w.drain() ") and "client_connected_cb" not in client
+    assert "BrokenPipeError or ConnectionResetError" in client and "RuntimeError" not in client
+    assert sendfile.startswith("loop.sendfile(w.transport) ")
+    assert "RuntimeError('Transport is closing')" in sendfile and "client_connected_cb" not in sendfile
 
 
 @pytest.mark.parametrize("case", list(TWINS))
