@@ -216,6 +216,21 @@ TWINS = {
             "asyncio.streams.StreamReader": [],
         },
     ),
+    "wait_for and shield hand on what their awaitable returns, keyword or not": (
+        """
+        import asyncio
+        async def main(host, port):
+            _, w = await {stmt}
+            w.write(b"x")
+            await w.drain()
+        """,
+        {
+            "asyncio.wait_for(asyncio.open_connection(host, port), 5)": [(6, "SPL001")],
+            "asyncio.wait_for(fut=asyncio.open_connection(host, port), timeout=5)": [(6, "SPL001")],
+            "asyncio.shield(arg=asyncio.open_connection(host, port))": [(6, "SPL001")],
+            "asyncio.wait_for(fut=open_elsewhere(host, port), timeout=5)": [],
+        },
+    ),
     "create_task imported from asyncio; wait_for and shield raise in their awaiter": (
         """
         import asyncio

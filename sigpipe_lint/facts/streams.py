@@ -82,7 +82,8 @@ class StreamFacts:
         if q in STREAM_OPENERS:
             return SockInfo("streams", tls=keyword_arg(call, "ssl") is not None, origin=q + "()", stream=True)
         if q in PASS_THROUGH:
-            inner = arg_at(call, 0, "aw" if q == "asyncio.wait_for" else "arg")
+            # The keywords are wait_for(fut, timeout) and shield(arg) (the docs say `aw`).
+            inner = arg_at(call, 0, "fut" if q == "asyncio.wait_for" else "arg")
             return self.sock_info(inner, scope, depth + 1, self_cls) if inner is not None else None
         if isinstance(call.func, cst.Attribute) and call.func.attr.value == "sock_accept":
             # conn, addr = await loop.sock_accept(server_socket)
