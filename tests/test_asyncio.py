@@ -231,6 +231,24 @@ TWINS = {
             "asyncio.wait_for(fut=open_elsewhere(host, port), timeout=5)": [],
         },
     ),
+    "a lambda callback hands its writer on by place or by keyword": (
+        """
+        import asyncio
+        async def session(reader, writer=None, *, log=None):
+            writer.write(b"x")
+            await writer.drain()
+        async def main():
+            await asyncio.start_server(lambda r, w: {stmt}, "127.0.0.1", 0)
+        """,
+        {
+            "session(r, w)": [(5, "SPL001")],
+            "session(r, writer=w)": [(5, "SPL001")],
+            "session(reader=r, writer=w)": [(5, "SPL001")],
+            "session(w, r)": [],  # the writer lands in `reader`: `writer` is the reader
+            "session(r, log=w)": [],
+            "session(r, None)": [],  # no writer handed on
+        },
+    ),
     "create_task imported from asyncio; wait_for and shield raise in their awaiter": (
         """
         import asyncio

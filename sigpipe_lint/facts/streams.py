@@ -144,7 +144,9 @@ class StreamFacts:
                     if cb is None:
                         continue
                 for info in self._functions_named_by(cb, ctx):
-                    out[id(info)] = writer_index
+                    index = writer_index if isinstance(writer_index, int) else _param_index(info, writer_index)
+                    if index is not None:
+                        out[id(info)] = index
         self._stream_cbs = out
         return out
 
@@ -331,18 +333,27 @@ class StreamFacts:
 
 def _lambda_forwarding(lam: cst.Lambda):
     """`lambda r, w: handle(r, w, extra)`: (the called function's expression, the position
-    the lambda's second parameter takes in that call), or (None, None)."""
+    the lambda's second parameter takes in that call, or the keyword it is passed by:
+    `lambda r, w: handle(r, writer=w)`), or (None, None)."""
     params = list(lam.params.posonly_params) + list(lam.params.params)
     body = lam.body
     if len(params) != 2 or not isinstance(body, cst.Call):
         return None, None
     writer = params[1].name.value
     for i, a in enumerate(body.args):
-        if a.keyword is not None or a.star:
-            break
+        if a.star:
+            break  # *args: the places after it are unknown
         if isinstance(a.value, cst.Name) and a.value.value == writer:
-            return body.func, i
+            return body.func, (i if a.keyword is None else a.keyword.value)
     return None, None
+
+
+def _param_index(func: FunctionInfo, name: str) -> Optional[int]:
+    """The position (self not counted) of the positional parameter `name` of `func`."""
+    for b in func.scope.bindings.get(name, ()):
+        if b.kind == "param" and b.index is not None:
+            return b.index
+    return None
 
 
 def _not_awaited(call: cst.Call, ctx: Ctx) -> bool:
