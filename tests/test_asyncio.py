@@ -247,6 +247,7 @@ TWINS = {
             "session(w, r)": [],  # the writer lands in `reader`: `writer` is the reader
             "session(r, log=w)": [],
             "session(r, None)": [],  # no writer handed on
+            "None": [],
         },
     ),
     "create_task imported from asyncio; wait_for and shield raise in their awaiter": (
@@ -320,6 +321,97 @@ TWINS = {
             "loop.sendfile(w.transport, f)": [],  # a coroutine object that never runs
             "await loop.sendfile(t.transport, f)": [],  # nothing says what `t` is
         },
+    ),
+    "a task bound with an annotation is awaited by that name": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            task: asyncio.Task = asyncio.create_task(pump(w))
+            try:
+                await task
+            except {exc}:
+                pass
+        """,
+        {"OSError": [], "KeyError": [(5, "SPL001")]},
+    ),
+    "a method's loop writes to the socket and the stream its class holds": (
+        """
+        import asyncio, socket
+        class Link:
+            def __init__(self, host, port):
+                self.sock = socket.create_connection((host, port))
+            async def open(self, host, port):
+                _, self.writer = await asyncio.open_connection(host, port)
+            async def push(self, loop, f):
+                {stmt}
+        """,
+        {
+            "await loop.sock_sendall(self.sock, b'x')": [(9, "SPL001")],
+            "await loop.sendfile(self.writer.transport, f)": [(9, "SPL001")],
+            "await loop.sock_sendall(self.other, b'x')": [],
+        },
+    ),
+    "a task awaited directly or through gather and wait_for": (
+        """
+        import asyncio
+        async def pump(w):
+            w.write(b"x")
+            await w.drain()
+        async def main(host, port):
+            _, w = await asyncio.open_connection(host, port)
+            task = asyncio.create_task(pump(w))
+            try:
+                {stmt}
+            except OSError:
+                pass
+        """,
+        {
+            "await task": [],
+            "await asyncio.gather(task)": [],
+            "await asyncio.wait_for(task, 5)": [],
+            "await asyncio.sleep(1)": [(5, "SPL004")],  # the task is never awaited
+        },
+    ),
+    "start_server's callback is a function of ours, or nothing known": (
+        """
+        import asyncio
+        async def handle(reader, writer):
+            writer.write(b"x")
+            await writer.drain()
+        async def main(path, registry):
+            await asyncio.start_unix_server({stmt}, path)
+        """,
+        {"handle": [(5, "SPL001")], "registry.handle": [], "registry.handler()": []},
+    ),
+    "wait_closed() on a writer without a name raises only after writing": (
+        """
+        import asyncio
+        def log(text):
+            print(text)
+        async def main(host, port):
+            pair = await asyncio.open_connection(host, port)
+            {stmt}
+            pair[1].close()
+            await pair[1].wait_closed()
+        """,
+        {"log('bye')": [], "pair[1].write(b'x')": [(9, "SPL001")]},
+    ),
+    "wait_closed() after handing the writer to a helper that writes": (
+        """
+        import asyncio
+        async def send(w, data):
+            w.write(data)
+        async def main(host, port):
+            _, writer = await asyncio.open_connection(host, port)
+            {stmt}
+            writer.close()
+            await writer.wait_closed()
+        """,
+        {"await send(writer, b'x')": [(9, "SPL001")], "print(writer)": []},
     ),
     "loop.sock_sendall needs a known socket": (
         """
