@@ -61,6 +61,11 @@ PROTECTIONS = [
         _client("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])"),
     ),
     (
+        "sigmask-enum-block",
+        _client("import signal\nsignal.pthread_sigmask(signal.Sigmasks.SIG_BLOCK, {signal.SIGPIPE})"),
+        _client("import signal\nsignal.pthread_sigmask(signal.Sigmasks.SIG_UNBLOCK, {signal.SIGPIPE})"),
+    ),
+    (
         "sig-ign-in-preexec-child-only",
         _client("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)"),
         _client(
@@ -98,6 +103,7 @@ PROTECTIONS = [
     ("except-connection-error", _client(body=_try("except ConnectionError")), _client(body=_try("except ConnectionAbortedError"))),
     ("except-oserror", _client(body=_try("except OSError")), _client(body=_try("except TimeoutError"))),
     ("except-socket-error", _client(body=_try("except socket.error")), _client(body=_try("except socket.timeout"))),
+    ("except-select-error", _client("import select", _try("except select.error")), _client("import select", _try("except socket.timeout"))),
     ("except-ioerror", _client(body=_try("except IOError")), _client(body=_try("except ValueError"))),
     ("except-environment-error", _client(body=_try("except EnvironmentError")), _client(body=_try("except KeyError"))),
     ("except-exception", _client(body=_try("except Exception")), _client(body=_try("except ArithmeticError"))),
@@ -381,6 +387,11 @@ SOURCES = [
         "gevent-socket",
         "from gevent import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')  # W\n",
         "from zmq.green import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')\n",
+    ),
+    (
+        "gevent-socket-constants",
+        "from gevent import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.send(b'x')  # W\n",
+        "from gevent import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.send(b'x')\n",
     ),
     (
         "gevent-stream-server",
