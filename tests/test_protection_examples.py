@@ -104,6 +104,11 @@ PROTECTIONS = [
     ("except-oserror", _client(body=_try("except OSError")), _client(body=_try("except TimeoutError"))),
     ("except-socket-error", _client(body=_try("except socket.error")), _client(body=_try("except socket.timeout"))),
     ("except-select-error", _client("import select", _try("except select.error")), _client("import select", _try("except socket.timeout"))),
+    (
+        "except-gevent-socket-error",
+        _client("from gevent.socket import error", _try("except error")),
+        _client("from gevent.socket import timeout", _try("except timeout")),
+    ),
     ("except-ioerror", _client(body=_try("except IOError")), _client(body=_try("except ValueError"))),
     ("except-environment-error", _client(body=_try("except EnvironmentError")), _client(body=_try("except KeyError"))),
     ("except-exception", _client(body=_try("except Exception")), _client(body=_try("except ArithmeticError"))),

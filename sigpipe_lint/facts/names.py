@@ -77,6 +77,12 @@ _ALIASES = {
     **{f"gevent.socket.{n}": f"socket.{n}" for n in ("socket", "create_connection", "socketpair", "fromfd", "error")},
     **{f"gevent.ssl.{n}": f"ssl.{n}" for n in ("wrap_socket", "SSLSocket", "SSLContext")},
 }
+# An alias of an alias ends at the last one: `from gevent.socket import error` is
+# gevent.socket.error -> socket.error -> builtins.OSError (a lookup is one step).
+for _k, _v in list(_ALIASES.items()):
+    while _v in _ALIASES:
+        _v = _ALIASES[_v]
+    _ALIASES[_k] = _v
 
 # The classes above each exception, itself included.
 
