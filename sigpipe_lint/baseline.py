@@ -220,3 +220,41 @@ def apply_baseline(results: Sequence[FileResult], baseline: Counter, root: Optio
             r = dataclasses.replace(r, findings=keep)
         out.append(r)
     return out, dropped
+
+
+def with_declined(results: Sequence[FileResult], baseline: Counter, root: Optional[str], options, jobs: Optional[int] = None) -> List[FileResult]:
+    """Report-only runs: the reported findings whose fix `--fix --unsafe-fixes --baseline`
+    would not apply (it would make a new finding appear on a held line: engine._fix) get
+    the fix that run reports, "none" and why, so that the unsafe-fix hint, --statistics and
+    the formats offer only what --fix does.
+
+    A second pass, in fix mode and writing nothing (`options`: a runner.RunOptions), over
+    the files that have both findings the baseline holds and reported findings with a fix:
+    only there can a fix be declined. `results`: after apply_baseline."""
+    import dataclasses
+
+    from sigpipe_lint.runner import run
+
+    fixable = [r.path for r in results if r.path != "-" and any(f.fix is not None and f.fix.applicability != "none" for f in r.findings)]
+    held_here = for_files(baseline, fixable, root)
+    if not held_here:
+        return results
+    again = {
+        r.path: r
+        for r in run(sorted(held_here), dataclasses.replace(options, fix="unsafe", diff=True, baseline=held_here), jobs=jobs)
+    }
+    out = []
+    for r in results:
+        a = again.get(r.path)
+        marks: Dict[Tuple[str, str, str], list] = {}
+        if a is not None and a.findings and not a.error:
+            for f, key in zip(a.findings, finding_keys(a.findings, _result_source(a))):
+                if f.fix is not None and any(x.startswith(DECLINED) for x in f.fix.reasons):
+                    marks.setdefault(key, []).append(f.fix)
+        if marks:
+            keys = finding_keys(r.findings, _source(r.path))
+            r = dataclasses.replace(
+                r, findings=[dataclasses.replace(f, fix=marks[k].pop(0)) if marks.get(k) else f for f, k in zip(r.findings, keys)]
+            )
+        out.append(r)
+    return out

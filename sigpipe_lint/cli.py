@@ -111,6 +111,17 @@ def _fix_baseline(args, settings: Settings, files):
         raise ConfigError(str(e)) from None
 
 
+def _with_declined(args, settings: Settings, results, baseline):
+    """Report-only runs with --baseline: the fixes --fix would decline say so (baseline.with_declined)."""
+    from sigpipe_lint.baseline import with_declined
+    from sigpipe_lint.cache import default_cache_dir
+    from sigpipe_lint.runner import RunOptions
+
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    options = RunOptions(codes=tuple(settings.enabled_codes()), summary_cache=cache_dir)
+    return with_declined(results, baseline, settings.project_root, options, jobs=args.jobs)
+
+
 def _with_fix_edits(args, settings: Settings, results):
     """Each fixable finding's own diff, for the audit report and SARIF (cached apart)."""
     from sigpipe_lint.cache import default_cache_dir
@@ -158,6 +169,8 @@ def _adopt(args, settings: Settings, results, problems):
         results, dropped = apply_baseline(results, baseline, root)
         if dropped:
             print(f"{dropped} finding{'s are' if dropped != 1 else ' is'} in the baseline and not shown.", file=sys.stderr)
+        if not (getattr(args, "fix", False) or getattr(args, "diff", False) or getattr(args, "add_noqa", False)):
+            results = _with_declined(args, settings, results, baseline)
     return results, None
 
 
@@ -203,8 +216,11 @@ def _say_declined(args, results) -> None:
 
     n = sum(1 for r in results for f in r.findings if f.fix is not None and any(x.startswith(DECLINED) for x in f.fix.reasons))
     if n:
+        done = "were not applied" if n != 1 else "was not applied"
+        if not (args.fix or args.diff):
+            done = "are not applied by --fix" if n != 1 else "is not applied by --fix"
         print(
-            f"{n} fix{'es were' if n != 1 else ' was'} not applied: {'they' if n != 1 else 'it'} would make new "
+            f"{n} fix{'es' if n != 1 else ''} {done}: {'they' if n != 1 else 'it'} would make new "
             "findings appear on lines the baseline holds (--output-format json says where).",
             file=sys.stderr,
         )

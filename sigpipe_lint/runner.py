@@ -365,7 +365,11 @@ def with_fix_edits(
         # Only the fixes are taken from the second pass: the findings stay those given
         # (a baseline may have left some out).
         fresh = {(f.line, f.column, f.code): f.fix for f in again[r.path].findings} if r.path in again else {}
-        findings = [dataclasses.replace(f, fix=fresh.get((f.line, f.column, f.code), f.fix)) for f in r.findings]
+        # A fix "none" stays (the one --baseline declines: baseline.with_declined).
+        findings = [
+            f if f.fix is not None and f.fix.applicability == "none" else dataclasses.replace(f, fix=fresh.get((f.line, f.column, f.code), f.fix))
+            for f in r.findings
+        ]
         out.append(dataclasses.replace(r, findings=findings))
     return out
 

@@ -279,8 +279,17 @@ def test_a_fix_that_would_bring_a_new_finding_onto_a_held_line_is_not_applied(tm
             "on line 5, whose finding the baseline holds (fix that line too, or write the baseline anew)",
         }
         assert server.read_text() == HELD_WRITE + NEW_CONNECTION
+    # a report without --fix says the same: no fix offered, none counted as fixable or unsafe
     status, out, err = _check(capsys, "--baseline", "b.json")
-    assert status == 1 and out.startswith("server.py:10:5: SPL001") and "unsafe fix" in err
+    assert status == 1 and out.startswith("server.py:10:5: SPL001") and "unsafe fix" not in err
+    assert "1 fix is not applied by --fix: it would make new findings appear on lines the baseline holds" in err
+    status, out, _ = _check(capsys, "--baseline", "b.json", "--output-format", "json")
+    assert [f["fix"]["applicability"] for f in json.loads(out)] == ["none"]
+    status, out, _ = _check(capsys, "--baseline", "b.json", "--statistics", "--output-format", "json")
+    assert [(d["code"], d["count"], d["fixable_count"]) for d in json.loads(out)] == [("SPL001", 1, 0)]
+    status, out, _ = _check(capsys, "--baseline", "b.json", "--output-format", "sarif")
+    (result,) = json.loads(out)["runs"][0]["results"]
+    assert "fixes" not in result and result["properties"]["fixApplicability"] == "none"
     # without the baseline the same fix is applied, and SPL004 shows on line 5: what was avoided
     status, out, _ = _check(capsys, "--fix")
     assert status == 1 and 'c.sendall(b"y", getattr(socket, "MSG_NOSIGNAL", 0))' in server.read_text()

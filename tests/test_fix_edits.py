@@ -55,3 +55,22 @@ def test_safe_and_unsafe_edits_and_none_without_asking():
     # not asked for: no edits (and the JSON output keeps its shape)
     plain = analyze_source(SRC, "m.py", ["SPL001"]).findings[0]
     assert plain.fix.edits == () and "edits" not in plain.to_dict()["fix"]
+
+
+def test_a_fix_said_to_be_none_stays_none(tmp_path):
+    """with_fix_edits takes each finding's fix from a second pass, which knows no baseline: a
+    fix that --baseline declined (baseline.with_declined) must not come back from it."""
+    import dataclasses
+
+    from sigpipe_lint.findings import FixInfo
+    from sigpipe_lint.runner import RunOptions, run, with_fix_edits
+
+    path = tmp_path / "m.py"
+    path.write_bytes(SRC)
+    (result,) = run([str(path)], RunOptions(codes=("SPL004",)), jobs=1)
+    assert [f.fix.applicability for f in result.findings] == ["unsafe", "unsafe"]
+    declined = FixInfo("none", "no automatic fix: declined")
+    result = dataclasses.replace(result, findings=[dataclasses.replace(result.findings[0], fix=declined), result.findings[1]])
+    (edited,) = with_fix_edits([result], RunOptions(codes=("SPL004",)), jobs=1)
+    assert edited.findings[0].fix == declined
+    assert edited.findings[1].fix.edits  # the other finding's edits did come
