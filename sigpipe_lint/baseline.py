@@ -11,7 +11,9 @@ their path relative to the project root. `--baseline FILE` reports (and fails on
 findings not in it; each baseline entry absorbs one finding. The fixes (`--fix`, `--diff`)
 see the same baseline: `for_files` hands each file's fingerprints to the engine through
 `RunOptions.baseline`, and the engine applies only the fixes of the findings it does not
-hold (`held`, the matching `apply_baseline` uses too).
+hold (`held`, the matching `apply_baseline` uses too), nor one that would make a new
+finding appear on a held line. A report without --fix learns of those from the same
+engine (`with_declined`).
 """
 
 from __future__ import annotations
