@@ -753,6 +753,34 @@ def test_what_a_reset_reaches_is_named_in_the_messages(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    "tail, is_script",
+    [
+        ('if __name__ == "__main__":\n    main()\n', True),
+        ("if '__main__' == __name__:\n    main()\n", True),
+        ('if __name__ == "tool.app":\n    main()\n', False),
+        ('if __file__ == "__main__":\n    main()\n', False),
+        ("main()\n", False),
+    ],
+)
+def test_a_script_that_resets_names_the_program_writes_it_reaches(tmp_path, capsys, tail, is_script):
+    """A file with an `if __name__ == "__main__":` block is a script: a reset there reaches
+    every module of the project, and SPL002 says which writes; a module without one does not."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "tool/__init__.py": "",
+            "tool/app.py": "import signal\n\n\ndef main():\n    pass\n\n\n"
+            "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n" + tail,
+            "tool/net.py": NET.format(mark="ok"),
+        },
+    )
+    capsys.readouterr()
+    main(["check", str(root), "--select", "SPL002", "--output-format", "json", "--no-cache", "--jobs", "1"])
+    [spl002] = [f["message"] for f in json.loads(capsys.readouterr().out) if f["path"].endswith("app.py")]
+    assert ("1 write(s) in tool/net.py (s.sendall())" in spl002) is is_script, spl002
+
+
+@pytest.mark.parametrize(
     "path, is_test",
     [
         ("pkg/test/helpers.py", True),

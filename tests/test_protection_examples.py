@@ -66,6 +66,11 @@ PROTECTIONS = [
         _client("import signal\nsignal.pthread_sigmask(signal.Sigmasks.SIG_UNBLOCK, {signal.SIGPIPE})"),
     ),
     (
+        "sig-ign-getattr-name",
+        _client("import signal\nSIGPIPE = getattr(signal, 'SIGPIPE', None)\nsignal.signal(SIGPIPE, signal.SIG_IGN)"),
+        _client("import signal\nSIGPIPE = getattr(signal, 'SIGINT', None)\nsignal.signal(SIGPIPE, signal.SIG_IGN)"),
+    ),
+    (
         "sig-ign-in-preexec-child-only",
         _client("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)"),
         _client(
@@ -397,6 +402,101 @@ SOURCES = [
         "gevent-socket-constants",
         "from gevent import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.send(b'x')  # W\n",
         "from gevent import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.send(b'x')\n",
+    ),
+    (
+        "staticmethod-parameter",
+        "import socket\nclass C:\n    @staticmethod\n    def push(s: socket.socket):\n        s.sendall(b'x')  # W\n",
+        "import socket\nclass C:\n    @property\n    def push(s: socket.socket):\n        s.sendall(b'x')\n",  # s is self
+    ),
+    (
+        "annotated-assignment",
+        "import socket\nfrom typing import Any\ns: Any = socket.create_connection(('h', 1))\ns.sendall(b'x')  # W\n",
+        "import socket\nfrom typing import Any\ns: Any = open('f', 'wb')\ns.sendall(b'x')\n",
+    ),
+    (
+        "class-bound-to-a-name",
+        "import socket\nSock = socket.socket\ns = Sock()\ns.send(b'x')  # W\n",
+        "import socket\nSock = socket.getfqdn\ns = Sock()\ns.send(b'x')\n",
+    ),
+    (
+        "socket-type-by-getattr",
+        "import socket\ns = socket.socket(socket.AF_INET, getattr(socket, 'SOCK_STREAM'))\ns.send(b'x')  # W\n",
+        "import socket\ns = socket.socket(socket.AF_INET, getattr(socket, 'SOCK_DGRAM'))\ns.send(b'x')\n",
+    ),
+    (
+        "socket-type-enum-value",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM.value)\ns.send(b'x')  # W\n",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM.value)\ns.send(b'x')\n",
+    ),
+    (
+        # Either of two handler bases (if/else): every meaning of the name counts.
+        "handler-base-either-of-two",
+        "import socketserver, http.server, sys\nif sys.version_info < (3,):\n    Base = socketserver.StreamRequestHandler\n"
+        "else:\n    Base = http.server.BaseHTTPRequestHandler\nclass H(Base):\n    def handle(self):\n"
+        "        self.wfile.write(b'x')  # W\n",
+        "import socketserver, http.server, sys\nif sys.version_info < (3,):\n    Base = socketserver.BaseServer\n"
+        "else:\n    Base = http.server.HTTPServer\nclass H(Base):\n    def handle(self):\n"
+        "        self.wfile.write(b'x')\n",
+    ),
+    (
+        "handler-base-made-by-a-call",
+        "import socketserver\nclass H(socketserver.StreamRequestHandler):\n    def handle(self):\n        self.wfile.write(b'x')  # W\n",
+        "import socketserver\nclass H(base_for(socketserver)):\n    def handle(self):\n        self.wfile.write(b'x')\n",
+    ),
+    (
+        "thread-start-new",
+        "import _thread, socket\ndef push(c):\n    c.sendall(b'x')  # W\n_thread.start_new(push, (socket.socket(),))\n",
+        "import _thread, socket\ndef push(c):\n    c.sendall(b'x')\n_thread.start_new(push, ([1],))\n",
+    ),
+    (
+        "timer-kwargs",
+        "import socket, threading\ndef push(c):\n    c.sendall(b'x')  # W\nthreading.Timer(1, push, kwargs={'c': socket.socket()})\n",
+        "import socket, threading\ndef push(c):\n    c.sendall(b'x')\nthreading.Timer(1, push, kwargs={'c': [1]})\n",
+    ),
+    (
+        "submit-keyword",
+        "import socket\nfrom concurrent.futures import ThreadPoolExecutor\ndef push(c):\n    c.sendall(b'x')  # W\n"
+        "with ThreadPoolExecutor() as pool:\n    pool.submit(push, c=socket.socket())\n",
+        "import socket\nfrom concurrent.futures import ThreadPoolExecutor\ndef push(c):\n    c.sendall(b'x')\n"
+        "with ThreadPoolExecutor() as pool:\n    pool.submit(push, c=[1])\n",
+    ),
+    (
+        "submit-positional",
+        "import socket\nfrom concurrent.futures import ThreadPoolExecutor\ndef push(c):\n    c.sendall(b'x')  # W\n"
+        "with ThreadPoolExecutor() as pool:\n    pool.submit(push, socket.socket())\n",
+        "import socket\nfrom concurrent.futures import ThreadPoolExecutor\ndef push(c):\n    c.sendall(b'x')\n"
+        "with ThreadPoolExecutor() as pool:\n    pool.submit(push, [1])\n",
+    ),
+    (
+        "call-later",
+        "import asyncio, socket\ndef push(c):\n    c.sendall(b'x')  # W\nasyncio.get_event_loop().call_later(1, push, socket.socket())\n",
+        "import asyncio, socket\ndef push(c):\n    c.sendall(b'x')\nasyncio.get_event_loop().call_later(1, push, [1])\n",
+    ),
+    (
+        "apply-async-args-keyword",
+        "import socket\nfrom multiprocessing.pool import ThreadPool\ndef push(c):\n    c.sendall(b'x')  # W\n"
+        "ThreadPool().apply_async(push, args=(socket.socket(),))\n",
+        "import socket\nfrom multiprocessing.pool import ThreadPool\ndef push(c):\n    c.sendall(b'x')\n"
+        "ThreadPool().apply_async(push, args=([1],))\n",
+    ),
+    (
+        "gevent-spawn-raw",
+        "import gevent, socket\ndef push(c):\n    c.sendall(b'x')  # W\ngevent.spawn_raw(push, socket.socket())\n",
+        "import gevent, socket\ndef push(c):\n    c.sendall(b'x')\ngevent.spawn_raw(push, [1])\n",
+    ),
+    (
+        "gevent-greenlet-spawn-later",
+        "import socket\nfrom gevent.greenlet import Greenlet\ndef push(c):\n    c.sendall(b'x')  # W\n"
+        "Greenlet.spawn_later(1, push, socket.socket())\n",
+        "import socket\nfrom gevent.greenlet import Greenlet\ndef push(c):\n    c.sendall(b'x')\n"
+        "Greenlet.spawn_later(1, push, [1])\n",
+    ),
+    (
+        "gevent-pool-held-by-self",
+        "import socket\nfrom gevent.pool import Pool\ndef push(c):\n    c.sendall(b'x')  # W\nclass S:\n"
+        "    def __init__(self):\n        self.pool = Pool(10)\n    def run(self):\n        self.pool.spawn(push, socket.socket())\n",
+        "import socket\nfrom gevent.pool import Pool\ndef push(c):\n    c.sendall(b'x')\nclass S:\n"
+        "    def __init__(self):\n        self.pool = Pool(10)\n    def run(self):\n        self.pool.spawn(push, [1])\n",
     ),
     (
         "gevent-stream-server",
@@ -749,6 +849,13 @@ HANDLED = [
         "import socket\nclass C:\n    def push(self, s: socket.socket):\n        s.sendall(b'x')  # W\n"
         "    def run(self, s):\n        try:\n            self.push(s)\n        except KeyError:\n            pass\n",
     ),
+    (
+        "static-method-called-through-its-class",
+        "import socket\nclass C:\n    @staticmethod\n    def push(s: socket.socket):\n        s.sendall(b'x')\n"
+        "def run(s):\n    try:\n        C.push(s)\n    except OSError:\n        pass\n",
+        "import socket\nclass C:\n    @staticmethod\n    def push(s: socket.socket):\n        s.sendall(b'x')  # W\n"
+        "def run(s):\n    try:\n        C.push(s)\n    except KeyError:\n        pass\n",
+    ),
 ]
 
 
@@ -954,3 +1061,28 @@ def test_write_forms(case, tmp_path):
         + "\n"
     )
     assert _lines(code, "SPL001") == _marked(code)
+
+
+# -- a function kept for later runs where the keeper calls it, not where it is kept ------
+
+KEPT = """\
+import socket
+s = socket.create_connection(("h", 1))
+def flush():
+    s.sendall(b"x"){mark}
+def run(jobs):
+    try:
+        {call}
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    "keep", ["append(flush)", "appendleft(flush)", "add(flush)", "insert(0, flush)", "setdefault('k', flush)", "put(flush)", "put_nowait(flush)"]
+)
+def test_a_function_kept_for_later_is_not_handled_where_it_is_kept(keep):
+    kept = KEPT.format(mark="  # W", call=f"jobs.{keep}")
+    assert _lines(kept, "SPL004") == _marked(kept)
+    # Its near miss: a call that runs `flush` now, inside the try.
+    assert _lines(KEPT.format(mark="", call=f"jobs.run_now({keep.split('(')[1]}"), "SPL004") == []
