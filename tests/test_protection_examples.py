@@ -480,6 +480,11 @@ SOURCES = [
         "ThreadPool().apply_async(push, args=([1],))\n",
     ),
     (
+        "thread-kwargs-dict-call",
+        "import socket, threading\ndef push(c):\n    c.sendall(b'x')  # W\nthreading.Thread(target=push, kwargs=dict(c=socket.socket()))\n",
+        "import socket, threading\ndef push(c):\n    c.sendall(b'x')\nthreading.Thread(target=push, kwargs=dict(c=[1]))\n",
+    ),
+    (
         "gevent-spawn-raw",
         "import gevent, socket\ndef push(c):\n    c.sendall(b'x')  # W\ngevent.spawn_raw(push, socket.socket())\n",
         "import gevent, socket\ndef push(c):\n    c.sendall(b'x')\ngevent.spawn_raw(push, [1])\n",
@@ -1086,3 +1091,55 @@ def test_a_function_kept_for_later_is_not_handled_where_it_is_kept(keep):
     assert _lines(kept, "SPL004") == _marked(kept)
     # Its near miss: a call that runs `flush` now, inside the try.
     assert _lines(KEPT.format(mark="", call=f"jobs.run_now({keep.split('(')[1]}"), "SPL004") == []
+
+
+# -- which calls are a method's callers ------------------------------------------------------
+
+METHOD = """\
+import socket
+class C:
+    def __init__(self, s: socket.socket):
+        self.s = s
+        self._cb = self._flush
+    def push(self):
+        self.s.sendall(b"x"){mark}
+    def _flush(self):
+        self.s.sendall(b"y"){mark2}
+    def go(self):
+        try:
+            self._cb()
+        except {exc}:
+            pass
+class Sub(C):
+    pass
+class Other:
+    def push(self):
+        pass
+def run(s):
+    {bind}
+    try:
+        c.push()
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    "bind, caller",
+    [
+        ("c = C(s)", True),
+        ("c = Sub(s)", True),  # an instance of a subclass
+        ("c = Other()", False),  # another class's push
+        ("pass", False),  # `c` is bound nowhere in this module: nothing says what it is
+    ],
+)
+def test_a_method_is_called_through_an_instance_of_its_class(bind, caller):
+    source = METHOD.format(bind=bind, mark="" if caller else "  # W", mark2="", exc="OSError")
+    assert _lines(source, "SPL004") == _marked(source)
+
+
+def test_a_method_held_in_an_attribute_is_called_where_the_attribute_is():
+    handled = METHOD.format(bind="c = C(s)", mark="", mark2="", exc="OSError")
+    assert _lines(handled, "SPL004") == []
+    near_miss = METHOD.format(bind="c = C(s)", mark="", mark2="  # W", exc="KeyError")
+    assert _lines(near_miss, "SPL004") == _marked(near_miss)
