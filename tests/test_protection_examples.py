@@ -1115,7 +1115,7 @@ class Sub(C):
 class Other:
     def push(self):
         pass
-def run(s):
+def run(s, d):
     {bind}
     try:
         c.push()
@@ -1131,6 +1131,7 @@ def run(s):
         ("c = Sub(s)", True),  # an instance of a subclass
         ("c = Other()", False),  # another class's push
         ("pass", False),  # `c` is bound nowhere in this module: nothing says what it is
+        ("c = d", False),  # a parameter's value: nothing says what it is either
     ],
 )
 def test_a_method_is_called_through_an_instance_of_its_class(bind, caller):
