@@ -448,6 +448,9 @@ def test_messages_name_the_write_and_what_a_dead_peer_does_there():
     assert "BrokenPipeError or ConnectionResetError" in client and "RuntimeError" not in client
     assert sendfile.startswith("loop.sendfile(w.transport) ")
     assert "RuntimeError('Transport is closing')" in sendfile and "client_connected_cb" not in sendfile
+    # The advice names what must be caught there: catching the usual two does not handle sendfile.
+    assert client.endswith("; catch (BrokenPipeError, ConnectionResetError) around it")
+    assert sendfile.endswith("; catch (ConnectionError, RuntimeError) around it")
 
 
 @pytest.mark.parametrize("case", list(TWINS))

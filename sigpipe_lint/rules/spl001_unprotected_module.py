@@ -410,6 +410,6 @@ def push(sock: socket.socket, data):
                 w.call,
                 f"{w.label} writes to a socket in a module with no SIGPIPE policy, no "
                 f"MSG_NOSIGNAL and no BrokenPipeError handling: {outcome}; catch "
-                f"(BrokenPipeError, ConnectionResetError) around it",
+                f"({', '.join(w.raises)}) around it",  # loop.sendfile raises others
                 fixes=fixes,
             )
