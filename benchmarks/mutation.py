@@ -175,8 +175,10 @@ a full run would not have finished in the session). Before, at e4adbfc:
   - names.py `qnames` `b.kind == "value" and isinstance(...)` -> or: NOT equivalent, left:
     it would read a parameter's annotation as its value (`def f(base:
     socketserver.StreamRequestHandler): class H(base)`), contrived code.
-  Not found by the sample but seen on the way (not in the figures): a `functools.partial`
-  callback's `a.keyword is None and not a.star` -> or (streams.py:138) lives.
+  Seen on the way, outside the sample (not in the figures): a `functools.partial` callback's
+  `a.keyword is None and not a.star` -> or (streams.py:138), killed since by a test; and in
+  the keyword fix's own code, `_param_index`'s `b.kind == "param" and ...` -> or lives (a
+  keyword naming no parameter is a TypeError: equivalent on code that runs).
 
 Before this branch, the fast tests (test_rule_examples.py, test_fixtures.py) let an engine
 that stopped counting a bare `except:`, an errno.EPIPE test, `contextlib.suppress(...)` or

@@ -250,6 +250,20 @@ TWINS = {
             "None": [],
         },
     ),
+    "functools.partial: the writer comes after the positional arguments bound, not the keywords": (
+        """
+        import asyncio, functools
+        async def banner(reader, writer, text=b""):
+            writer.write(text)
+            await writer.drain()
+        async def main():
+            await asyncio.start_server({stmt}, "127.0.0.1", 0)
+        """,
+        {
+            "functools.partial(banner, text=b'hi')": [(5, "SPL001")],
+            "functools.partial(banner, None)": [],  # the writer lands in `text`
+        },
+    ),
     "create_task imported from asyncio; wait_for and shield raise in their awaiter": (
         """
         import asyncio
