@@ -7,8 +7,9 @@
 Corpora: the running interpreter's stdlib without its site-packages and test folders
 (test, tests, idle_test: excluded for every tool, as is site-packages), the stdlib's
 site-packages, socketserver.py alone (a pre-commit hook's view), and with `--library PATH`
-a client library's checkout as a user runs it (tests included; issue 9's "350-file client
-library under 1 s": redis-py, 318 files, is the one measured in benchmarks/README.md). Every command runs as
+(repeatable) a client library's checkout as a user runs it, tests included, or its package
+folder (issue 9's "350-file client library under 1 s": benchmarks/README.md measures
+redis-py, its package, nats.py and pyzmq). Every command runs as
 its own process; wall time is measured around it and peak RSS is ru_maxrss from wait4 (the
 largest single process of the tree: the parent or one worker, not their sum).
 """
