@@ -202,7 +202,7 @@ class Program:
             if s is not None:
                 self._use(s)
             return s
-        if path in self._building or self._depth >= MAX_DEPTH:
+        if self._out_of_reach(path):
             return None  # a cycle, or too far: it proves nothing
         source = self.read(path)
         if source is None:
@@ -218,6 +218,12 @@ class Program:
         if s is not None:
             self._use(s)
         return s
+
+    def _out_of_reach(self, path: str) -> bool:
+        """Whether `summary(path)` cannot be built now (its module is being summarised: a
+        cycle; or the chain of modules is MAX_DEPTH long), although it may be later, from a
+        shallower question. An answer that needed it is unknown for now, and not memoised."""
+        return path not in self._summaries and (path in self._building or self._depth >= MAX_DEPTH)
 
     def _build(self, path: str, source: bytes, sha: str) -> Optional[ModuleSummary]:
         from sigpipe_lint.facts import ModuleFacts
@@ -522,6 +528,8 @@ class Program:
         if len(candidates) > MAX_CALLER_FILES:
             self._callers[key] = None
             return None  # too many to read: unknown, as a library function's callers are
+        if any(self._out_of_reach(f) for f in candidates):
+            return None  # unknown now (a cycle: analysing the caller's module summarised this one)
         for f in candidates:
             s = self.summary(f)
             if s is None:
@@ -563,6 +571,9 @@ class Program:
                 candidates.append((f, uses[0]))
         if len(candidates) > MAX_CALLER_FILES:
             return None
+        if any(self._out_of_reach(f) for f, _ in candidates):
+            del self._callers[key]
+            return None  # unknown now, as in callers()
         out = []
         for f, n_calls in candidates:
             s = self.summary(f)
