@@ -180,7 +180,7 @@ class GuardFacts:
                 memo[key] = False  # callers unknown
                 return False
             remote = found or []
-            ok = all(set(still) <= set(h) for h in remote)
+            ok = all(set(still) <= set(r.handled) for r in remote)
         result = bool(callers or remote) and ok
         memo[key] = result
         return result
@@ -257,9 +257,10 @@ class GuardFacts:
                     return m
         return None
 
-    def method_callers_elsewhere(self, func: FunctionInfo, alone: bool) -> Optional[List[Tuple[str, ...]]]:
-        """What is handled at each call of method `func` made in other modules of the program
-        (the `handled` of each), or None when its callers there are not all known.
+    def method_callers_elsewhere(self, func: FunctionInfo, alone: bool) -> Optional[list]:
+        """The calls of method `func` made in other modules of the program (MethodCallRecords:
+        what each passes, what is handled around it), or None when its callers there are not
+        all known.
 
         A call counts when its receiver's class is known (`recv = Cls(...)`, `self.x`
         bound only to such calls, `self`) and may be `func`'s class: the class or a
@@ -285,7 +286,7 @@ class GuardFacts:
                     return None
                 related = related or rel
             if related:
-                out.append(r.handled)
+                out.append(r)
         if alone and out and not self._own_calls_unrelated(func):
             return None  # (asked last: it may tokenize this module)
         return out

@@ -460,7 +460,10 @@ class SocketFacts:
         return None
 
     def _sock_of_param(self, b: Binding, depth: int) -> Optional[SockInfo]:
-        """An unannotated parameter is a socket when every call in this module passes one."""
+        """An unannotated parameter is a socket when every call of its function passes one:
+        the calls in this module, and those made in other modules of the program when all of
+        these are known (a module-level function's `callers`, a method's calls on receivers of
+        its class, `method_callers_elsewhere`)."""
         func: FunctionInfo = b.info
         if func.name == "<lambda>" or not isinstance(func.node, cst.FunctionDef):
             return None
@@ -469,10 +472,13 @@ class SocketFacts:
             return callback
         if b.index == 0 and id(func) in self.gevent_handles():
             return self.gevent_handles()[id(func)]  # StreamServer's handle(socket, address)
-        remote = []
-        if self.program is not None and func.cls is None and func.outer is self.module_scope and self.modname:
-            remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
         name, passed = self._param_arguments(b)
+        remote = []
+        if self.program is not None and self.modname:
+            if func.cls is None and func.outer is self.module_scope:
+                remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
+            elif func.cls is not None:
+                remote = self.method_callers_elsewhere(func, alone=not passed) or []  # None: not all known
         if not passed and not remote:
             return None
         infos = []

@@ -16,8 +16,8 @@ analyses the file, never a second inference) and cached by content:
   are sockets and which peer-death exceptions are handled around each call (callers in
   other modules are found through these);
 - `method_calls`: method calls `recv.m(...)` whose receiver's class is known (made by
-  calling a class, or `self`), by method name, with what is handled around each (callers
-  of another module's methods are found through these);
+  calling a class, or `self`), by method name, with which arguments are sockets and what
+  is handled around each (callers of another module's methods are found through these);
 - `resets`: `signal.signal(SIGPIPE, SIG_DFL)` calls that run in this process (lines);
   `writes`: the module's socket writes (labels, for SPL002's message).
 """
@@ -56,9 +56,12 @@ class CallRecord:
 
 @dataclass
 class MethodCallRecord:
-    """One method call `recv.m(...)` whose receiver's classes are known."""
+    """One method call `recv.m(...)` whose receiver's classes are known: what it passes
+    (after the receiver, as CallRecord's), what is caught around it."""
 
     receiver: Tuple[Tuple[str, bool], ...]  # (qualified class name, exact) as receiver_classes
+    args: Tuple[Optional[SockInfo], ...]
+    kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, as CallRecord.handled
 
 
@@ -186,20 +189,9 @@ def _outgoing_calls(facts, memo: dict) -> Dict[str, List[CallRecord]]:
                     continue
                 # Under its qualified name, which ends with the real name even when the call
                 # uses another (`from .net import send as push; push(...)`).
-                cls = ctx.func.cls if ctx.func is not None else None
-                args = []
-                for a in call.args:
-                    if a.keyword is not None or a.star:
-                        break
-                    args.append(facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None)
-                kwargs = {}
-                for a in call.args:
-                    if a.keyword is not None and _cheap(a.value):
-                        info = facts.sock_info(a.value, ctx.scope, 0, cls)
-                        if info is not None:
-                            kwargs[a.keyword.value] = info
+                args, kwargs = _arguments(facts, call, ctx)
                 handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                out.setdefault(q, []).append(CallRecord(tuple(args), kwargs, handled))
+                out.setdefault(q, []).append(CallRecord(args, kwargs, handled))
     finally:
         facts.program = program
     return out
@@ -230,11 +222,32 @@ def _method_calls(facts, absolute, memo: dict) -> Dict[str, List[MethodCallRecor
                         break
                     receiver.append((q, exact))
                 else:
+                    args, kwargs = _arguments(facts, call, ctx)
                     handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                    out.setdefault(name, []).append(MethodCallRecord(tuple(receiver), handled))
+                    out.setdefault(name, []).append(MethodCallRecord(tuple(receiver), args, kwargs, handled))
     finally:
         facts.program = program
     return out
+
+
+def _arguments(facts, call, ctx) -> Tuple[Tuple[Optional[SockInfo], ...], Dict[str, SockInfo]]:
+    """The socket-ness of a call's arguments, judged from this module alone (the program set
+    aside by the caller): positional ones up to the first keyword or star (None where not
+    known to be a socket), and keyword ones known to be sockets. For a method call these
+    are the arguments after the receiver."""
+    cls = ctx.func.cls if ctx.func is not None else None
+    args = []
+    for a in call.args:
+        if a.keyword is not None or a.star:
+            break
+        args.append(facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None)
+    kwargs = {}
+    for a in call.args:
+        if a.keyword is not None and _cheap(a.value):
+            info = facts.sock_info(a.value, ctx.scope, 0, cls)
+            if info is not None:
+                kwargs[a.keyword.value] = info
+    return tuple(args), kwargs
 
 
 def _cheap(expr) -> bool:
