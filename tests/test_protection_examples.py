@@ -429,6 +429,18 @@ SOURCES = [
         "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM.value)\ns.send(b'x')\n",
     ),
     (
+        # socket.SocketKind is the enum of the SOCK_* constants: its members are the same
+        # values (sendto() is a write only on a socket known to be SOCK_STREAM)
+        "socket-type-enum-class",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SocketKind.SOCK_STREAM)\ns.sendto(b'x', ('h', 1))  # W\n",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SocketKind.SOCK_DGRAM)\ns.send(b'x')\n",
+    ),
+    (
+        "socket-type-enum-class-imported",
+        "from socket import SocketKind, socket\ns = socket(type=SocketKind.SOCK_STREAM)\ns.sendto(b'x', ('h', 1))  # W\n",
+        "from socket import SocketKind, socket\ns = socket(type=SocketKind.SOCK_RAW)\ns.send(b'x')\n",
+    ),
+    (
         # Either of two handler bases (if/else): every meaning of the name counts.
         "handler-base-either-of-two",
         "import socketserver, http.server, sys\nif sys.version_info < (3,):\n    Base = socketserver.StreamRequestHandler\n"

@@ -69,6 +69,7 @@ _ALIASES = {
     "signal.Handlers.SIG_IGN": "signal.SIG_IGN",
     "signal.Signals.SIGPIPE": "signal.SIGPIPE",
     "signal.Sigmasks.SIG_BLOCK": "signal.SIG_BLOCK",
+    **{f"socket.SocketKind.{n}": f"socket.{n}" for n in ("SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW")},
     "_signal.signal": "signal.signal",
     "posix.write": "os.write",
     # gevent's cooperative sockets are sockets (`from gevent import socket`)
