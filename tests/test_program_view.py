@@ -246,7 +246,11 @@ def test_name_uses_reads_code_not_comments_or_strings():
     assert name_uses(src, "transmit") == (2, 1, 0)
     assert name_uses(src + b"f = t.transmit\n", "transmit") == (2, 1, 1)
     assert name_uses(src + b"getattr(t, 'x')(transmit=1)\n", "transmit") == (2, 1, 1)
-    assert name_uses(b"x = transmit\ndef f(:\n  (\n", "transmit") is None  # no tokens: unknown
+    # a string that holds a call, a call split at its dot: not a call the records can match
+    assert name_uses(src + b"s = 't.transmit(1)'\nt.\\\n  transmit(m)\n", "transmit") == (2, 1, 1)
+    # a docstring holding a call and a quote, a comment holding a call, a word in a comment
+    src2 = b'"""t.transmit(m)\n# \'"""\nt.transmit(m)  # t.transmit(\n# see transmit\n'
+    assert name_uses(src2, "transmit") == (1, 0, 0)
 
 
 def test_a_module_is_parsed_once_for_its_analysis_and_for_a_summary(tmp_path, monkeypatch):

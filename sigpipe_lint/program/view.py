@@ -22,6 +22,7 @@ is valid only while those files are unchanged (editing `errors.py` re-checks `cl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -99,43 +100,44 @@ def is_test_file(path: str, root: Optional[str] = None) -> bool:
     )
 
 
+# Comments and string literals (any prefix: the search steps over it to the quote), left
+# to right as the tokenizer meets them: what is left is the module's code.
+_NOT_CODE = re.compile(
+    rb"#[^\r\n]*"
+    rb"|'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\""
+    rb"|'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\"",
+    re.DOTALL,
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _code_only(data: bytes) -> bytes:
+    return _NOT_CODE.sub(b" ", data)
+
+
 def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     """How the source's code (not its comments or strings) uses `name`: (method calls
-    `.name(`, definitions `def name`, anything else); None when it does not tokenize.
+    `.name(`, definitions `def name`, anything else).
 
     When every mention of the word in the bytes is a call or a definition, that is the
     answer (a `.name(` inside a string then counts as one more call: a reader matching
     calls to records sees one missing, which only ever makes the answer unknown); only
-    otherwise is the source tokenized, to tell comments and strings from code.
+    otherwise are comments and strings taken out, by one regex pass kept per file (the
+    tokenizer did this before: 0.9 s of a 3.3 s cold run over redis-py, for 16 names).
+    A call split over lines at its dot (`obj.\\n name(`) counts as "anything else", which
+    makes a caller's answer unknown, never wrong.
     """
-    import io
-    import tokenize
-
     n = re.escape(name.encode())
-    words = len(re.findall(rb"\b" + n + rb"\b", data))
-    fast_calls = len(re.findall(rb"\.[ \t]*" + n + rb"[ \t]*\(", data))
-    fast_defs = len(re.findall(rb"\bdef[ \t]+" + n + rb"[ \t]*\(", data))
+    word, call, define = rb"\b" + n + rb"\b", rb"\.[ \t]*" + n + rb"[ \t]*\(", rb"\bdef[ \t]+" + n + rb"[ \t]*\("
+    words = len(re.findall(word, data))
+    fast_calls = len(re.findall(call, data))
+    fast_defs = len(re.findall(define, data))
     if words == fast_calls + fast_defs:
         return fast_calls, fast_defs, 0
-
-    noise = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENCODING}
-    calls = defs = other = 0
-    try:
-        toks = [t for t in tokenize.tokenize(io.BytesIO(data).readline) if t.type not in noise]
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, LookupError, ValueError):
-        return None
-    for i, t in enumerate(toks):
-        if t.type != tokenize.NAME or t.string != name:
-            continue
-        before = toks[i - 1].string if i else ""
-        after = toks[i + 1].string if i + 1 < len(toks) else ""
-        if before == "." and after == "(":
-            calls += 1
-        elif before == "def" and after == "(":
-            defs += 1
-        else:
-            other += 1
-    return calls, defs, other
+    code = _code_only(data)
+    calls = len(re.findall(call, code))
+    defs = len(re.findall(define, code))
+    return calls, defs, len(re.findall(word, code)) - calls - defs
 
 
 def _sha(data: bytes) -> str:
