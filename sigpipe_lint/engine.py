@@ -164,7 +164,7 @@ def analyze_source(
     if program is not None and prefilter:
         from sigpipe_lint.program.resolve import local_packages
 
-        local = local_packages(path)
+        local = lambda: local_packages(path)  # noqa: E731 - asked for only if the bytes need it
     if prefilter and not may_match(source, local):
         result.prefiltered = True
         return result

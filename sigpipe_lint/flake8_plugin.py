@@ -61,7 +61,7 @@ class SigpipeChecker:
         # A real file is placed in its project, as the CLI does: names imported from other
         # modules resolve through their (cached) summaries. stdin is analysed alone.
         real = self.filename not in ("-", "stdin") and os.path.isfile(self.filename)
-        local = local_packages(self.filename) if real else ()
+        local = (lambda: local_packages(self.filename)) if real else ()
         if not may_match(source, local):
             return
         from sigpipe_lint.engine import analyze_source

@@ -286,7 +286,7 @@ def _run(files, options, jobs, cache, progress, stats) -> List[FileResult]:
         except OSError:
             local.append((i, path, 0, None, None))  # process_file says why, in its words
             continue
-        if not may_match(source, local_packages(path) if options.program else ()):
+        if not may_match(source, (lambda: local_packages(path)) if options.program else ()):
             results[i] = _prefiltered(path, source)
             stats.prefiltered += 1
             if use_cache:
