@@ -99,3 +99,17 @@ def test_prefilter_keeps_fileno_only_with_os_write_in_sight(imports, write, surv
     assert may_match(source) is survives
     full = analyze_source(source, "m.py", ALL_CODES, prefilter=False)
     assert bool(full.findings) is survives, full.findings
+
+
+def test_prefilter_looks_up_the_project_only_when_the_bytes_leave_it_open():
+    # Finding a file's project costs stats; a file its bytes decide never asks for it.
+    from sigpipe_lint.prefilter import may_match
+
+    def never():
+        raise AssertionError("looked up the project of a file its bytes decide")
+
+    assert may_match(b"x = 1\n", never) is False  # no way to write
+    assert may_match(b"import socket\ns.sendall(b'x')\n", never) is True  # a socket source
+    asked = []
+    assert may_match(b"def f(s):\n    s.sendall(b'x')\n", lambda: asked.append(1) or ("pkg",)) is True
+    assert asked == [1]
