@@ -38,10 +38,16 @@ def hello(host):
 CONN = "import socket\n\n\ndef connect(host):\n    return socket.create_connection((host, 7))\n"
 
 
-def _project(root: Path) -> Path:
+def _package(root: Path, init: str = "") -> Path:
+    """A project (pyproject.toml) at `root` holding package `pkg`, `init` its __init__."""
     (root / "pkg").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "__init__.py").write_text(init)
+    return root
+
+
+def _project(root: Path) -> Path:
+    _package(root)
     (root / "pkg" / "errors.py").write_text(ERRORS)
     (root / "pkg" / "conn.py").write_text(CONN)
     (root / "pkg" / "client.py").write_text(CLIENT)
@@ -80,10 +86,7 @@ def test_a_new_caller_elsewhere_rechecks_the_callee_on_a_warm_run(tmp_path):
     # net.py's write is handled by its only caller (a.py guards it). A new module calling
     # it unguarded makes it a finding, although neither net.py nor a.py changed: the
     # cached answer of net.py depended on a scan of the whole project for callers.
-    root = tmp_path / "p"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (root / "pkg" / "__init__.py").write_text("")
+    root = _package(tmp_path / "p")
     (root / "pkg" / "net.py").write_text("def push(sock, data):\n    sock.sendall(data)\n")
     (root / "pkg" / "a.py").write_text(
         "import socket\n\nfrom .net import push\n\n\ndef go(host):\n"
@@ -105,10 +108,7 @@ def test_a_new_caller_elsewhere_rechecks_the_callee_on_a_warm_run(tmp_path):
 def test_classes_whose_bases_name_each_other_across_modules_end(tmp_path):
     # A and B (in two modules) each name the other as a base: Python refuses to import it,
     # a reader must not follow the chain forever (it did, asking for `self.sock`).
-    root = tmp_path / "p"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (root / "pkg" / "__init__.py").write_text("")
+    root = _package(tmp_path / "p")
     (root / "pkg" / "a.py").write_text("import socket\n\nfrom .b import B\n\n\nclass A(B):\n    pass\n")
     (root / "pkg" / "b.py").write_text("import socket\n\nfrom .a import A\n\n\nclass B(A):\n    pass\n")
     (root / "pkg" / "c.py").write_text(
@@ -222,10 +222,7 @@ class Handler:
 def test_a_methods_caller_in_another_module_counts_and_its_edit_rechecks_the_method(tmp_path):
     """transmit() is called only as self.transport.transmit() from handler.py, guarded: the
     write is handled there. Unguard that call and transport.py's answer changes on a warm run."""
-    root = tmp_path / "p"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (root / "pkg" / "__init__.py").write_text("")
+    root = _package(tmp_path / "p")
     (root / "pkg" / "transport.py").write_text(TRANSPORT)
     (root / "pkg" / "handler.py").write_text(HANDLER)
     assert _check(root) == []
@@ -283,10 +280,7 @@ def test_a_module_is_parsed_once_for_its_analysis_and_for_a_summary(tmp_path, mo
 def test_spl002_names_the_writes_in_source_order_whatever_the_hash_seed(tmp_path):
     # The writes of a module were collected by iterating a set of method names, so their
     # order (shown in SPL002's message) changed with the process's string hash seed.
-    root = tmp_path / "p"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pyproject.toml").write_text('[project]\nname = "p"\n')
-    (root / "pkg" / "__init__.py").write_text("import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
+    root = _package(tmp_path / "p", init="import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
     (root / "pkg" / "m.py").write_text(
         "import socket\n\n\ndef go(host):\n    s = socket.create_connection((host, 7))\n"
         "    s.sendall(b'a')\n    s.send(b'b')\n    f = s.makefile('wb')\n    f.write(b'c')\n    f.flush()\n"
