@@ -161,6 +161,17 @@ PROTECTIONS = [
         _client("def suppress(*a):\n    pass", f"with suppress(OSError):\n    {WRITE}"),
     ),
     (
+        # imported under another name: calls are indexed by the name called
+        "sig-ign-imported-as",
+        _client("from signal import signal as on_signal, SIGPIPE, SIG_IGN\non_signal(SIGPIPE, SIG_IGN)"),
+        _client("from signal import signal as on_signal, SIGINT, SIG_IGN\non_signal(SIGINT, SIG_IGN)"),
+    ),
+    (
+        "suppress-imported-as",
+        _client("from contextlib import suppress as ignored", f"with ignored(BrokenPipeError):\n    {WRITE}"),
+        _client("from contextlib import suppress as ignored", f"with ignored(KeyError):\n    {WRITE}"),
+    ),
+    (
         "cm-exit-swallows",
         _client(
             "class Quiet:\n    def __enter__(self):\n        return self\n"
@@ -602,6 +613,12 @@ def _push(body):
 
 # (id, handled write, near miss that leaves it unhandled)
 HANDLED = [
+    (
+        # the with-item is known as contextlib.suppress by its import, not by its spelling
+        "suppress-imported-as",
+        _push("from contextlib import suppress as ignored\nwith ignored(BrokenPipeError, ConnectionResetError):\n    s.sendall(b'x')"),
+        _push("from contextlib import suppress as ignored\nwith ignored(BrokenPipeError):\n    s.sendall(b'x')  # W"),
+    ),
     (
         "both-types",
         _push("try:\n    s.sendall(b'x')\nexcept (BrokenPipeError, ConnectionResetError):\n    pass"),
@@ -1156,3 +1173,11 @@ def test_a_method_held_in_an_attribute_is_called_where_the_attribute_is():
     assert _lines(handled, "SPL004") == []
     near_miss = METHOD.format(bind="c = C(s)", mark="", mark2="  # W", exc="KeyError")
     assert _lines(near_miss, "SPL004") == _marked(near_miss)
+
+
+def test_a_reset_through_an_imported_name_is_reported():
+    # SPL002: `from signal import signal as on_signal` does not hide a reset to SIG_DFL.
+    reset = "from signal import signal as on_signal, SIGPIPE, SIG_DFL\non_signal(SIGPIPE, SIG_DFL)  # W\n"
+    other = "from signal import signal as on_signal, SIGINT, SIG_DFL\non_signal(SIGINT, SIG_DFL)\n"
+    assert _lines(reset, "SPL002") == _marked(reset) == [2]
+    assert _lines(other, "SPL002") == []

@@ -105,7 +105,13 @@ class GuardFacts:
                 if self.covers(arg, guard.scope, exc):
                     return True
             elif kind == "manager":
-                if exc in self.manager_call_swallows(t[1], guard.scope):
+                call = t[1]
+                # `from contextlib import suppress as ignored; with ignored(...)`: the walk
+                # sorts with-items by the name called; the name's meaning is known here.
+                if isinstance(call, cst.Call) and self.qname(call.func, guard.scope) == "contextlib.suppress":
+                    if any(self.covers(a.value, guard.scope, exc) for a in call.args if a.keyword is None):
+                        return True
+                elif exc in self.manager_call_swallows(call, guard.scope):
                     return True
             elif self.covers(t, guard.scope, exc):
                 return True
@@ -705,7 +711,7 @@ class GuardFacts:
         for node, ctx in self.name_refs.get("EPIPE", ()):
             if self.qname(node, ctx.scope) == "errno.EPIPE":
                 return True
-        for call, ctx in self.calls_by_name.get("suppress", ()):
+        for call, ctx in self.calls_named("contextlib.suppress"):
             g = Guard(call, [("suppress", call, a.value) for a in call.args], ctx.scope)
             if self.guard_covers(g, "BrokenPipeError"):
                 return True

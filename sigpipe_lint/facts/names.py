@@ -684,6 +684,20 @@ class ModuleNames:
     def _self_class_name(self, expr, scope: Scope) -> bool:
         return isinstance(expr, cst.Name) and self._self_class(expr.value, scope) is not None
 
+    def calls_named(self, *qnames: str) -> List[Tuple[cst.Call, Ctx]]:
+        """The calls that may call one of `qnames`, in source order: those whose called
+        name is its last part (`signal.signal(...)`, `signal(...)`), and those through a
+        name it was imported as (`from signal import signal as on; on(...)`). Calls are
+        indexed by the name called, so a lookup by the last part alone misses the second
+        kind; the caller still checks each call's qualified name."""
+        names = {q.rsplit(".", 1)[-1] for q in qnames}
+        for q in qnames:
+            names |= self.import_aliases.get(q, set())
+        found = [c for n in names for c in self.calls_by_name.get(n, ())]
+        if len(names) > 1:
+            found.sort(key=lambda c: self._call_tick.get(id(c[0]), 0))
+        return found
+
     def qname(self, expr, scope: Scope, _depth: int = 0) -> Optional[str]:
         """The qualified name an expression stands for, or None when unknown or ambiguous."""
         if _depth > 20:
@@ -972,7 +986,7 @@ class ModuleNames:
         """`StreamServer(listener, handle)` (gevent): (the handle expression, the call, its
         ctx). The server calls `handle(socket, address)` in a greenlet of its own."""
         out = []
-        for call, ctx in self.calls_by_name.get("StreamServer", ()):
+        for call, ctx in self.calls_named("gevent.server.StreamServer", "gevent.StreamServer"):
             if self.qname(call.func, ctx.scope) in self.GEVENT_SERVERS:
                 handle = arg_at(call, 1, "handle")
                 if handle is not None:

@@ -24,7 +24,7 @@ class SignalFacts:
     def _find_signal_calls(self) -> List[SignalCall]:
         out: List[SignalCall] = []
         child_funcs = self._child_only_functions()
-        for call, ctx in self.calls_by_name.get("signal", ()):
+        for call, ctx in self.calls_named("signal.signal"):
             if self.qname(call.func, ctx.scope) != "signal.signal":
                 continue
             signum = arg_at(call, 0, "signalnum")
@@ -42,7 +42,7 @@ class SignalFacts:
                 disp = "handler"
             in_child = ctx.func is not None and id(ctx.func) in child_funcs
             out.append(SignalCall(call, ctx, disp, in_child))
-        for call, ctx in self.calls_by_name.get("pthread_sigmask", ()):
+        for call, ctx in self.calls_named("signal.pthread_sigmask"):
             if self.qname(call.func, ctx.scope) != "signal.pthread_sigmask":
                 continue
             how = arg_at(call, 0, "how")

@@ -1084,8 +1084,7 @@ class SocketFacts:
                 label = f"{dotted(func.value) or '<socket>'}.{method}()"
                 out.append(Write(call, ctx, method, info, label, target=target, via=via))
         out.extend(self._bound_method_writes())
-        called_as = {"write"}.union(*(self.import_aliases.get(q, ()) for q in ("os.write", "posix.write")))
-        for call, ctx in (c for name in sorted(called_as) for c in self.calls_by_name.get(name, ())):
+        for call, ctx in self.calls_named("os.write", "posix.write"):
             if self.qname(call.func, ctx.scope) != "os.write":
                 continue
             pos = positional_args(call)
