@@ -4,11 +4,13 @@ PositionProvider records a range for every node of the module and measured here 
 the cost of the parse; a plain code generation costs about a sixth of it. We run one plain
 code generation and note line and column only when it reaches a node we were asked about.
 
-Given the module's text, not even that: only the top-level statements that hold a node we
-were asked about are generated, each placed where its text stands in the module's text
-(a class of 300 lines instead of a module of 3,000). Where that cannot be done exactly (a
-statement's text found twice or not at all, a node outside the body), the whole module is
-generated as before.
+Given the module's text, not even that: for each node asked about, only the smallest
+statement that holds it and whose text stands exactly once in the module's text is
+generated (with the indentation of the blocks around it), and placed where that text stands:
+the line of a method, not the class of 300 lines around it, nor the module of 3,000. A
+line found twice goes up to the statement around it (its method). Where even the top-level
+statement cannot be placed (its text found twice or not at all, a node outside the body),
+the whole module is generated.
 """
 
 from __future__ import annotations
@@ -119,55 +121,89 @@ def _collect(state: _TargetedState, targets: Dict[int, cst.CSTNode]) -> Dict[int
     return out
 
 
-def _holders(module: cst.Module, wanted: Set[int]) -> Optional[List[int]]:
-    """Indexes of the top-level statements holding the `wanted` node ids (None: some not
-    found in the body)."""
+_UNIT_TYPES: Dict[type, bool] = {}
+
+
+def _is_unit(t: type) -> bool:
+    """Whether nodes of type `t` are whole statements: a line of simple statements or a
+    compound statement, each generated with its own leading lines and indentation."""
+    unit = _UNIT_TYPES.get(t)
+    if unit is None:
+        unit = _UNIT_TYPES[t] = issubclass(t, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
+    return unit
+
+
+# A statement and the indentation of the blocks around it (outermost first).
+_Unit = Tuple[cst.CSTNode, Tuple[str, ...]]
+
+
+def _holders(module: cst.Module, wanted: Set[int]) -> Optional[Dict[int, Tuple[_Unit, ...]]]:
+    """For each of the `wanted` node ids, the statements that hold it, outermost first (a
+    top-level statement first, the innermost last), each with the indentation of the
+    blocks around it; None if some are not found in the body."""
     left = set(wanted)
-    out = []
-    for i, stmt in enumerate(module.body):
-        stack = [stmt]
-        hit = False
+    out: Dict[int, Tuple[_Unit, ...]] = {}
+    default = module.default_indent
+    for stmt in module.body:
+        stack: List[Tuple[cst.CSTNode, Tuple[_Unit, ...], Tuple[str, ...]]] = [(stmt, ((stmt, ()),), ())]
         while stack:
-            node = stack.pop()
+            node, chain, indents = stack.pop()
             if id(node) in left:
                 left.discard(id(node))
-                hit = True
-            for name in _child_fields(type(node)):
+                out[id(node)] = chain
+                if not left:
+                    return out
+            t = type(node)
+            if t is cst.IndentedBlock:
+                indents = indents + (default if node.indent is None else node.indent,)
+            for name in _child_fields(t):
                 v = getattr(node, name)
                 tv = type(v)
                 if tv in (list, tuple):
-                    stack.extend(c for c in v if _is_node(type(c)))
+                    for c in v:
+                        tc = type(c)
+                        if _is_node(tc):
+                            stack.append((c, chain + ((c, indents),) if _is_unit(tc) else chain, indents))
                 elif _is_node(tv):
-                    stack.append(v)
-        if hit:
-            out.append(i)
-        if not left:
-            return out
+                    stack.append((v, chain + ((v, indents),) if _is_unit(tv) else chain, indents))
     return None
 
 
 def _by_statement(module: cst.Module, targets: Dict[int, cst.CSTNode], text: str) -> Optional[Dict[int, Position]]:
-    holders = _holders(module, set(targets))
-    if holders is None:
+    """Each node's position from the smallest statement holding it whose text stands exactly
+    once in the module's text (a line of a method, not the class of 300 lines around it);
+    None if for some node not even its top-level statement's text does."""
+    chains = _holders(module, set(targets))
+    if chains is None:
         return None
     out: Dict[int, Position] = {}
-    for i in holders:
-        state = _TargetedState(module, targets)
-        module.body[i]._codegen(state)
-        code = "".join(state.tokens)
-        # The statement's text must stand exactly once in the module's text: else where it
-        # stands is not known for sure.
-        if not code or text.count(code) != 1:
+    tried: Set[int] = set()  # statements generated whose text is not unique
+    for key, chain in chains.items():
+        for unit, indents in reversed(chain):
+            if key in out:
+                break
+            if id(unit) in tried:
+                continue
+            tried.add(id(unit))
+            state = _TargetedState(module, targets)
+            state.indent_tokens = list(indents)
+            unit._codegen(state)
+            code = "".join(state.tokens)
+            # The statement's text must stand exactly once in the module's text: else where
+            # it stands is not known for sure.
+            if not code or text.count(code) != 1:
+                continue
+            start = text.find(code)
+            before = text[:start]
+            lines = before.count("\n") + before.count("\r") - before.count("\r\n")
+            col0 = start - 1 - max(before.rfind("\n"), before.rfind("\r"))
+            for k, (line, col, end_line, end_col) in _collect(state, targets).items():
+                out[k] = (
+                    line + lines,
+                    col + (col0 if line == 1 else 0),
+                    end_line + lines,
+                    end_col + (col0 if end_line == 1 else 0),
+                )
+        if key not in out:
             return None
-        start = text.find(code)
-        before = text[:start]
-        lines = before.count("\n") + before.count("\r") - before.count("\r\n")
-        col0 = start - 1 - max(before.rfind("\n"), before.rfind("\r"))
-        for key, (line, col, end_line, end_col) in _collect(state, targets).items():
-            out[key] = (
-                line + lines,
-                col + (col0 if line == 1 else 0),
-                end_line + lines,
-                end_col + (col0 if end_line == 1 else 0),
-            )
-    return out if len(out) == len(targets) else None
+    return out

@@ -21,6 +21,12 @@ SOURCES = [
     # tabs, CRLF, a continuation line, a multi-line string before the node, nested calls
     b"def f(s):\r\n\tx = '''a\r\nb'''\r\n\ts.send(\r\n\t\tg(1), \\\r\n\t\t2)\r\n",
     b"class C:\n    def m(self):\n        return [self.s.sendall(b'x') for _ in ()]\n# c\n@d(e(f))\ndef g(): pass\n",
+    # the same line in two methods (its text is not unique: the method's is), leading
+    # comments and blank lines, a multi-line statement, blocks indented by tabs and by an
+    # odd mix, a one-line suite, a statement that is the last of its class
+    b"class C:\n    def a(self, d):\n        self.s.sendall(d)\n    def b(self, d):\n        self.s.sendall(d)\n"
+    b"class D:\n\tdef c(self):\n\t\t# lead\n\n\t\tx = f(\n\t\t\t1,\n\t\t)\n\t\tif x:\n\t\t\t  y = g(x)  # odd\n"
+    b"\t\t\t  if y: h(y); k()\n\t\telse:\n\t\t\tpass\nz = C()\n",
 ]
 
 
@@ -40,7 +46,7 @@ def _nodes(module: cst.Module):
 @pytest.mark.parametrize(
     "source",
     SOURCES + [b"\xef\xbb\xbf" + SOURCES[2], (STDLIB / "socketserver.py").read_bytes()],
-    ids=["twice", "tabs-crlf", "nested", "bom", "socketserver"],
+    ids=["twice", "tabs-crlf", "nested", "nested-blocks", "bom", "socketserver"],
 )
 @pytest.mark.parametrize("every", [1, 7])
 @pytest.mark.parametrize("with_text", [False, True], ids=["whole-module", "by-statement"])
@@ -75,3 +81,38 @@ def test_positions_by_statement_generates_only_the_statements_that_hold_the_node
     got = positions(module, calls[-1:], module_text(module, source))
     assert len(got) == 1 and len(generated) == 1
     assert len("".join(generated[0].tokens)) < len(source) // 4  # one statement, not the module
+
+
+def _generated(monkeypatch, source: bytes, pick):
+    import sigpipe_lint.positions as P
+
+    module = parse(source)
+    nodes = pick(_nodes(module))
+    generated = []
+    real = P._TargetedState.__init__
+
+    def spy(self, *a, **k):
+        generated.append(self)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(P._TargetedState, "__init__", spy)
+    got = positions(module, nodes, module_text(module, source))
+    assert len(got) == len(nodes)
+    return ["".join(state.tokens) for state in generated]
+
+
+def test_positions_generate_the_line_not_the_class_around_it(monkeypatch):
+    # socketserver's last call is in a method of a class of 30 lines: only its line is
+    # generated, with the indentation of the blocks around it.
+    source = (STDLIB / "socketserver.py").read_bytes()
+    texts = _generated(monkeypatch, source, lambda nodes: [n for n in nodes if isinstance(n, cst.Call)][-1:])
+    assert len(texts) == 1 and texts[0].count("\n") == 1 and texts[0].startswith("        ")
+
+
+def test_positions_go_up_to_a_statement_whose_text_is_unique(monkeypatch):
+    source = SOURCES[3]
+    texts = _generated(
+        monkeypatch, source, lambda nodes: [n for n in nodes if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "sendall"][1:2]
+    )
+    # the line stands twice in the module: the method around it is generated next
+    assert texts == ["        self.s.sendall(d)\n", "    def b(self, d):\n        self.s.sendall(d)\n"]
