@@ -323,3 +323,42 @@ def test_the_facts_caches_only_hold_nodes_that_live_as_long_as_they_do():
     for expr in facts.annotation_exprs.values():
         expr.visit(Collect())
     assert facts._qcache and {key[0] for key in facts._qcache} <= alive
+
+
+FACTORY = "import socket\n\n\ndef open_link(address):\n    return socket.create_connection(address)\n"
+FACTORY_MAILBOX = (
+    "import socket\n\n\nclass Mailbox:\n    def sendall(self, item):\n        return item\n\n\n"
+    "def open_link(address):\n    return Mailbox()\n"
+)
+WIRE = "def send_frame(sock, data):\n    sock.sendall(data)\n"
+APP = "from pkg import factory, wire\n\n\ndef run(address):\n    s = factory.open_link(address)\n    wire.send_frame(s, b'x')\n"
+
+
+def test_a_socket_from_a_third_modules_factory_makes_the_parameter_a_socket_and_a_dependency(tmp_path):
+    """app.py passes wire.send_frame() what factory.open_link() returns: app.py's summary
+    records only which function made the argument; wire.py's analysis asks factory.py what
+    it returns, so its answer depends on factory.py (recorded, whatever the order in which
+    the modules are met), and on what factory.py says: a Mailbox there, no finding."""
+    from sigpipe_lint.engine import analyze_source
+    from sigpipe_lint.program.view import Program, _sha
+    from sigpipe_lint.rules import RULES_BY_CODE
+
+    root = _package(tmp_path / "p")
+    factory, wire, app = (root / "pkg" / f"{n}.py" for n in ("factory", "wire", "app"))
+    factory.write_text(FACTORY)
+    wire.write_text(WIRE)
+    app.write_text(APP)
+    codes = sorted(RULES_BY_CODE)
+
+    def wire_result(program, first=()):
+        for other in first:  # analysed before, in the same process: summaries memoised
+            analyze_source(other.read_bytes(), str(other), codes, program=program)
+        return analyze_source(wire.read_bytes(), str(wire), codes, program=program)
+
+    for first in ((), (app,), (factory, app), (app, factory)):
+        result = wire_result(Program(), first)
+        assert [(f.line, f.code) for f in result.findings] == [(2, "SPL001")], first
+        deps = {os.path.abspath(p): h for p, h in result.deps.items()}
+        assert deps.get(str(factory.resolve())) == _sha(FACTORY.encode()), first
+    factory.write_text(FACTORY_MAILBOX)
+    assert wire_result(Program()).findings == []

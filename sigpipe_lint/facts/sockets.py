@@ -488,13 +488,31 @@ class SocketFacts:
                 return None
             infos.append(info)
         for record in remote:  # calls made in other modules of the project
-            info = record.args[b.index] if b.index is not None and b.index < len(record.args) else None
-            if info is None and name is not None:
-                info = record.kwargs.get(name)
+            info = self.argument_sock(record, b.index, name)
             if info is None:
                 return None
             infos.append(info)
         return _merge(infos)
+
+    def argument_sock(self, record, index: Optional[int], name: Optional[str]) -> Optional[SockInfo]:
+        """What a call recorded in another module's summary (a CallRecord or MethodCallRecord)
+        passes for the parameter at `index` (after `self`) or named `name`: a socket its
+        module knew alone, else what the functions it was made by return (`made_by`), asked
+        of the program from here (this file's answer then depends on their summaries)."""
+        info = record.args[index] if index is not None and index < len(record.args) else None
+        if info is None and name is not None:
+            info = record.kwargs.get(name)
+        if info is not None or self.program is None:
+            return info
+        made_by = record.made_by.get(index) if index is not None and index < len(record.args) else None
+        if made_by is None and name is not None:
+            made_by = record.made_by.get(name)
+        if not made_by:
+            return None
+        from sigpipe_lint.program.resolve import search_path
+
+        paths = search_path(record.where) if record.where else self.search_paths
+        return _merge(self.program.function_sock(q, paths) for q in made_by)
 
     def _param_arguments(self, b: Binding):
         """(the parameter's name, [(argument or None, ctx)]) for each call of this module
@@ -663,6 +681,55 @@ class SocketFacts:
                 found = self.program.function_sock(q, self.search_paths)  # from .conn import connect
             return found
         return None
+
+    def made_by_elsewhere(self, expr, scope: Scope, self_cls=None, _depth: int = 0) -> Tuple[str, ...]:
+        """The functions (or classes) of other modules whose result `expr` may be, judged
+        from this module alone: a call of one (awaited or not), a name or `self.x` bound to
+        one, or a call of a helper of this module returning one (`s = factory.open_link(a)`,
+        `def connect(a): return factory.open_link(a)`). Qualified names, in the order met.
+
+        A summary records these for an argument it cannot judge alone (`summary._arguments`):
+        whoever reads the call asks the program what each returns (`function_sock`), at its
+        own depth, so the summary of the calling module never depends on the factory's."""
+        from sigpipe_lint.program.view import OPAQUE
+
+        if _depth > 4:
+            return ()
+        if isinstance(expr, cst.Await):
+            return self.made_by_elsewhere(expr.expression, scope, self_cls, _depth + 1)
+        values: List[Tuple[cst.BaseExpression, Scope]] = []
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if not isinstance(func, (cst.Name, cst.Attribute)):
+                return ()
+            if isinstance(func, cst.Name):
+                bs, _ = self.lookup(func.value, scope)
+                helpers = [b.info for b in bs or () if b.kind == "def" and b.info.cls is None]
+                if helpers:
+                    for h in helpers:
+                        values.extend(h.returns)
+                    return self._made_by_values(values, self_cls, _depth)
+            elif self._self_class_name(func.value, scope):
+                return ()  # self.method(): this module's, judged here
+            q = self.qname(func, scope)
+            if q is None or q.startswith(("<", "builtins.")) or q.split(".", 1)[0] in OPAQUE:
+                return ()
+            return (q,)
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            values = [(b.value, b.scope) for b in bs or () if b.kind == "value"]
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            cls = self._self_cls_of(expr.value, scope, self_cls)
+            if cls is not None:
+                values = self._class_attr_bindings(cls, expr.attr.value)
+        return self._made_by_values(values, self_cls, _depth)
+
+    def _made_by_values(self, values, self_cls, depth: int) -> Tuple[str, ...]:
+        out: List[str] = []
+        for v, vs in values:
+            if isinstance(v, (cst.Call, cst.Await, cst.Name, cst.Attribute)):
+                out.extend(self.made_by_elsewhere(v, vs, self_cls, depth + 1))
+        return tuple(dict.fromkeys(out))
 
     def _sock_of_method_call(self, func: cst.Attribute, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
         """`self.connect_helper()` where that method (as `self`'s class resolves it) returns a socket."""

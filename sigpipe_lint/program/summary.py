@@ -52,6 +52,11 @@ class CallRecord:
     args: Tuple[Optional[SockInfo], ...]
     kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, caught at the call or by every caller in its module
+    # An argument not known to be a socket from the calling module alone, by position or
+    # keyword: the other modules' functions whose result it may be (`made_by_elsewhere`),
+    # and the calling module's path, from which their names are looked up.
+    made_by: Dict[object, Tuple[str, ...]] = field(default_factory=dict)
+    where: str = ""
 
 
 @dataclass
@@ -63,6 +68,8 @@ class MethodCallRecord:
     args: Tuple[Optional[SockInfo], ...]
     kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, as CallRecord.handled
+    made_by: Dict[object, Tuple[str, ...]] = field(default_factory=dict)  # as CallRecord's
+    where: str = ""
 
 
 @dataclass
@@ -189,9 +196,9 @@ def _outgoing_calls(facts, memo: dict) -> Dict[str, List[CallRecord]]:
                     continue
                 # Under its qualified name, which ends with the real name even when the call
                 # uses another (`from .net import send as push; push(...)`).
-                args, kwargs = _arguments(facts, call, ctx)
+                args, kwargs, made_by = _arguments(facts, call, ctx)
                 handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                out.setdefault(q, []).append(CallRecord(args, kwargs, handled))
+                out.setdefault(q, []).append(CallRecord(args, kwargs, handled, made_by, facts.path or ""))
     finally:
         facts.program = program
     return out
@@ -222,32 +229,48 @@ def _method_calls(facts, absolute, memo: dict) -> Dict[str, List[MethodCallRecor
                         break
                     receiver.append((q, exact))
                 else:
-                    args, kwargs = _arguments(facts, call, ctx)
+                    args, kwargs, made_by = _arguments(facts, call, ctx)
                     handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                    out.setdefault(name, []).append(MethodCallRecord(tuple(receiver), args, kwargs, handled))
+                    out.setdefault(name, []).append(
+                        MethodCallRecord(tuple(receiver), args, kwargs, handled, made_by, facts.path or "")
+                    )
     finally:
         facts.program = program
     return out
 
 
-def _arguments(facts, call, ctx) -> Tuple[Tuple[Optional[SockInfo], ...], Dict[str, SockInfo]]:
+def _arguments(facts, call, ctx):
     """The socket-ness of a call's arguments, judged from this module alone (the program set
     aside by the caller): positional ones up to the first keyword or star (None where not
     known to be a socket), and keyword ones known to be sockets. For a method call these
-    are the arguments after the receiver."""
+    are the arguments after the receiver.
+
+    Third, by position or keyword, the other modules' functions whose result an argument
+    not known to be a socket may be (`s = factory.open_link(a); send_frame(s, data)`):
+    the reader asks the program about them (`SocketFacts.argument_sock`)."""
     cls = ctx.func.cls if ctx.func is not None else None
     args = []
+    made_by: Dict[object, Tuple[str, ...]] = {}
     for a in call.args:
         if a.keyword is not None or a.star:
             break
-        args.append(facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None)
+        info = facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None
+        if info is None and _cheap(a.value):
+            found = facts.made_by_elsewhere(a.value, ctx.scope, cls)
+            if found:
+                made_by[len(args)] = found
+        args.append(info)
     kwargs = {}
     for a in call.args:
         if a.keyword is not None and _cheap(a.value):
             info = facts.sock_info(a.value, ctx.scope, 0, cls)
             if info is not None:
                 kwargs[a.keyword.value] = info
-    return tuple(args), kwargs
+            else:
+                found = facts.made_by_elsewhere(a.value, ctx.scope, cls)
+                if found:
+                    made_by[a.keyword.value] = found
+    return tuple(args), kwargs, made_by
 
 
 def _cheap(expr) -> bool:
