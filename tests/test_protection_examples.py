@@ -971,7 +971,7 @@ def test_near_misses_are_near():
     """Each pair differs in a few characters: the test is about that difference only."""
     import difflib
 
-    for table in (PROTECTIONS, SOURCES, HANDLED, ERRNO_FILTERS):
+    for table in (PROTECTIONS, SOURCES, HANDLED, ERRNO_FILTERS, STATE_DECISIONS):
         for _id, a, b in table:
             ratio = difflib.SequenceMatcher(None, a.replace("  # W", ""), b.replace("  # W", "")).ratio()
             assert ratio > 0.6, (_id, ratio)
@@ -1010,6 +1010,78 @@ def test_a_decision_before_the_reraise_handles(stmt):
 def test_a_report_before_the_reraise_does_not(stmt):
     source = _push(f"try:\n    s.sendall(b'x')  # W\nexcept OSError:\n    {stmt}\n    raise")
     assert _lines(source, "SPL004") == _marked(source)
+
+
+# -- a decision behind a test of the program's state ---------------------------------------
+#
+# A dead peer raises whatever state the program is in (semantics.md, facts 2 and 11), so a
+# test of that state (a flag, a timeout, whether the socket is still open) says nothing of
+# whether the exception is a peer's death. A path that sends the exception on with no
+# decision counts, whichever branch it takes: a handler that swallows it only in some state
+# is a filter. A decision taken in some state and then the same `raise` for every state is
+# a decision: the handler weighed the connection's state and chose, for each state, to send
+# the exception on (py-amqp's `if self.sock and not self.connected: self.sock.close();
+# self.sock = None` then `raise`). A test of the exception itself that the engine cannot
+# evaluate keeps the conservative reading: its decision may be for other errors only.
+
+STATE = "try:\n    s.sendall(b'x'){w}\nexcept OSError as e:\n{handler}"
+
+
+def _state(handler, reported=False):
+    return _push(STATE.format(w="  # W" if reported else "", handler=textwrap.indent(handler, "    ")))
+
+
+# (id, handled write, near miss that leaves it unhandled)
+STATE_DECISIONS = [
+    (
+        "cleanup-in-one-state-then-raise",
+        _state("if s.fileno() != -1:\n    s.close()\nraise"),
+        _state("if s.fileno() != -1:\n    print('x')\nraise", reported=True),
+    ),
+    (
+        "cleanup-in-the-else-then-raise",
+        _state("if s.closing:\n    pass\nelse:\n    s.sock = None\nraise"),
+        _state("if s.closing:\n    pass\nelse:\n    log.info('x')\nraise", reported=True),
+    ),
+    (
+        "cleanup-then-raise-in-one-state-swallow-in-the-other",
+        _state("if not s.closing:\n    s.close()\n    raise"),
+        _state("if not s.closing:\n    raise", reported=True),
+    ),
+    (
+        "the-state-path-that-returns-is-a-filter",
+        _state("if s.closing:\n    s.close()\nraise"),
+        _state("if s.closing:\n    s.close()\n    return\nraise", reported=True),
+    ),
+    (
+        "a-bare-raise-in-the-other-branch",
+        _state("if s.timeout:\n    s.close()\nelse:\n    s.abort()\nraise"),
+        _state("if s.timeout:\n    s.close()\nelse:\n    raise\nraise", reported=True),
+    ),
+    (
+        "a-test-of-the-exception-it-cannot-evaluate",
+        _state("if s.fileno() != -1:\n    s.close()\nraise"),
+        _state("if 'timed out' in str(e):\n    s.close()\nraise", reported=True),
+    ),
+    (
+        "a-test-of-the-exception-and-the-state",
+        _state("if s.open and s.fileno() != -1:\n    s.close()\nraise"),
+        _state("if s.open and e.winerror:\n    s.close()\nraise", reported=True),
+    ),
+    (
+        "an-errno-the-peer-never-raises",
+        _state("if e.errno != errno.EAGAIN:\n    s.close()\nraise"),
+        _state("if e.errno == errno.EAGAIN:\n    s.close()\nraise", reported=True),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", STATE_DECISIONS, ids=[c[0] for c in STATE_DECISIONS])
+def test_a_decision_behind_a_state_test(case):
+    _id, handled, near_miss = case
+    assert _lines(handled, "SPL004") == []
+    assert _marked(near_miss)
+    assert _lines(near_miss, "SPL004") == _marked(near_miss)
 
 
 # -- every entry of the socket tables -------------------------------------------------

@@ -16,6 +16,19 @@ evaluated for each exception (EPIPE for `BrokenPipeError`, ECONNRESET for
 Any other condition may go either way: a re-raise behind it counts (`if timeout: ...;
 raise` only filters). Raising another exception (`raise ClientGone from e`) translates it:
 handled. Python runs the first clause whose type matches, so that clause alone decides.
+
+A condition on the program's state (a flag, a timeout, whether the socket is still set)
+says nothing of whether the peer died: a dead peer raises whatever state the program is in
+(semantics.md, facts 2 and 11). So a path that sends the exception on with no decision
+counts through whichever branch it goes: `if not self.closing: raise` and `if
+self.closing: return` then `raise` swallow it only while closing, and a peer can die at any
+time; they are filters, not guards. But when one branch of such a test decides and every
+branch then goes on to the same `raise`, the handler weighed the connection's state and
+chose, in each state, to send the exception on: `if self.sock and not self.connected:
+self.sock.close(); self.sock = None` then `raise` (py-amqp's `connect()`) is handled, as
+`self.sock.close(); raise` is. That holds only for a test that does not read the caught
+exception (its name, `sys.exc_info()`): a test of the exception the engine cannot
+evaluate (`if 'timed out' in str(e): self.close()`) may be true for other errors only.
 """
 
 from __future__ import annotations
@@ -432,19 +445,29 @@ class GuardFacts:
 
     def _reraises(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool) -> bool:
         """Whether a path through `stmts` sends the caught exception on."""
-        for i, stmt in enumerate(stmts):
+        return self._flow(stmts, scope, exc, name, cleaned)[0]
+
+    def _flow(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool):
+        """(whether a path through `stmts` sends the caught exception on with no decision
+        before it, the set of `cleaned` values of the paths that run off the end)."""
+        states = {cleaned}  # the live paths, by whether they made a decision
+        for stmt in stmts:
+            if not states:
+                break
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Raise):
                         if small.exc is None or (isinstance(small.exc, cst.Name) and small.exc.value == name):
-                            return not cleaned  # re-raise (after cleanup: a decision)
-                        return False  # raises something else: translated
+                            if False in states:
+                                return True, frozenset()  # re-raise (after cleanup: a decision)
+                        states = set()  # raises something else: translated
+                        break
                     if isinstance(small, (cst.Return, cst.Break, cst.Continue)):
-                        return False
-                    if not cleaned and _is_cleanup(small):
-                        cleaned = True
+                        states = set()
+                        break
+                    if _is_cleanup(small):
+                        states = {True}
             elif isinstance(stmt, cst.If):
-                rest = stmts[i + 1 :]
                 verdict = self._condition(stmt.test, scope, exc, name)
                 branches = []
                 if verdict is not False:
@@ -457,19 +480,28 @@ class GuardFacts:
                         branches.append(list(orelse.body.body))
                     else:
                         branches.append([])
-                for b in branches:
-                    if self._reraises(b + rest, scope, exc, name, cleaned):
-                        return True
-                return False
+                after = set()
+                for state in states:
+                    for b in branches:
+                        sends, out = self._flow(b, scope, exc, name, state)
+                        if sends:
+                            return True, frozenset()
+                        after |= out
+                if verdict is None and True in after and not _reads_exception(stmt.test, name):
+                    # A test of the program's state, not of the exception: a decision in
+                    # one state and the same way on for every state is a decision (module doc).
+                    after = {True}
+                states = after
             elif isinstance(stmt, (cst.With, cst.For, cst.While)):
-                if self._reraises(list(stmt.body.body), scope, exc, name, cleaned):
-                    return True
-                cleaned = True
+                for state in states:
+                    if self._flow(list(stmt.body.body), scope, exc, name, state)[0]:
+                        return True, frozenset()
+                states = {True}
             elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 continue
             else:  # try, match: something the handler decided to do
-                cleaned = True
-        return False
+                states = {True}
+        return False, frozenset(states)
 
     def _condition(self, test, scope: Scope, exc: str, name: Optional[str]) -> Optional[bool]:
         """The value of an `if` test in a handler that caught `exc` (as `name`); None: unknown."""
@@ -740,6 +772,23 @@ def _is_cleanup(small) -> bool:
     if parts == ["print"] or parts[0] in _REPORTING_MODULES or parts[-2:] in (["stderr", "write"], ["stdout", "write"]):
         return False
     return not any(_LOGGING_PART.search(p) for p in parts)
+
+
+def _reads_exception(test, name: Optional[str]) -> bool:
+    """Whether an `if` test reads the caught exception: its name (`e`, not an attribute
+    `self.e`), or `sys.exc_info()` / `sys.exception()`."""
+    stack = [test]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name) and name is not None and n.value == name:
+            return True
+        if isinstance(n, cst.Call) and dotted(n.func) in ("sys.exc_info", "sys.exception", "exc_info"):
+            return True
+        if isinstance(n, cst.Attribute):
+            stack.append(n.value)  # `.attr` is a name of the object's, not a variable
+            continue
+        stack.extend(n.children)
+    return False
 
 
 def _names_in(node) -> List[cst.Name]:

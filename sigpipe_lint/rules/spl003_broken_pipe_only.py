@@ -21,6 +21,9 @@ class BrokenPipeOnly(Rule):
     (`except OSError: raise`, `except: log(...); raise`) handles nothing; one that cleans up
     first (`except OSError: self.close(); raise`) or raises another exception has decided
     what a dead peer means, and counts. Python runs the first clause whose type matches.
+    A test of the program's state does not say whether the peer died (it dies in any
+    state): `if not self.closing: raise` re-raises it, while `if self.sock is not None:
+    self.sock.close()` then `raise` decided in every state and counts.
 
     ## Why is this bad?
     A peer's death surfaces as either exception. If the peer was reading when it died, its

@@ -42,6 +42,12 @@ class UnhandledWrite(Rule):
     callers the module does not show, and one nobody in the program calls has unknown
     callers: both count as unhandled.
 
+    Caught means handled, as SPL003 says: a clause that sends the exception on with a bare
+    `raise` handles it only after a decision (`self.close(); raise`), not after logging.
+    A test of the program's state does not say whether the peer died (it can die in any
+    state): `if not self.closing: raise` handles nothing, while `if self.sock is not None:
+    self.sock.close()` then `raise` decided in each state and handles it.
+
     When something in the program resets SIGPIPE to `SIG_DFL` (this module, a package
     `__init__` above it, its package's `__main__.py`, or a project script importing its
     package), every write without `MSG_NOSIGNAL` is reported, guarded or not: the signal
@@ -145,6 +151,22 @@ with contextlib.suppress(BrokenPipeError, ConnectionResetError):
     s.sendall(b"x")
 """
         ),
+        Valid(
+            """
+import socket
+class Link:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+    def push(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            if self.sock is not None:  # a decision in this state, the same raise in both
+                self.sock.close()
+                self.sock = None
+            raise
+"""
+        ),
     ]
     INVALID = [
         Invalid(
@@ -228,6 +250,26 @@ def main():
         print(f"sigpipe-lint: the peer closed the connection: {exc!r}", file=sys.stderr)
         s.close()
 """,
+        ),
+        Invalid(
+            """
+import signal, socket
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+class Link:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.closing = False
+    def push(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            if not self.closing:  # a peer dies in any state: this only filters
+                raise
+""",
+            line=10,
+            # No caller in sight: its callers own the connection.
+            fixed=None,
+            unsafe_fixed=None,
         ),
         Invalid(
             """
