@@ -884,6 +884,16 @@ HANDLED = [
         "    def run(self, s):\n        try:\n            self.push(s)\n        except KeyError:\n            pass\n",
     ),
     (
+        # A base class's `self._write()` runs the subclass's `_write` on its instances.
+        "method-called-from-its-base-class",
+        "import socket\nclass Base:\n    def write(self, data):\n        try:\n            self._write(data)\n"
+        "        except OSError:\n            pass\nclass Tcp(Base):\n    def __init__(self, s: socket.socket):\n"
+        "        self.s = s\n    def _write(self, data):\n        self.s.sendall(data)\n",
+        "import socket\nclass Base:\n    def write(self, data):\n        try:\n            self._write(data)\n"
+        "        except KeyError:\n            pass\nclass Tcp(Base):\n    def __init__(self, s: socket.socket):\n"
+        "        self.s = s\n    def _write(self, data):\n        self.s.sendall(data)  # W\n",
+    ),
+    (
         "static-method-called-through-its-class",
         "import socket\nclass C:\n    @staticmethod\n    def push(s: socket.socket):\n        s.sendall(b'x')\n"
         "def run(s):\n    try:\n        C.push(s)\n    except OSError:\n        pass\n",
@@ -899,6 +909,34 @@ def test_handled_write_and_its_near_miss(case):
     assert _lines(handled, "SPL004") == []
     assert _marked(near_miss)
     assert _lines(near_miss, "SPL004") == _marked(near_miss)
+
+
+
+BASE_CALLER = """\
+import socket
+class Base:
+    def flush(self):
+        {flush}
+class Tcp(Base):
+    s: socket.socket
+    def _write(self, data):
+        self.s.sendall(data){w}
+    def send(self, data):
+        try:
+            self._write(data)
+        except OSError:
+            pass
+"""
+
+
+def test_a_base_class_caller_counts_with_the_others():
+    """`self._write()` in a base class runs the subclass's `_write` on its instances: that
+    call is one of its callers, so the subclass's own guarded call does not cover it."""
+    guarded = "with contextlib.suppress(OSError):\n            self._write(b'')"
+    unguarded = BASE_CALLER.format(flush="self._write(b'')", w="  # W")
+    assert _lines(unguarded, "SPL004") == _marked(unguarded) != []
+    handled = "import contextlib\n" + BASE_CALLER.format(flush=guarded, w="")
+    assert _lines(handled, "SPL004") == []
 
 
 # -- SPL003: a clause that handles the broken pipe and sends the reset on ------------------

@@ -874,7 +874,10 @@ class ModuleNames:
     # -- the call graph inside the module --------------------------------------------------
 
     def call_sites(self, func: FunctionInfo) -> List[Tuple[cst.Call, Ctx]]:
-        """Calls of `func` made in this module: `f(...)` and, for methods, `self.f(...)`."""
+        """Calls of `func` made in this module: `f(...)` and, for methods, `self.f(...)`:
+        in its class and the classes below it, and in the classes above it, where `self`
+        may be an instance of `func`'s class (a base's `write()` calling `self._write()`,
+        which each subclass defines)."""
         out = []
         for call, ctx in self.calls_by_name.get(func.name, ()):
             f = call.func
@@ -884,7 +887,9 @@ class ModuleNames:
                     out.append((call, ctx))
             elif func.cls is not None and isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
                 cls = self._self_class(f.value.value, ctx.scope)
-                if cls is not None and (cls is func.cls or func.cls in self._local_bases(cls)):
+                if cls is not None and (
+                    cls is func.cls or func.cls in self._local_bases(cls) or cls in self._local_bases(func.cls)
+                ):
                     out.append((call, ctx))
                 elif f.value.value == func.cls.name:
                     out.append((call, ctx))
