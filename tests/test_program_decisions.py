@@ -593,7 +593,7 @@ def test_callers_in_copies_and_environments_are_not_the_programs(tmp_path, capsy
 def test_the_summaries_a_file_consulted_are_recorded_built_or_remembered(tmp_path):
     """`consulted` decides when a cached result is stale: a summary counts whether it was
     built for this file or remembered from an earlier one; and it is kept on disk."""
-    from sigpipe_lint.program.view import Program, _sha
+    from sigpipe_lint.program.view import ANY_LEVEL, Program, _sha
 
     root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/errors.py": "import socket\n\nERRS = (socket.error,)\n"})
     errors = str(root / "pkg" / "errors.py")
@@ -610,13 +610,35 @@ def test_the_summaries_a_file_consulted_are_recorded_built_or_remembered(tmp_pat
     assert len(list(cache.rglob("*.pickle"))) == 1
     # a new process reads it from the disk
     again = Program(str(cache))
-    assert again._load(errors, sha).exceptions == {"ERRS": ("builtins.OSError",)}
+    assert again._load(errors, sha, ANY_LEVEL).exceptions == {"ERRS": ("builtins.OSError",)}  # asks nothing
+
+
+def test_a_summary_does_not_depend_on_which_module_asked_for_it_first(tmp_path):
+    """b.open_() returns c.connect()'s socket. Asked for directly, b's summary follows that
+    into c; summarised for a's (one module further), it may not. Before, whichever came
+    first was kept for both: `--jobs 2` runs differed from each other and from `--jobs 1`."""
+    from sigpipe_lint.program.view import Program
+
+    root = _package(
+        tmp_path / "p",
+        {
+            "pkg/__init__.py": "",
+            "pkg/c.py": "import socket\n\n\ndef connect(host):\n    return socket.create_connection((host, 7))\n",
+            "pkg/b.py": "from .c import connect\n\n\ndef open_(host):\n    return connect(host)\n",
+            "pkg/a.py": "from .b import open_\n\n\ndef link(host):\n    return open_(host)\n",
+        },
+    )
+    a, b = (str(root / "pkg" / f) for f in ("a.py", "b.py"))
+    alone = Program().summary(b)
+    program = Program()
+    program.summary(a)  # summarises b on the way, one module further from the question
+    assert set(alone.functions) == set(program.summary(b).functions) == {"open_"}
 
 
 def test_a_cached_summary_is_stale_once_a_module_it_was_built_from_changes(tmp_path):
     """client.py's summary says open_() returns a socket because conn.connect() does: it
     records conn.py's hash, and a later process does not load it once conn.py changed."""
-    from sigpipe_lint.program.view import Program, _sha
+    from sigpipe_lint.program.view import ANY_LEVEL, MAX_DEPTH, Program, _sha
 
     root = _package(
         tmp_path / "p",
@@ -631,15 +653,17 @@ def test_a_cached_summary_is_stale_once_a_module_it_was_built_from_changes(tmp_p
     first = Program(cache).summary(str(client))
     assert set(first.functions) == {"open_"}
     assert first.deps == {str(conn): _sha(conn.read_bytes())}
+    assert first.level == MAX_DEPTH - 1  # it asked conn.py: kept for its level only
     client_sha = _sha(client.read_bytes())
-    assert Program(cache)._load(str(client), client_sha) is not None  # unchanged: served
+    assert Program(cache)._load(str(client), client_sha, first.level) is not None  # unchanged: served
+    assert Program(cache)._load(str(client), client_sha, ANY_LEVEL) is None
     conn.write_text("def connect(host):\n    return host\n")
-    assert Program(cache)._load(str(client), client_sha) is None  # conn.py changed: stale
+    assert Program(cache)._load(str(client), client_sha, first.level) is None  # conn.py changed: stale
     assert Program(cache).summary(str(client)).functions == {}
     # an entry that is not a summary (another tool's file, a truncated write) is a miss
-    with open(Program(cache)._cache_file(str(client), client_sha), "wb") as f:
+    with open(Program(cache)._cache_file(str(client), client_sha, first.level), "wb") as f:
         f.write(pickle.dumps({"sha": client_sha}))
-    assert Program(cache)._load(str(client), client_sha) is None
+    assert Program(cache)._load(str(client), client_sha, first.level) is None
 
 
 def test_a_kept_tree_serves_only_the_same_bytes(tmp_path):

@@ -89,6 +89,9 @@ class ModuleSummary:
     is_script: bool = False
     writes: Tuple[str, ...] = ()
     deps: Dict[str, str] = field(default_factory=dict)  # path -> sha of what it was built from
+    # How many more modules its build's questions could reach (view.MAX_DEPTH); -1
+    # (view.ANY_LEVEL) when it asked none, so that it is the same at every level.
+    level: int = -1
 
 
 def summarise(facts, path: str, sha: str) -> ModuleSummary:

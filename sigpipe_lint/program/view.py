@@ -45,7 +45,16 @@ OPAQUE = frozenset(
 # question reaches module A, whose summary may ask module B, whose summary asks no further.
 # Each level multiplies the modules parsed (measured on redis-py: depth 6 parsed 188
 # modules for 17 files and took minutes).
+#
+# A summary is kept by its level, the number of modules its questions may still reach
+# (A's is 1, B's 0), so that an answer never depends on the order in which the files
+# were analysed: B summarised first for another file (its questions answered) and B
+# summarised within A (asking nothing) are two summaries. Before, whichever came first
+# was kept for both, and `--jobs 2` runs differed from one another and from `--jobs 1`
+# (the fixtures' SPL002 message counted 241 to 243 writes). A summary whose build asked
+# nothing of other modules is the same at every level, and is kept once (ANY_LEVEL).
 MAX_DEPTH = 2
+ANY_LEVEL = -1
 # At most this many other modules are summarised to find a function's callers; past it the
 # callers are unknown (as a library function's are).
 MAX_CALLER_FILES = 24
@@ -156,8 +165,9 @@ def dep_current(dep: str, sha: Optional[str], read) -> bool:
 class Program:
     def __init__(self, cache_dir: Optional[str] = None):
         self.cache_dir = cache_dir
-        self._summaries: Dict[str, Optional[ModuleSummary]] = {}
-        self._building: Set[str] = set()
+        self._summaries: Dict[Tuple[str, int], Optional[ModuleSummary]] = {}  # (path, level)
+        self._building: Set[Tuple[str, int]] = set()
+        self._asked: List[bool] = []  # per summary being built: did it ask other modules?
         self._bytes: Dict[str, Optional[bytes]] = {}
         self._project_files: Dict[str, List[str]] = {}
         self._tree_sigs: Dict[str, str] = {}
@@ -197,43 +207,59 @@ class Program:
                 self._bytes[path] = None
         return self._bytes[path]
 
+    def _level(self) -> int:
+        """The level of a summary asked for now: how many more modules its questions may reach."""
+        return MAX_DEPTH - 1 - self._depth
+
+    def _asks(self) -> None:
+        """The summary being built asks about other modules: its answer depends on its level."""
+        if self._asked:
+            self._asked[-1] = True
+
     def summary(self, path: str) -> Optional[ModuleSummary]:
-        """The summary of the module in `path` (None if it cannot be read or parsed)."""
-        if path in self._summaries:
-            s = self._summaries[path]
-            if s is not None:
-                self._use(s)
-            return s
-        if self._out_of_reach(path):
-            return None  # a cycle, or too far: it proves nothing
+        """The summary of the module in `path` (None if it cannot be read or parsed, or is
+        out of reach: see _out_of_reach)."""
+        self._asks()
+        level = self._level()
+        if level < 0:
+            return None  # too far: it proves nothing, whatever was summarised before
+        for key in ((path, ANY_LEVEL), (path, level)):
+            if key in self._summaries:
+                s = self._summaries[key]
+                if s is not None:
+                    self._use(s)
+                return s
+        if (path, level) in self._building:
+            return None  # pragma: no cover - levels decrease along a chain: no cycle
         source = self.read(path)
         if source is None:
-            self._summaries[path] = None
+            self._summaries[(path, ANY_LEVEL)] = None
             return None
         sha = _sha(source)
-        s = self._load(path, sha)
+        s = self._load(path, sha, ANY_LEVEL) or self._load(path, sha, level)
         if s is None:
-            s = self._build(path, source, sha)
+            s = self._build(path, source, sha, level)
             if s is not None:
                 self._store(s)
-        self._summaries[path] = s
+        self._summaries[(path, s.level if s is not None else level)] = s
         if s is not None:
             self._use(s)
         return s
 
     def _out_of_reach(self, path: str) -> bool:
-        """Whether `summary(path)` cannot be built now (its module is being summarised: a
-        cycle; or the chain of modules is MAX_DEPTH long), although it may be later, from a
-        shallower question. An answer that needed it is unknown for now, and not memoised."""
-        return path not in self._summaries and (path in self._building or self._depth >= MAX_DEPTH)
+        """Whether `summary(path)` is None now because the chain of modules is MAX_DEPTH
+        long (an answer that needed it is unknown at this level, and kept as such)."""
+        return self._level() < 0
 
-    def _build(self, path: str, source: bytes, sha: str) -> Optional[ModuleSummary]:
+    def _build(self, path: str, source: bytes, sha: str, level: int) -> Optional[ModuleSummary]:
         from sigpipe_lint.facts import ModuleFacts
         from sigpipe_lint.parse import ParseFailure, parse_lenient
 
-        self._building.add(path)
+        key = (path, level)
+        self._building.add(key)
         self._depth += 1
         self._consulted.append({})
+        self._asked.append(False)
         try:
             kept = self._parsed.get(os.path.abspath(path))
             if kept is not None and kept[0] == sha:
@@ -247,13 +273,15 @@ class Program:
             facts = ModuleFacts(module, program=self, path=path)
             s = summarise(facts, path, sha)
             s.deps = {p: h for p, h in self._consulted[-1].items() if p != path}
+            s.level = level if self._asked[-1] else ANY_LEVEL
             return s
         except RecursionError:
             return None
         finally:
+            self._asked.pop()
             self._consulted.pop()
             self._depth -= 1
-            self._building.discard(path)
+            self._building.discard(key)
 
     def keep_parse(self, path: str, source: bytes, parsed: tuple, sha: Optional[str] = None) -> None:
         """Keep the last trees, up to KEEP_PARSED_BYTES of source: a module summarised for
@@ -279,16 +307,16 @@ class Program:
         self.keep_parse(path, source, parsed)
         return parsed
 
-    def _cache_file(self, path: str, sha: str) -> Optional[str]:
+    def _cache_file(self, path: str, sha: str, level: int) -> Optional[str]:
         if not self.cache_dir:
             return None
         from sigpipe_lint.cache import ENGINE_VERSION, _safe
 
-        key = _sha(f"{sha}\0{os.path.abspath(path)}".encode())
+        key = _sha(f"{sha}\0{os.path.abspath(path)}\0{level}".encode())
         return os.path.join(self.cache_dir, _safe(ENGINE_VERSION), "summaries", key[:2], key + ".pickle")
 
-    def _load(self, path: str, sha: str) -> Optional[ModuleSummary]:
-        f = self._cache_file(path, sha)
+    def _load(self, path: str, sha: str, level: int) -> Optional[ModuleSummary]:
+        f = self._cache_file(path, sha, level)
         if f is None:
             return None
         try:
@@ -296,7 +324,7 @@ class Program:
                 s = pickle.load(fh)
         except Exception:  # noqa: BLE001 - a missing or unreadable entry is a miss
             return None
-        if not isinstance(s, ModuleSummary) or s.sha != sha:
+        if not isinstance(s, ModuleSummary) or s.sha != sha or s.level != level:
             return None
         for dep, h in s.deps.items():  # built from modules that have changed since: stale
             if not dep_current(dep, h, self.read):
@@ -304,7 +332,7 @@ class Program:
         return s
 
     def _store(self, s: ModuleSummary) -> None:
-        f = self._cache_file(s.path, s.sha)
+        f = self._cache_file(s.path, s.sha, s.level)
         if f is None:
             return
         from sigpipe_lint.atomic import replace_file
@@ -475,6 +503,7 @@ class Program:
     def _scanned(self, path: str) -> None:
         """Record that the answer being built read the whole project of `path` (a scan for
         callers): it holds only while no file there changes and none is added."""
+        self._asks()
         root = self._scan_root(path)
         if root is None or not self.project_files(path):
             return
@@ -503,7 +532,7 @@ class Program:
         """Calls of function `qname` (defined in `path`) made in other modules of its project;
         None when there are too many modules to read (the callers are then unknown)."""
         name = qname.rsplit(".", 1)[-1]
-        key = (qname, path)
+        key = (qname, path, self._level())
         self._scanned(path)
         if key in self._callers:
             return self._callers[key]
@@ -550,7 +579,7 @@ class Program:
         None when that is not known: a call whose receiver's class is unknown, the name used
         otherwise than called or defined (`f = obj.name`, `getattr(obj, "name")`, even in
         a comment), too many modules to read."""
-        key = ("method", name, path)
+        key = ("method", name, path, self._level())
         self._scanned(path)
         if key in self._callers:
             return self._callers[key]
