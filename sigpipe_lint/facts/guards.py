@@ -310,6 +310,30 @@ class GuardFacts:
             return None  # (asked last: it may tokenize this module)
         return out
 
+    def constructions_elsewhere(self, cls: ClassInfo) -> Optional[list]:
+        """The calls `Cls(...)` of class `cls` made in other modules of the program
+        (CallRecords: what each passes to `__init__` after `self`, what is handled around
+        it), or None when they are not all known (`Program.constructions`), or when this
+        module may make instances another way: the class name used here otherwise than in
+        its `class` statement and its calls (a subclass, a value, `isinstance`), or a method
+        of the class making one without naming it (`cls(...)`, `type(self)(...)`,
+        `self.__class__(...)`)."""
+        from sigpipe_lint.program.view import class_uses
+
+        if cls.outer is not self.module_scope or not self.modname or not self.path:
+            return None
+        data = self.program.read(self.path)
+        if data is None:
+            return None
+        calls, other = class_uses(data, cls.name)
+        local = [
+            c for c, ctx in self.calls_by_name.get(cls.name, ())
+            if isinstance(c.func, cst.Name) and cls in self._local_classes(c.func, ctx.scope)
+        ]
+        if other != 1 or calls != len(local) or _makes_own_instances(cls):
+            return None
+        return self.program.constructions(f"{self.modname}.{cls.name}", self.path)
+
     def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
         """Every `x.<name>(...)` in this module (but `func`'s callers) has a receiver of a
         known class other than `func`'s, and the name is used nowhere else (values, strings)."""
@@ -819,3 +843,29 @@ def _yields(block) -> bool:
         for child in n.children:
             stack.append(child)
     return False
+
+
+def _makes_own_instances(cls: ClassInfo) -> bool:
+    """Whether a method of `cls` calls its first parameter (`cls(...)` in a classmethod),
+    `type(...)(...)` or `x.__class__(...)`: instances made without the class's name."""
+    firsts = set()
+    for m in cls.methods.values():
+        params = list(m.node.params.posonly_params) + list(m.node.params.params) if isinstance(m.node, cst.FunctionDef) else []
+        if params:
+            firsts.add(params[0].name.value)
+
+    class _Finder(cst.CSTVisitor):
+        found = False
+
+        def visit_Call(self, node: cst.Call) -> None:
+            f = node.func
+            if (
+                (isinstance(f, cst.Name) and f.value in firsts)
+                or (isinstance(f, cst.Attribute) and f.attr.value == "__class__")
+                or (isinstance(f, cst.Call) and isinstance(f.func, cst.Name) and f.func.value == "type")
+            ):
+                self.found = True
+
+    finder = _Finder()
+    cls.node.body.visit(finder)
+    return finder.found

@@ -473,20 +473,22 @@ class SocketFacts:
         if b.index == 0 and id(func) in self.gevent_handles():
             return self.gevent_handles()[id(func)]  # StreamServer's handle(socket, address)
         name, passed = self._param_arguments(b)
-        remote = []
-        if self.program is not None and self.modname:
-            if func.cls is None and func.outer is self.module_scope:
-                remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
-            elif func.cls is not None:
-                remote = self.method_callers_elsewhere(func, alone=not passed) or []  # None: not all known
-        if not passed and not remote:
-            return None
         infos = []
-        for arg, ctx in passed:
+        for arg, ctx in passed:  # first: a call here passing something else settles it
             info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
             if info is None:
                 return None
             infos.append(info)
+        remote = []
+        if self.program is not None and self.modname:
+            if func.cls is None and func.outer is self.module_scope:
+                remote = self.program.callers(f"{self.modname}.{func.name}", self.path) or []  # None: too many to read
+            elif func.cls is not None and func.name == "__init__":
+                remote = self.constructions_elsewhere(func.cls) or []  # Cls(...) elsewhere; None: not all known
+            elif func.cls is not None:
+                remote = self.method_callers_elsewhere(func, alone=not passed) or []  # None: not all known
+        if not passed and not remote:
+            return None
         for record in remote:  # calls made in other modules of the project
             info = self.argument_sock(record, b.index, name)
             if info is None:

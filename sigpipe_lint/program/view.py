@@ -149,6 +149,22 @@ def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     return calls, defs, len(re.findall(word, code)) - calls - defs
 
 
+def class_uses(data: bytes, name: str) -> Tuple[int, int]:
+    """How the source's code uses class name `name`: (calls `name(` or `mod.name(`, any other
+    use), imports naming it not counted. A base (`class Sub(name)`), a value passed or
+    stored, an annotation, `isinstance`, a definition of `name` here: all "other"."""
+    n = re.escape(name.encode())
+    code = _code_only(data)
+    words = len(re.findall(rb"\b" + n + rb"\b", code))
+    if not words:
+        return 0, 0
+    imports = sum(len(re.findall(rb"\b" + n + rb"\b", m.group(1))) for m in _FROM_IMPORT.finditer(code))
+    imports += sum(len(re.findall(rb"\b" + n + rb"\b", m.group(1))) for m in _IMPORT.finditer(code))
+    calls = len(re.findall(rb"\b" + n + rb"[ \t]*\(", code))
+    calls -= len(re.findall(rb"\b(?:class|def)[ \t]+" + n + rb"[ \t]*\(", code))
+    return calls, words - imports - calls
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -611,6 +627,56 @@ class Program:
             records = s.method_calls.get(name, []) if s is not None else []
             if len(records) != n_calls:
                 return None  # a receiver of unknown class
+            out.extend(records)
+        self._callers[key] = out
+        return out
+
+    def constructions(self, qname: str, path: str) -> Optional[list]:
+        """Every call `Cls(...)` of class `qname` (defined in `path`) in the project's other
+        modules, as CallRecords (their arguments are `__init__`'s after `self`); None when
+        they are not all known: the class name used otherwise than called in a module that
+        mentions it (a base of a subclass, a value passed or stored, `isinstance`, an
+        annotation, a class of the same name), a call not recorded as one of this class (an
+        import under another name, a star import), too many modules to read."""
+        name = qname.rsplit(".", 1)[-1]
+        key = ("class", qname, path)
+        self._scanned(path)
+        if key in self._callers:
+            return self._callers[key]
+        self._callers[key] = None
+        name_b = name.encode()
+        word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
+        mentioned = []
+        for f in self._program_files(path):
+            data = self.read(f)
+            if data is not None and name_b in data and word.search(data):
+                mentioned.append((f, data))
+        if len(mentioned) > MAX_CALLER_FILES:
+            return None
+        candidates = []
+        for f, data in mentioned:
+            calls, other = class_uses(data, name)
+            if other:
+                return None
+            if calls:
+                candidates.append((f, calls))
+        if any(self._out_of_reach(f) for f, _ in candidates):
+            del self._callers[key]
+            return None  # unknown now, as in callers()
+        out = []
+        for f, n_calls in candidates:
+            s = self.summary(f)
+            if s is None:
+                return None
+            paths = resolve.search_path(f)
+            records = [
+                r
+                for callee, rs in s.calls.items()
+                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths))
+                for r in rs
+            ]
+            if len(records) != n_calls:
+                return None  # a call of another `name`, or of this one under another name
             out.extend(records)
         self._callers[key] = out
         return out
