@@ -81,6 +81,10 @@ _REPORTING_MODULES = frozenset({"warnings", "traceback"})  # warnings.warn, trac
 
 
 
+# `x.__class__(...)`, `type(x)(...)`: an instance of whatever class x has.
+_ANONYMOUS_INSTANCE = re.compile(rb"\.[ \t]*__class__[ \t]*\(|\btype[ \t]*\([^()\n]*\)[ \t]*\(")
+
+
 class GuardFacts:
     def covers(self, handler_type, scope: Scope, exc: str) -> bool:
         """Whether an except clause's type expression (None: bare) catches `exc`."""
@@ -318,7 +322,13 @@ class GuardFacts:
         its `class` statement and its calls (a subclass, a value, `isinstance`), or a method
         of the class making one without naming it (`cls(...)`, `type(self)(...)`,
         `self.__class__(...)`)."""
-        from sigpipe_lint.program.view import class_uses
+        memo = self.__dict__.setdefault("_constructions", {})
+        if id(cls) not in memo:
+            memo[id(cls)] = self._constructions_elsewhere(cls)
+        return memo[id(cls)]
+
+    def _constructions_elsewhere(self, cls: ClassInfo) -> Optional[list]:
+        from sigpipe_lint.program.view import _code_only, class_uses
 
         if cls.outer is not self.module_scope or not self.modname or not self.path:
             return None
@@ -330,9 +340,29 @@ class GuardFacts:
             c for c, ctx in self.calls_by_name.get(cls.name, ())
             if isinstance(c.func, cst.Name) and cls in self._local_classes(c.func, ctx.scope)
         ]
-        if other != 1 or calls != len(local) or _makes_own_instances(cls):
+        if other != 1 or calls != len(local) or self._makes_own_instances(cls, _code_only(data)):
             return None
         return self.program.constructions(f"{self.modname}.{cls.name}", self.path)
+
+    def _makes_own_instances(self, cls: ClassInfo, code: bytes) -> bool:
+        """Whether `cls` may be instantiated without its name: a method calling its first
+        parameter (`cls(...)` in a classmethod), or anywhere in the module's code
+        `x.__class__(...)` or `type(x)(...)`."""
+        if _ANONYMOUS_INSTANCE.search(code):
+            return True
+        for m in cls.methods.values():
+            params = list(m.node.params.posonly_params) + list(m.node.params.params)
+            if not params:
+                continue
+            for call, ctx in self.calls_by_name.get(params[0].name.value, ()):
+                if not isinstance(call.func, cst.Name):
+                    continue
+                scope = ctx.scope
+                while scope is not None and scope is not cls.scope:
+                    scope = scope.parent
+                if scope is not None:
+                    return True
+        return False
 
     def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
         """Every `x.<name>(...)` in this module (but `func`'s callers) has a receiver of a
@@ -844,28 +874,3 @@ def _yields(block) -> bool:
             stack.append(child)
     return False
 
-
-def _makes_own_instances(cls: ClassInfo) -> bool:
-    """Whether a method of `cls` calls its first parameter (`cls(...)` in a classmethod),
-    `type(...)(...)` or `x.__class__(...)`: instances made without the class's name."""
-    firsts = set()
-    for m in cls.methods.values():
-        params = list(m.node.params.posonly_params) + list(m.node.params.params) if isinstance(m.node, cst.FunctionDef) else []
-        if params:
-            firsts.add(params[0].name.value)
-
-    class _Finder(cst.CSTVisitor):
-        found = False
-
-        def visit_Call(self, node: cst.Call) -> None:
-            f = node.func
-            if (
-                (isinstance(f, cst.Name) and f.value in firsts)
-                or (isinstance(f, cst.Attribute) and f.attr.value == "__class__")
-                or (isinstance(f, cst.Call) and isinstance(f.func, cst.Name) and f.func.value == "type")
-            ):
-                self.found = True
-
-    finder = _Finder()
-    cls.node.body.visit(finder)
-    return finder.found

@@ -149,20 +149,43 @@ def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
     return calls, defs, len(re.findall(word, code)) - calls - defs
 
 
+_IMPORT_START = re.compile(rb"[ \t]*(?:from|import)[ \t]")
+_IMPORT_OPEN = re.compile(rb"\bimport[ \t]*\Z")
+_DEFINES_HERE = re.compile(rb"\b(?:class|def)[ \t]+\Z")
+_CALL_OPEN = re.compile(rb"[ \t]*\(")
+
+
 def class_uses(data: bytes, name: str) -> Tuple[int, int]:
     """How the source's code uses class name `name`: (calls `name(` or `mod.name(`, any other
     use), imports naming it not counted. A base (`class Sub(name)`), a value passed or
-    stored, an annotation, `isinstance`, a definition of `name` here: all "other"."""
-    n = re.escape(name.encode())
-    code = _code_only(data)
-    words = len(re.findall(rb"\b" + n + rb"\b", code))
-    if not words:
-        return 0, 0
-    imports = sum(len(re.findall(rb"\b" + n + rb"\b", m.group(1))) for m in _FROM_IMPORT.finditer(code))
-    imports += sum(len(re.findall(rb"\b" + n + rb"\b", m.group(1))) for m in _IMPORT.finditer(code))
-    calls = len(re.findall(rb"\b" + n + rb"[ \t]*\(", code))
-    calls -= len(re.findall(rb"\b(?:class|def)[ \t]+" + n + rb"[ \t]*\(", code))
-    return calls, words - imports - calls
+    stored, an annotation, `isinstance`, a definition of `name` here: all "other".
+
+    Each mention is judged where it stands (a whole-file regex per kind cost 5 ms on a
+    150 KB module); an import is a statement starting its line (no `;` before the name) or
+    the parenthesised list after `import (`. As name_uses: when every mention in the bytes
+    is a call or an import, that is the answer (a call in a string counts as one more, which
+    only ever makes a reader's answer unknown); only otherwise are comments and strings
+    taken out."""
+    word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+
+    def count(code: bytes) -> Tuple[int, int]:
+        calls = other = 0
+        for m in word.finditer(code):
+            start, end = m.span()
+            line = code.rfind(b"\n", 0, start) + 1
+            if _IMPORT_START.match(code, line) and b";" not in code[line:start]:
+                continue
+            paren = code.rfind(b"(", 0, start)
+            if paren >= 0 and b")" not in code[paren:start] and _IMPORT_OPEN.search(code, max(0, paren - 40), paren):
+                continue
+            if _CALL_OPEN.match(code, end) and not _DEFINES_HERE.search(code, line, start):
+                calls += 1
+            else:
+                other += 1
+        return calls, other
+
+    fast = count(data)
+    return fast if not fast[1] else count(_code_only(data))
 
 
 def _sha(data: bytes) -> str:
