@@ -662,7 +662,7 @@ class Program:
         annotation, a class of the same name), a call not recorded as one of this class (an
         import under another name, a star import), too many modules to read."""
         name = qname.rsplit(".", 1)[-1]
-        key = ("class", qname, path)
+        key = ("class", qname, path, self._level())
         self._scanned(path)
         if key in self._callers:
             return self._callers[key]
