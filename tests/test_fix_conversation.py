@@ -197,6 +197,37 @@ def test_a_use_already_handled_at_the_owner_needs_no_fix():
     assert analyze_source(textwrap.dedent(code).encode(), "t.py", CODES).findings == []
 
 
+@pytest.mark.parametrize(
+    "decorator, params, call",
+    [
+        ("", "self, data, sock", "Wire.push(w, data=b'x', sock=conn)"),
+        ("", "self, sock, data", "Wire.push(w, sock=conn, data=b'x')"),
+        ("", "self, sock, data", "Wire.push(w, conn, b'x')"),
+        ("@staticmethod", "data, sock", "Wire.push(b'x', conn)"),
+        ("@staticmethod", "sock, data", "Wire.push(data=b'x', sock=conn)"),
+        ("@classmethod", "cls, data, sock", "Wire.push(data=b'x', sock=conn)"),
+    ],
+)
+def test_the_owner_is_found_through_the_argument_that_fills_the_parameter(decorator, params, call):
+    """A plain method called through its class takes the instance first; its parameters
+    named by keyword are its own, as a static method's and a class method's are."""
+    text = fixed(
+        f"""
+        import socket
+        class Wire:
+            {decorator}
+            def push({params}):
+                sock.sendall(data)
+        def main():
+            conn = socket.create_connection(('h', 1))
+            w = Wire()
+            {call}
+        """
+    )
+    assert call in body_of_try(text, call)
+    assert "        conn.close()" in text
+
+
 def test_entries_end_their_own_conversation():
     text = fixed(
         """

@@ -598,6 +598,53 @@ def test_socket_source_and_its_near_miss(case):
     assert _lines(near_miss, "SPL001") == []
 
 
+
+# -- which parameter a method's callers fill ------------------------------------------
+#
+# A static method has no receiver: its first parameter is filled by the first argument and
+# its keywords name its own parameters. A class method's `cls`, and the `self` of a plain
+# method called on an instance, are filled by the call's receiver; a plain method called
+# through its class takes the instance as its first argument.
+
+FILLED = """\
+import socket
+class Other:
+    def sendall(self, data):
+        pass
+class Wire:
+    {decorator}
+    def push({params}):
+        {receiver}.sendall(b'x'){w}
+def main():
+    conn = socket.create_connection(('h', 1))
+    chan = Other()
+    Wire.push({args})
+"""
+
+# (id, decorator, parameters, receiver written to, arguments, whether it is a socket)
+FILLED_CASES = [
+    ("static-positional-last", "@staticmethod", "chan, sock", "sock", "chan, conn", True),
+    ("static-positional-first", "@staticmethod", "sock, chan", "sock", "conn, chan", True),
+    ("static-positional-other", "@staticmethod", "chan, sock", "chan", "chan, conn", False),
+    ("static-keyword-first", "@staticmethod", "sock, chan", "sock", "sock=conn, chan=chan", True),
+    ("static-keyword-last", "@staticmethod", "chan, sock", "sock", "chan=chan, sock=conn", True),
+    ("static-keyword-other", "@staticmethod", "chan, sock", "chan", "chan=chan, sock=conn", False),
+    ("class-positional", "@classmethod", "cls, chan, sock", "sock", "chan, conn", True),
+    ("class-keyword", "@classmethod", "cls, chan, sock", "sock", "sock=conn, chan=chan", True),
+    ("class-keyword-other", "@classmethod", "cls, chan, sock", "chan", "sock=conn, chan=chan", False),
+    ("plain-through-its-class", "", "self, chan, sock", "sock", "Wire(), chan, conn", True),
+    ("plain-through-its-class-other", "", "self, chan, sock", "chan", "Wire(), chan, conn", False),
+    ("plain-through-its-class-keyword", "", "self, chan, sock", "sock", "Wire(), sock=conn, chan=chan", True),
+]
+
+
+@pytest.mark.parametrize("case", FILLED_CASES, ids=[c[0] for c in FILLED_CASES])
+def test_the_parameter_a_call_fills(case):
+    _id, decorator, params, receiver, args, is_socket = case
+    source = FILLED.format(decorator=decorator, params=params, receiver=receiver, args=args, w="  # W" * is_socket)
+    assert _lines(source, "SPL001") == _marked(source)
+
+
 # -- SPL004: what handles one write ---------------------------------------------------
 
 PUSH = """\

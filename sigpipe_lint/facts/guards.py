@@ -39,7 +39,17 @@ from typing import FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from sigpipe_lint.facts.names import ClassInfo, Ctx, FunctionInfo, Guard, Scope, _literal_string, call_name, dotted
+from sigpipe_lint.facts.names import (
+    ClassInfo,
+    Ctx,
+    FunctionInfo,
+    Guard,
+    Scope,
+    _literal_string,
+    call_name,
+    dotted,
+    filled_params,
+)
 
 EXCEPTION_ANCESTORS = {
     "BrokenPipeError": frozenset(
@@ -239,18 +249,13 @@ class GuardFacts:
         callee = self._called_function(call.func, ctx)
         if callee is None or not isinstance(callee.node, cst.FunctionDef):
             return False
-        params = list(callee.node.params.posonly_params) + list(callee.node.params.params)
-        decorators = {dotted(d.decorator) for d in callee.node.decorators}
-        through_class = isinstance(call.func, cst.Attribute) and bool(self._local_classes(call.func.value, ctx.scope))
-        if callee.cls is not None and "staticmethod" not in decorators and (
-            "classmethod" in decorators or not through_class
-        ):
-            params = params[1:]  # self (called on an instance), or cls of a classmethod
-        names = [p.name.value for p in params]
+        names = filled_params(callee)
         if keyword is not None:
             name = keyword if keyword in names else None
         else:
-            name = names[position] if position < len(names) else None
+            if self.passes_instance(callee, call.func, ctx.scope):
+                position -= 1  # Cls.wrap(instance, fn, ...): the instance fills `self`
+            name = names[position] if 0 <= position < len(names) else None
         if name is None:
             return False
         uses = [n for n in _names_in(callee.node.body) if n.value == name]

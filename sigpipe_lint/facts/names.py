@@ -281,6 +281,30 @@ def arg_at(call: cst.Call, index: int, keyword: str) -> Optional[cst.BaseExpress
     return keyword_arg(call, keyword)
 
 
+def method_kind(func) -> Optional[str]:
+    """"static", "class" or "instance" for a function defined in a class body; None for
+    other functions."""
+    if func.cls is None or not isinstance(func.node, cst.FunctionDef):
+        return None
+    decorators = {dotted(d.decorator) for d in func.node.decorators}
+    if decorators & {"staticmethod", "builtins.staticmethod"}:
+        return "static"
+    if decorators & {"classmethod", "builtins.classmethod"}:
+        return "class"
+    return "instance"
+
+
+def filled_params(func) -> List[str]:
+    """The names of a function's positional parameters that a call's arguments fill, in
+    order: a method's after its receiver (`self`, a class method's `cls`), all of a static
+    method's. A parameter binding's `index` counts in this list."""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef):
+        return []
+    names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
+    return names[1:] if method_kind(func) in ("instance", "class") else names
+
+
 def _literal_string(expr) -> Optional[str]:
     if isinstance(expr, cst.SimpleString):
         try:
@@ -382,10 +406,7 @@ class ModuleNames:
         if cls is not None:
             cls.methods[node.name.value] = info
         params = node.params
-        is_static = any(
-            isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
-            for d in node.decorators
-        )
+        is_static = method_kind(info) == "static"
         first = True
         index = 0
         for p in list(params.posonly_params) + list(params.params):
@@ -901,6 +922,25 @@ class ModuleNames:
                 if isinstance(call.func, cst.Name) and func.cls in self._local_classes(call.func, ctx.scope):
                     out.append((call, ctx))
         return out
+
+    def passes_instance(self, func: FunctionInfo, callee, scope: Scope) -> bool:
+        """Whether calling method `func` through `callee` passes the instance as the first
+        argument: a plain method called through a class of this module (`Wire.push(w,
+        data)`, `Base.__init__(self, conn)`)."""
+        return (
+            method_kind(func) == "instance"
+            and isinstance(callee, cst.Attribute)
+            and bool(self._local_classes(callee.value, scope))
+        )
+
+    def argument_for(self, func: FunctionInfo, call: cst.Call, scope: Scope, index: int) -> Optional[cst.BaseExpression]:
+        """The argument of `call` (a call of `func`, made in `scope`) that fills the
+        parameter at `index` of `filled_params(func)`: by position, or by its name."""
+        names = filled_params(func)
+        if index >= len(names):
+            return None
+        shift = 1 if self.passes_instance(func, call.func, scope) else 0
+        return arg_at(call, index + shift, names[index])
 
     # Calls that run a function later or elsewhere, with arguments for it:
     # name -> (qualified names accepted, None: any receiver's method of that name;

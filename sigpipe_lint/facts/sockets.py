@@ -25,6 +25,7 @@ from sigpipe_lint.facts.names import (
     arg_at,
     call_name,
     dotted,
+    filled_params,
     keyword_arg,
     positional_args,
 )
@@ -521,11 +522,12 @@ class SocketFacts:
         that fills parameter `b`: direct calls, threads, greenlets and executors running the
         function, and a selector's dispatch of a callback registered as a key's data."""
         func: FunctionInfo = b.info
-        params = [p.name.value for p in list(func.node.params.posonly_params) + list(func.node.params.params)]
-        if func.cls is not None and params:
-            params = params[1:]
+        params = filled_params(func)
         name = params[b.index] if b.index is not None and b.index < len(params) else None
-        out = [(arg_at(call, b.index, name) if name is not None else None, ctx) for call, ctx in self.call_sites(func)]
+        out = [
+            (self.argument_for(func, call, ctx.scope, b.index) if name is not None else None, ctx)
+            for call, ctx in self.call_sites(func)
+        ]
         out.extend(self._spawned_args(func, b.index, name))
         out.extend(self._dispatched_args(func, b.index, name))
         return name, out
@@ -559,8 +561,9 @@ class SocketFacts:
             if target is None or func not in self.functions_named_by(target, ctx.scope):
                 continue
             arg = None
-            if args is not None and index is not None and index < len(args):
-                arg = args[index]
+            at = None if index is None else index + (1 if self.passes_instance(func, target, ctx.scope) else 0)
+            if args is not None and at is not None and at < len(args):
+                arg = args[at]
             elif kwargs is not None and name is not None:
                 arg = kwargs.get(name)
             out.append((arg, ctx))

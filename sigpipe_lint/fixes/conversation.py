@@ -30,6 +30,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts import PEER_DEATH, ModuleFacts, Write, arg_at, dotted, keyword_arg
+from sigpipe_lint.facts.names import method_kind
 from sigpipe_lint.fixes.streams import IMPORTS as STREAM_CLOSE_IMPORTS
 from sigpipe_lint.fixes.streams import close_stream_lines
 
@@ -197,7 +198,7 @@ def _instance_classes(facts: ModuleFacts, expr, scope, depth: int = 0) -> List[o
             elif b.kind == "value" and b.value is not None:
                 out.extend(_instance_classes(facts, b.value, b.scope, depth + 1))
             elif b.kind == "param" and b.info is not None and b.index is not None:
-                for arg, actx in _param_args(facts, b.info, b.index, expr.value):
+                for arg, actx in _param_args(facts, b.info, b.index):
                     if arg is not None:
                         out.extend(_instance_classes(facts, arg, actx.scope, depth + 1))
         return out
@@ -213,30 +214,18 @@ def _instance_classes(facts: ModuleFacts, expr, scope, depth: int = 0) -> List[o
     return []
 
 
-def _param_names(func) -> List[str]:
-    node = func.node
-    if not isinstance(node, cst.FunctionDef):
-        return []
-    names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
-    if func.cls is not None and names and not _decorated(node, "staticmethod"):
-        names = names[1:]
-    return names
-
-
-def _decorated(node: cst.FunctionDef, name: str) -> bool:
-    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == name for d in node.decorators)
-
-
-def _param_args(facts: ModuleFacts, func, index: int, name: str):
-    """(argument, ctx) for each call of `func` in this module, thread targets included."""
+def _param_args(facts: ModuleFacts, func, index: int):
+    """(argument, ctx) for each call of `func` in this module that fills its parameter at
+    `index` (of `filled_params(func)`), thread targets included."""
     out = []
     for call, ctx in call_sites(facts, func):
-        out.append((arg_at(call, index, name), ctx))
+        out.append((facts.argument_for(func, call, ctx.scope, index), ctx))
     for call, ctx in _thread_calls(facts, func):
         args = keyword_arg(call, "args")
+        at = index + (1 if facts.passes_instance(func, keyword_arg(call, "target"), ctx.scope) else 0)
         arg = None
-        if isinstance(args, (cst.Tuple, cst.List)) and index < len(args.elements):
-            arg = args.elements[index].value
+        if isinstance(args, (cst.Tuple, cst.List)) and at < len(args.elements):
+            arg = args.elements[at].value
         out.append((arg, ctx))
     return out
 
@@ -431,19 +420,7 @@ def _translate(facts, func, holder: Holder, index, call: cst.Call, cctx) -> Opti
     if holder.kind == "global":
         return holder
     if holder.kind == "name":  # a parameter
-        names = _param_names(func)
-        if index is None or index >= len(names):
-            return None
-        if (
-            func.cls is not None
-            and isinstance(call.func, cst.Attribute)
-            and isinstance(call.func.value, cst.Name)
-            and call.func.value.value == func.cls.name
-            and not _decorated(func.node, "staticmethod")
-            and not _decorated(func.node, "classmethod")
-        ):
-            index += 1  # Class.method(instance, ...)
-        arg = arg_at(call, index, names[min(index, len(names) - 1)])
+        arg = facts.argument_for(func, call, cctx.scope, index) if index is not None else None
         return _holder_of(facts, arg, cctx) if arg is not None else None
     # self.<attr>: the instance the method is called on
     if not isinstance(call.func, cst.Attribute):
@@ -725,7 +702,7 @@ def _self_name(owner: Owner) -> Optional[str]:
     if func is None or func.cls is None or not isinstance(func.node, cst.FunctionDef):
         return None
     params = list(func.node.params.posonly_params) + list(func.node.params.params)
-    if not params or _decorated(func.node, "staticmethod"):
+    if not params or method_kind(func) == "static":
         return None
     return params[0].name.value
 
