@@ -107,3 +107,47 @@ def test_pool_keeps_a_few_files_queued_and_sends_the_largest_first():
     pool.feed(everything=True)  # the tree is read: the rest, largest first
     assert executor.submitted[room + 1 :] == ["f7", "f6", "f4"]
     assert not pool.held
+
+
+def test_workers_come_from_a_fork_server_only_under_sigpipe_lints_own_main(monkeypatch):
+    """A fork server's workers import the main module again: only sigpipe-lint's own (its
+    console script, `python -m sigpipe_lint`) is known to be guarded; under any other
+    (pytest here, a library caller's script) the workers are forked as before."""
+    import sys
+    import types
+
+    from sigpipe_lint import cli
+
+    if not sys.platform.startswith("linux"):
+        assert runner._pool_context() is None
+        return
+    assert runner._pool_context().get_start_method() == "fork"  # pytest's main
+    script = types.ModuleType("__main__")
+    script.__file__ = "/venv/bin/sigpipe-lint"
+    script.main = cli.main
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert runner._pool_context().get_start_method() == "forkserver"
+    script.main = lambda: 0  # someone else's script
+    assert runner._pool_context().get_start_method() == "fork"
+    as_module = types.ModuleType("__main__")
+    as_module.__spec__ = types.SimpleNamespace(name="sigpipe_lint.__main__")
+    monkeypatch.setitem(sys.modules, "__main__", as_module)
+    assert runner._pool_context().get_start_method() == "forkserver"
+
+
+def test_cli_jobs_in_its_own_process(tmp_path):
+    # The command as users run it: `python -m sigpipe_lint`, workers from the fork server
+    # (started before discovery, as for every cold run of a folder).
+    import subprocess
+    import sys
+
+    tree = _big_tree(tmp_path / "tree")
+    outs = []
+    for jobs in ("1", "2"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sigpipe_lint", "check", str(tree), "--no-cache", "--jobs", jobs, "--output-format", "json"],
+            capture_output=True, timeout=120, cwd=tmp_path,
+        )
+        outs.append((proc.returncode, proc.stdout))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 2 and b'"SPL001"' in outs[0][1] and b'"SPL002"' in outs[0][1]
