@@ -613,46 +613,32 @@ class Program:
         self._callers[key] = out
         return out
 
+    def _files_naming(self, path: str, name: str) -> Optional[List[Tuple[str, bytes]]]:
+        """(file, bytes) of the program's other files holding the word `name` (see
+        _program_files); None when they are more than MAX_CALLER_FILES (too many to read)."""
+        name_b = name.encode()
+        word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
+        out = []
+        for f in self._program_files(path):
+            data = self.read(f)
+            if data is not None and name_b in data and word.search(data):
+                out.append((f, data))
+        return out if len(out) <= MAX_CALLER_FILES else None
+
     def method_calls(self, name: str, path: str) -> Optional[list]:
         """Every call `recv.<name>(...)` in the project's other modules, as MethodCallRecords;
         None when that is not known: a call whose receiver's class is unknown, the name used
         otherwise than called or defined (`f = obj.name`, `getattr(obj, "name")`, even in
         a comment), too many modules to read."""
-        key = ("method", name, path, self._level())
-        self._scanned(path)
-        if key in self._callers:
-            return self._callers[key]
-        self._callers[key] = None
-        name_b = name.encode()
-        word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
-        mentioned = []
-        for f in self._program_files(path):
-            data = self.read(f)
-            if data is not None and name_b in data and word.search(data):
-                mentioned.append((f, data))
-        if len(mentioned) > MAX_CALLER_FILES:
-            return None
-        candidates = []
-        for f, data in mentioned:
+
+        def count(data: bytes) -> Optional[int]:
             uses = name_uses(data, name)
-            if uses is None or uses[2]:
-                return None  # used as a value, a keyword, ...: callers not all in sight
-            if uses[0]:
-                candidates.append((f, uses[0]))
-        if len(candidates) > MAX_CALLER_FILES:
-            return None
-        if any(self._out_of_reach(f) for f, _ in candidates):
-            del self._callers[key]
-            return None  # unknown now, as in callers()
-        out = []
-        for f, n_calls in candidates:
-            s = self.summary(f)
-            records = s.method_calls.get(name, []) if s is not None else []
-            if len(records) != n_calls:
-                return None  # a receiver of unknown class
-            out.extend(records)
-        self._callers[key] = out
-        return out
+            return None if uses is None or uses[2] else uses[0]  # a value, a keyword, ...
+
+        return self._every_call(
+            ("method", name, path), path, name, count,
+            lambda f, s: s.method_calls.get(name, []),  # fewer: a receiver of unknown class
+        )
 
     def constructions(self, qname: str, path: str) -> Optional[list]:
         """Every call `Cls(...)` of class `qname` (defined in `path`) in the project's other
@@ -662,44 +648,52 @@ class Program:
         annotation, a class of the same name), a call not recorded as one of this class (an
         import under another name, a star import), too many modules to read."""
         name = qname.rsplit(".", 1)[-1]
-        key = ("class", qname, path, self._level())
+
+        def count(data: bytes) -> Optional[int]:
+            calls, other = class_uses(data, name)
+            return None if other else calls
+
+        def records_of(f: str, s: ModuleSummary) -> list:
+            paths = resolve.search_path(f)
+            return [
+                r
+                for callee, rs in s.calls.items()
+                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths))
+                for r in rs
+            ]
+
+        return self._every_call(("class", qname, path), path, name, count, records_of)
+
+    def _every_call(self, key: tuple, path: str, name: str, count, records_of) -> Optional[list]:
+        """The records of every call of `name` in the program's other files (for `path`),
+        while each one is known: `count(bytes)` is a file's number of calls of the name, or
+        None when the file uses it otherwise; `records_of(file, summary)` the records its
+        summary holds of them, which must be as many (else a call is of something unknown).
+        None: not all known (or too many files). Memoised under `key` and the level."""
+        key = key + (self._level(),)
         self._scanned(path)
         if key in self._callers:
             return self._callers[key]
         self._callers[key] = None
-        name_b = name.encode()
-        word = re.compile(rb"\b" + re.escape(name_b) + rb"\b")
-        mentioned = []
-        for f in self._program_files(path):
-            data = self.read(f)
-            if data is not None and name_b in data and word.search(data):
-                mentioned.append((f, data))
-        if len(mentioned) > MAX_CALLER_FILES:
+        mentioned = self._files_naming(path, name)
+        if mentioned is None:
             return None
         candidates = []
         for f, data in mentioned:
-            calls, other = class_uses(data, name)
-            if other:
+            n_calls = count(data)
+            if n_calls is None:
                 return None
-            if calls:
-                candidates.append((f, calls))
+            if n_calls:
+                candidates.append((f, n_calls))
         if any(self._out_of_reach(f) for f, _ in candidates):
             del self._callers[key]
             return None  # unknown now, as in callers()
         out = []
         for f, n_calls in candidates:
             s = self.summary(f)
-            if s is None:
-                return None
-            paths = resolve.search_path(f)
-            records = [
-                r
-                for callee, rs in s.calls.items()
-                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths))
-                for r in rs
-            ]
+            records = records_of(f, s) if s is not None else []
             if len(records) != n_calls:
-                return None  # a call of another `name`, or of this one under another name
+                return None
             out.extend(records)
         self._callers[key] = out
         return out
