@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import gc
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -237,10 +239,36 @@ def _pool_context():
     if _main_is_ours() and "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
+        global _STOP_REGISTERED
+        if not _STOP_REGISTERED:
+            atexit.register(_stop_fork_server)
+            _STOP_REGISTERED = True
         return ctx
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return None  # pragma: no cover
+
+
+_STOP_REGISTERED = False
+
+
+def _stop_fork_server() -> None:
+    """At exit, end the fork server and wait for it (its workers have ended with the run):
+    no process of ours outlives the command, and whoever waits for the command (a shell's
+    `time`, bench.py's wait4) counts the server's and its workers' CPU and memory. Killed,
+    not asked: a server started by `prestart` for a run that never needed workers may still
+    be importing, and asking it would wait for that."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if not pid:
+        return
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:  # pragma: no cover - already gone
+        pass
 
 
 def _main_is_ours() -> bool:
