@@ -362,3 +362,26 @@ def test_a_socket_from_a_third_modules_factory_makes_the_parameter_a_socket_and_
         assert deps.get(str(factory.resolve())) == _sha(FACTORY.encode()), first
     factory.write_text(FACTORY_MAILBOX)
     assert wire_result(Program()).findings == []
+
+
+WIRE_CLASS = "class Wire:\n    def __init__(self, sock):\n        self.sock = sock\n\n    def push(self, data):\n        self.sock.sendall(data)\n"
+APP_CONSTRUCTS = "import socket\n\nfrom pkg.wire import Wire\n\n\ndef run(a):\n    Wire(socket.create_connection(a)).push(b'x')\n"
+
+
+def test_a_construction_elsewhere_counts_and_its_edit_rechecks_the_class_on_a_warm_run(tmp_path):
+    """Wire's only construction (app.py) passes a socket: self.sock is one. app.py making a
+    second Wire with a Mailbox, or naming the class as a value, re-checks wire.py on a warm
+    run (neither changed wire.py) and the write is no longer known to be a socket's."""
+    root = _package(tmp_path / "p")
+    (root / "pkg" / "wire.py").write_text(WIRE_CLASS)
+    (root / "pkg" / "app.py").write_text(APP_CONSTRUCTS)
+    reported = [(os.path.join("pkg", "wire.py"), 6, "SPL001")]
+    assert _check(root) == reported
+    assert _check(root) == reported  # warm
+    mixed = APP_CONSTRUCTS + "\n\nclass Mailbox:\n    def sendall(self, d):\n        pass\n\n\ndef box():\n    Wire(Mailbox()).push(b'y')\n"
+    (root / "pkg" / "app.py").write_text(mixed)
+    assert _check(root) == [] == _check(root, "--no-cache")
+    (root / "pkg" / "app.py").write_text(APP_CONSTRUCTS + "\n\nFACTORY = Wire\n")
+    assert _check(root) == [] == _check(root, "--no-cache")
+    (root / "pkg" / "app.py").write_text(APP_CONSTRUCTS)
+    assert _check(root) == reported
