@@ -515,7 +515,8 @@ class SocketFacts:
         from sigpipe_lint.program.resolve import search_path
 
         paths = search_path(record.where) if record.where else self.search_paths
-        return _merge(self.program.function_sock(q, paths) for q in made_by)
+        infos = (self.program.function_sock(q, paths) for q, _ in made_by)
+        return _merge(info if index is None else _item_of(info, index) for info, (_, index) in zip(infos, made_by))
 
     def _param_arguments(self, b: Binding):
         """(the parameter's name, [(argument or None, ctx)]) for each call of this module
@@ -687,22 +688,26 @@ class SocketFacts:
             return found
         return None
 
-    def made_by_elsewhere(self, expr, scope: Scope, self_cls=None, _depth: int = 0) -> Tuple[str, ...]:
+    def made_by_elsewhere(
+        self, expr, scope: Scope, self_cls=None, item: Optional[int] = None, _depth: int = 0
+    ) -> Tuple[Tuple[str, Optional[int]], ...]:
         """The functions (or classes) of other modules whose result `expr` may be, judged
         from this module alone: a call of one (awaited or not), a name or `self.x` bound to
         one, or a call of a helper of this module returning one (`s = factory.open_link(a)`,
-        `def connect(a): return factory.open_link(a)`). Qualified names, in the order met.
+        `def connect(a): return factory.open_link(a)`), or an item of such a result
+        (`conn, addr = factory.accept_one(srv)`, `self.reader, self.writer = await
+        factory.open(a)`, `pair[0]`). (qualified name, item index or None), in the order met.
 
         A summary records these for an argument it cannot judge alone (`summary._arguments`):
-        whoever reads the call asks the program what each returns (`function_sock`), at its
-        own depth, so the summary of the calling module never depends on the factory's."""
+        whoever reads the call asks the program what each returns (`argument_sock`), at its
+        own level, so the summary of the calling module never depends on the factory's."""
         from sigpipe_lint.program.view import OPAQUE
 
         if _depth > 4:
             return ()
         if isinstance(expr, cst.Await):
-            return self.made_by_elsewhere(expr.expression, scope, self_cls, _depth + 1)
-        values: List[Tuple[cst.BaseExpression, Scope]] = []
+            return self.made_by_elsewhere(expr.expression, scope, self_cls, item, _depth + 1)
+        values: List[Tuple[cst.BaseExpression, Scope, Optional[int]]] = []
         if isinstance(expr, cst.Call):
             func = expr.func
             if not isinstance(func, (cst.Name, cst.Attribute)):
@@ -711,29 +716,36 @@ class SocketFacts:
                 bs, _ = self.lookup(func.value, scope)
                 helpers = [b.info for b in bs or () if b.kind == "def" and b.info.cls is None]
                 if helpers:
-                    for h in helpers:
-                        values.extend(h.returns)
+                    values = [(v, vs, item) for h in helpers for v, vs in h.returns]
                     return self._made_by_values(values, self_cls, _depth)
             elif self._self_class_name(func.value, scope):
                 return ()  # self.method(): this module's, judged here
             q = self.qname(func, scope)
             if q is None or q.startswith(("<", "builtins.")) or q.split(".", 1)[0] in OPAQUE:
                 return ()
-            return (q,)
-        if isinstance(expr, cst.Name):
+            return ((q, item),)
+        if item is None and isinstance(expr, cst.Subscript):
+            index = _subscript_index(expr)
+            if index is not None:
+                values = [(expr.value, scope, index)]
+        elif isinstance(expr, cst.Name):
             bs, _ = self.lookup(expr.value, scope)
-            values = [(b.value, b.scope) for b in bs or () if b.kind == "value"]
+            for b in bs or ():
+                if b.kind == "value":
+                    values.append((b.value, b.scope, item))
+                elif b.kind == "unpack" and item is None:
+                    values.append((b.value, b.scope, b.index))
         elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             cls = self._self_cls_of(expr.value, scope, self_cls)
             if cls is not None:
-                values = self._class_attr_bindings(cls, expr.attr.value)
+                values = [(v, vs, item) for v, vs in self._class_attr_bindings(cls, expr.attr.value)]
         return self._made_by_values(values, self_cls, _depth)
 
-    def _made_by_values(self, values, self_cls, depth: int) -> Tuple[str, ...]:
-        out: List[str] = []
-        for v, vs in values:
-            if isinstance(v, (cst.Call, cst.Await, cst.Name, cst.Attribute)):
-                out.extend(self.made_by_elsewhere(v, vs, self_cls, depth + 1))
+    def _made_by_values(self, values, self_cls, depth: int) -> Tuple[Tuple[str, Optional[int]], ...]:
+        out: list = []
+        for v, vs, item in values:
+            if isinstance(v, (cst.Call, cst.Await, cst.Name, cst.Attribute, cst.Subscript)):
+                out.extend(self.made_by_elsewhere(v, vs, self_cls, item, depth + 1))
         return tuple(dict.fromkeys(out))
 
     def _sock_of_method_call(self, func: cst.Attribute, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:

@@ -53,9 +53,9 @@ class CallRecord:
     kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, caught at the call or by every caller in its module
     # An argument not known to be a socket from the calling module alone, by position or
-    # keyword: the other modules' functions whose result it may be (`made_by_elsewhere`),
-    # and the calling module's path, from which their names are looked up.
-    made_by: Dict[object, Tuple[str, ...]] = field(default_factory=dict)
+    # keyword: the other modules' functions whose result (or which item of it) it may be
+    # (`made_by_elsewhere`), and the calling module's path, from which they are looked up.
+    made_by: Dict[object, Tuple[Tuple[str, Optional[int]], ...]] = field(default_factory=dict)
     where: str = ""
 
 
@@ -68,7 +68,7 @@ class MethodCallRecord:
     args: Tuple[Optional[SockInfo], ...]
     kwargs: Dict[str, SockInfo]
     handled: Tuple[str, ...]  # of PEER_DEATH, as CallRecord.handled
-    made_by: Dict[object, Tuple[str, ...]] = field(default_factory=dict)  # as CallRecord's
+    made_by: Dict[object, Tuple[Tuple[str, Optional[int]], ...]] = field(default_factory=dict)  # as CallRecord's
     where: str = ""
 
 
@@ -253,7 +253,7 @@ def _arguments(facts, call, ctx):
     the reader asks the program about them (`SocketFacts.argument_sock`)."""
     cls = ctx.func.cls if ctx.func is not None else None
     args = []
-    made_by: Dict[object, Tuple[str, ...]] = {}
+    made_by: Dict[object, Tuple[Tuple[str, Optional[int]], ...]] = {}
     for a in call.args:
         if a.keyword is not None or a.star:
             break
