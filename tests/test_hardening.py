@@ -347,6 +347,15 @@ def test_parse_skips_node_checks_only_while_parsing():
         cst.Name("")
 
 
+def _nodes(root):
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
+
+
 def test_parse_builds_the_same_tree_as_libcst(monkeypatch):
     # parse() builds nodes with its own short __init__ (sigpipe_lint.parse._fast_init);
     # the tree must be libcst's own, node for node, on code that uses every kind of node
@@ -372,9 +381,17 @@ def test_parse_builds_the_same_tree_as_libcst(monkeypatch):
             continue
         with monkeypatch.context() as m:
             m.setattr(parse_mod, "_FAST_INITS", {})  # libcst's own __init__s
+            m.setattr(parse_mod, "SHARED_LEAVES", ())  # and a whitespace node per gap
             theirs = parse_mod.parse(source)
         assert ours.deep_equals(theirs)
         assert ours.code == theirs.code
+    # Whitespace leaves are shared within a tree (one object per text), and the names
+    # the native parser looks up are libcst's classes again once the parse is over.
+    leaves = [n for n in _nodes(parse_mod.parse(sources[-1])) if isinstance(n, (cst.SimpleWhitespace, cst.Newline))]
+    assert len(leaves) > 1000 and len({id(n) for n in leaves}) < 100
+    from libcst._nodes.whitespace import Newline, SimpleWhitespace
+
+    assert cst.SimpleWhitespace is SimpleWhitespace and cst.Newline is Newline
     # The parser passes every argument; other callers may omit those with defaults: a
     # default factory must then run once per node, as in the dataclass __init__.
     compared = 0
@@ -398,3 +415,16 @@ def test_parse_builds_the_same_tree_as_libcst(monkeypatch):
     for cls, (slow, quick) in fast.items():
         assert cls.__dict__["__init__"] is slow is not quick
         assert dataclasses.is_dataclass(cls)
+
+
+def test_shared_leaf_makers_build_what_they_do_not_expect_as_the_class_does():
+    import libcst as cst
+
+    from sigpipe_lint import parse as parse_mod
+
+    make = parse_mod._shared_leaves()["SimpleWhitespace"]
+    assert make(value=" ") is make(value=" ") is not make(value="  ")
+    assert make(" ") is not make(" ")  # not the call the parser makes: a node of its own
+    assert isinstance(make(" "), cst.SimpleWhitespace) and make(" ").value == " "
+    newline = parse_mod._shared_leaves()["Newline"]
+    assert newline(value=None) is newline(value=None) and newline(value="\r\n").value == "\r\n"
