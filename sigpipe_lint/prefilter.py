@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from typing import Callable, Dict, Tuple, Union
 
-_SIGPIPE = re.compile(rb"SIGPIPE")
 # The engine only knows a value is a socket through an import of a module that makes or
 # hands out sockets (resolved names: socket.socket, a socketserver/http.server handler base,
 # an annotation), or through a `.wrap_socket(...)` call. The word "socket" in a docstring
@@ -39,6 +38,8 @@ _WRITE = re.compile(
     rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|wrap_socket|SSLSocket"
     rb"|\.\s*(?:drain|wait_closed|sock_send(?:all|file))\s*\("
 )
+# Each alternative of _WRITE holds one of these (`sock_send...` holds "send").
+_WRITE_HINTS = (b"send", b"makefile", b"wfile", b"wrap_socket", b"SSLSocket", b"drain", b"wait_closed")
 # A descriptor from `fileno()` is written to only by `os.write` (or `posix.write`), which the
 # engine knows through `os.`/`posix.` or an import from (or of) those modules: without one
 # of those, `fileno` alone (mailbox.py, logging/config.py: 150 KB of the stdlib's survivors)
@@ -73,10 +74,15 @@ def may_match(source: bytes, local: Union[Tuple[str, ...], Callable[[], Tuple[st
     over site-packages' 17,000 files that was 0.67 s in the process that reads them); empty
     when the file is analysed alone.
     """
-    if _SIGPIPE.search(source):
+    if b"SIGPIPE" in source:
         return True
-    # _WRITE first: it is cheap and rejects most files; the import scan costs 5x more.
-    if not _WRITE.search(source) and not (b"fileno" in source and _OS_WRITE.search(source)):
+    # _WRITE first: it is cheap and rejects most files; the import scan costs 5x more. And
+    # before it, plain substring tests, a fraction of a regex's cost, that every match of
+    # _WRITE holds one of (the stdlib: 84 of 732 files hold one, 43 match; 0.07 s against
+    # 0.12 s for the regex alone).
+    if not (any(hint in source for hint in _WRITE_HINTS) and _WRITE.search(source)) and not (
+        b"fileno" in source and _OS_WRITE.search(source)
+    ):
         return False
     if _SOCKET_SOURCE.search(source):
         return True

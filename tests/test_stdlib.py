@@ -113,3 +113,32 @@ def test_prefilter_looks_up_the_project_only_when_the_bytes_leave_it_open():
     asked = []
     assert may_match(b"def f(s):\n    s.sendall(b'x')\n", lambda: asked.append(1) or ("pkg",)) is True
     assert asked == [1]
+
+
+_SOCK = "import socket\n\ndef f(data):\n    sock = socket.create_connection(('h', 1))\n    "
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _SOCK + "sock.send(data)\n",
+        _SOCK + "sock.sendall(data)\n",
+        _SOCK + "sock.sendto(data, ('h', 1))\n",
+        _SOCK + "sock.sendmsg([data])\n",
+        _SOCK + "sock.sendfile(data)\n",
+        _SOCK + "sock.makefile('wb').write(data)\n",
+        "import socketserver\n\nclass H(socketserver.StreamRequestHandler):\n    def handle(self):\n        self.wfile.write(b'x')\n",
+        "import socket, ssl\n\ndef f(ctx, data):\n    s = ctx.wrap_socket(socket.create_connection(('h', 1)))\n    s.write(data)\n",
+        "import asyncio\n\nasync def f(data):\n    r, w = await asyncio.open_connection('h', 1)\n    w.write(data)\n    await w.drain()\n",
+        "import asyncio, socket\n\nasync def f(loop, data):\n    s = socket.create_connection(('h', 1))\n    await loop.sock_sendall(s, data)\n",
+    ],
+    ids=["send", "sendall", "sendto", "sendmsg", "sendfile", "makefile", "wfile", "wrap_socket", "drain", "sock_sendall"],
+)
+def test_prefilter_keeps_every_way_to_write(source):
+    # Each way the pre-filter knows to write (its _WRITE pattern, and the substrings it
+    # tests before it): a file whose only write is that one survives, and holds a finding.
+    from sigpipe_lint.prefilter import may_match
+
+    source = source.encode()
+    assert may_match(source)
+    assert analyze_source(source, "m.py", ALL_CODES, prefilter=False).findings
