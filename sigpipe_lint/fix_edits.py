@@ -12,7 +12,7 @@ plans asked for imports. Findings reported on the same statement share its block
 from __future__ import annotations
 
 import difflib
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from sigpipe_lint.findings import Finding, FixEdit, FixInfo
 from sigpipe_lint.fixes import SAFE, UNSAFE, FixFailed, apply_fixes
@@ -115,9 +115,3 @@ def attach_edits(module, source: bytes, path: str, pairs: Sequence[Tuple[Finding
         )
     return out
 
-
-def primary_edit(fix: Optional[FixInfo]) -> Optional[FixEdit]:
-    """The edit to show first: the safe one when there is one (what --fix does)."""
-    if fix is None or not fix.edits:
-        return None
-    return fix.edits[0]
