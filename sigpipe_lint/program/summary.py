@@ -24,6 +24,7 @@ analyses the file, never a second inference) and cached by content:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -188,6 +189,7 @@ def _outgoing_calls(facts, memo: dict) -> Dict[str, List[CallRecord]]:
     from sigpipe_lint.program.view import OPAQUE
 
     out: Dict[str, List[CallRecord]] = {}
+    where = _where(facts)
     program, facts.program = facts.program, None  # one level: no callers of callers
     try:
         for name, calls in facts.calls_by_name.items():
@@ -201,7 +203,7 @@ def _outgoing_calls(facts, memo: dict) -> Dict[str, List[CallRecord]]:
                 # uses another (`from .net import send as push; push(...)`).
                 args, kwargs, made_by = _arguments(facts, call, ctx)
                 handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
-                out.setdefault(q, []).append(CallRecord(args, kwargs, handled, made_by, facts.path or ""))
+                out.setdefault(q, []).append(CallRecord(args, kwargs, handled, made_by, where))
     finally:
         facts.program = program
     return out
@@ -212,6 +214,7 @@ def _method_calls(facts, absolute, memo: dict) -> Dict[str, List[MethodCallRecor
     module's callers counted, as `_outgoing_calls` does). A call whose receiver is unknown is
     not recorded: a reader counting the calls in the module's bytes sees it is missing."""
     out: Dict[str, List[MethodCallRecord]] = {}
+    where = _where(facts)
     program, facts.program = facts.program, None  # one level: no callers of callers
     try:
         for name, calls in facts.calls_by_name.items():
@@ -235,11 +238,17 @@ def _method_calls(facts, absolute, memo: dict) -> Dict[str, List[MethodCallRecor
                     args, kwargs, made_by = _arguments(facts, call, ctx)
                     handled = tuple(e for e in PEER_DEATH if facts.handled_at(ctx, 3, memo, (e,)))
                     out.setdefault(name, []).append(
-                        MethodCallRecord(tuple(receiver), args, kwargs, handled, made_by, facts.path or "")
+                        MethodCallRecord(tuple(receiver), args, kwargs, handled, made_by, where)
                     )
     finally:
         facts.program = program
     return out
+
+
+def _where(facts) -> str:
+    """The module's path as records keep it: absolute, since a summary cached on disk may
+    be read by a run started elsewhere."""
+    return os.path.abspath(facts.path) if facts.path else ""
 
 
 def _arguments(facts, call, ctx):
