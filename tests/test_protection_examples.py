@@ -931,6 +931,15 @@ HANDLED = [
         "    def run(self, s):\n        try:\n            self.push(s)\n        except KeyError:\n            pass\n",
     ),
     (
+        "method-called-from-a-subclass",
+        "import socket\nclass Base:\n    s: socket.socket\n    def _write(self, data):\n        self.s.sendall(data)\n"
+        "class Tcp(Base):\n    def write(self, data):\n        try:\n            self._write(data)\n"
+        "        except OSError:\n            pass\n",
+        "import socket\nclass Base:\n    s: socket.socket\n    def _write(self, data):\n        self.s.sendall(data)  # W\n"
+        "class Tcp(Base):\n    def write(self, data):\n        try:\n            self._write(data)\n"
+        "        except KeyError:\n            pass\n",
+    ),
+    (
         # A base class's `self._write()` runs the subclass's `_write` on its instances.
         "method-called-from-its-base-class",
         "import socket\nclass Base:\n    def write(self, data):\n        try:\n            self._write(data)\n"
@@ -1152,6 +1161,11 @@ STATE_DECISIONS = [
         "a-test-of-the-exception-and-the-state",
         _state("if s.open and s.fileno() != -1:\n    s.close()\nraise"),
         _state("if s.open and e.winerror:\n    s.close()\nraise", reported=True),
+    ),
+    (
+        "the-exception-read-through-sys",
+        _state("import sys\nif s.fileno() != -1:\n    s.close()\nraise"),
+        _state("import sys\nif sys.exc_info()[1].winerror:\n    s.close()\nraise", reported=True),
     ),
     (
         "an-errno-the-peer-never-raises",
