@@ -253,12 +253,12 @@ _STOP_REGISTERED = False
 
 
 def _stop_fork_server() -> None:
-    """At exit, end the fork server and wait for it (its workers have ended with the run):
-    no process of ours outlives the command, and whoever waits for the command (a shell's
+    """At exit, end the fork server (and the resource tracker it started) and wait for them
+    (the workers have ended with the run): no process of ours outlives the command, and whoever waits for the command (a shell's
     `time`, bench.py's wait4) counts the server's and its workers' CPU and memory. Killed,
     not asked: a server started by `prestart` for a run that never needed workers may still
     be importing, and asking it would wait for that."""
-    from multiprocessing import forkserver
+    from multiprocessing import forkserver, resource_tracker
 
     server = getattr(forkserver, "_forkserver", None)
     pid = getattr(server, "_forkserver_pid", None)
@@ -269,6 +269,15 @@ def _stop_fork_server() -> None:
         os.waitpid(pid, 0)
     except OSError:  # pragma: no cover - already gone
         pass
+    # The server started multiprocessing's resource tracker beside it; with the server
+    # gone, closing our end of its pipe ends it (it has nothing to clean up: no shared
+    # memory or semaphores here).
+    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except (OSError, ChildProcessError):  # pragma: no cover
+            pass
 
 
 def _main_is_ours() -> bool:
