@@ -587,6 +587,71 @@ SOURCES = [
         "import socket\ns = socket.socket()\ns.send(None)  # W\n",
         "import socket\ndef gen():\n    yield 1\ng = gen()\ng.send(None)\n",
     ),
+    # Parallel assignment: each name holds its own item of a literal tuple/list of the
+    # target's length (`a, b, c = socket.socket(), ...`); the near miss moves the socket
+    # to another name, so a name bound to the tuple as a whole would be reported there.
+    (
+        "unpack-parallel",
+        "import socket\na, b, c = socket.socket(), socket.socket(), socket.socket()\nb.send(b'x')  # W\nc.send(b'x')  # W\n",
+        "import queue, socket\na, b, c = socket.socket(), queue.Queue(), queue.Queue()\nb.send(b'x')\nc.send(b'x')\n",
+    ),
+    (
+        "unpack-second-item",
+        "import queue, socket\na, b = queue.Queue(), socket.socket()\nb.send(b'x')  # W\n",
+        "import queue, socket\na, b = socket.socket(), queue.Queue()\nb.send(b'x')\n",
+    ),
+    (
+        "unpack-generator-item",
+        "import socket\ndef gen():\n    yield 1\na, b = gen(), socket.socket()\nb.send(None)  # W\n",
+        "import socket\ndef gen():\n    yield 1\na, b = socket.socket(), gen()\nb.send(None)\n",
+    ),
+    (
+        "unpack-list",
+        "import socket\n[a, b] = [None, socket.socket()]\nb.sendall(b'x')  # W\n",
+        "import socket\n[a, b] = [socket.socket(), None]\nb.sendall(b'x')\n",
+    ),
+    (
+        "unpack-tuple-from-list",
+        "import socket\na, b = [None, socket.socket()]\nb.sendall(b'x')  # W\n",
+        "import socket\na, b = [socket.socket(), None]\nb.sendall(b'x')\n",
+    ),
+    (
+        "unpack-parenthesised",
+        "import socket\n(a, b) = (None, socket.create_connection(('h', 1)))\nb.sendall(b'x')  # W\n",
+        "import socket\n(a, b) = (socket.create_connection(('h', 1)), None)\nb.sendall(b'x')\n",
+    ),
+    (
+        "unpack-nested",
+        "import socket\n(a, b), c = (None, socket.socket()), socket.socket()\nb.send(b'x')  # W\nc.send(b'x')  # W\n",
+        "import socket\n(a, b), c = (socket.socket(), None), None\nb.send(b'x')\nc.send(b'x')\n",
+    ),
+    (
+        "unpack-starred",
+        "import socket\na, *rest, z = None, 1, 2, socket.socket()\nz.send(b'x')  # W\nrest.send(b'x')\n",
+        "import socket\na, *rest, z = socket.socket(), 1, 2, None\nz.send(b'x')\nrest.send(b'x')\n",
+    ),
+    (
+        "unpack-swap",
+        "import socket\na, b = None, socket.socket()\na, b = b, a\na.send(b'x')  # W\n",
+        "import queue, socket\na, b = None, queue.Queue()\na, b = b, a\na.send(b'x')\n",
+    ),
+    (
+        "unpack-chained-targets",
+        "import socket\na, b = c, d = None, socket.socket()\nb.send(b'x')  # W\nd.send(b'x')  # W\n",
+        "import socket\na, b = c, d = socket.socket(), None\nb.send(b'x')\nd.send(b'x')\n",
+    ),
+    (
+        "unpack-pair-item",
+        "import socket\nx, y = None, socket.socketpair()\ny[1].sendall(b'x')  # W\n",
+        "import socket\nx, y = socket.socketpair(), None\ny[1].sendall(b'x')\n",
+    ),
+    (
+        "unpack-self-attributes",
+        "import socket\nclass C:\n    def __init__(self):\n        self.a, self.b = None, socket.socket()\n"
+        "    def f(self):\n        self.b.send(b'x')  # W\n",
+        "import socket\nclass C:\n    def __init__(self):\n        self.a, self.b = socket.socket(), None\n"
+        "    def f(self):\n        self.b.send(b'x')\n",
+    ),
 ]
 
 
@@ -1231,6 +1296,7 @@ CONTAINERS = [
     ("ordered-dict", "od = collections.OrderedDict()\nod[c] = 1\nfor k in od:\n    k.send(b'x')  # W"),
     ("dict-literal", "clients = {1: c}\nfor k, v in clients.items():\n    v.send(b'x')  # W\n    k.send(b'x')"),
     ("keys", "byconn = {c: 1}\nfor k in byconn.keys():\n    k.send(b'x')  # W"),
+    ("parallel-store", "by_fd, names = {}, {}\nby_fd[1], names[1] = c, 'peer'\nfor v in by_fd.values():\n    v.send(b'x')  # W\nfor n in names.values():\n    n.send(b'x')"),
 ]
 
 

@@ -663,6 +663,14 @@ class ModuleNames:
             else:
                 self._bind(ctx, target.value, Binding("value", value=value, scope=ctx.scope))
         elif isinstance(target, (cst.Tuple, cst.List)):
+            items = _parallel_items(target, value)
+            if items is not None:
+                # a, b = sock, 1: each name holds its own item, as if assigned alone
+                for el, item in zip(target.elements, items):
+                    self._bind_target(el.value, item, ctx)
+                    if item is not None and type(el.value) is cst.Subscript:
+                        self.subscript_stores.append((el.value, item, ctx))
+                return
             for i, el in enumerate(target.elements):
                 t = el.value
                 if isinstance(el, cst.StarredElement):
@@ -1189,6 +1197,31 @@ def _literal_items(expr, missing):
     if isinstance(expr, (cst.Tuple, cst.List)) and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
         return [e.value for e in expr.elements]
     return None
+
+
+def _parallel_items(target, value) -> Optional[List[Optional[cst.BaseExpression]]]:
+    """The item of `value` each element of a tuple/list target receives, when `value` is a
+    literal tuple/list whose length settles it (`a, b = sock, 1`; `a, *rest, z = w, x, y,
+    z`): None for a starred target (a list of what is left); None as the whole answer when
+    `value` is anything else or its length cannot match (its items unknown, `*xs`)."""
+    if type(value) not in (cst.Tuple, cst.List):
+        return None
+    values = value.elements
+    if any(type(v) is cst.StarredElement for v in values):
+        return None
+    targets = target.elements
+    stars = [i for i, t in enumerate(targets) if type(t) is cst.StarredElement]
+    if not stars:
+        if len(values) != len(targets):
+            return None
+        return [v.value for v in values]
+    if len(stars) > 1 or len(values) < len(targets) - 1:
+        return None
+    star = stars[0]
+    after = len(targets) - star - 1
+    return (
+        [v.value for v in values[:star]] + [None] + [v.value for v in values[len(values) - after:]]
+    )
 
 
 def _literal_dict(expr, missing):
