@@ -1095,7 +1095,7 @@ class SocketFacts:
             return self._from_getsockname(expr.value, scope, depth + 1)
         if isinstance(expr, cst.Tuple) and expr.elements:
             found = self._from_getsockname(expr.elements[0].value, scope, depth + 1)
-            if found is None and len(expr.elements) >= 2 and _literal_string(expr.elements[0].value) in _LOOPBACK_HOSTS:
+            if found is None and len(expr.elements) >= 2 and self._loopback_host(expr.elements[0].value, scope):
                 # ("127.0.0.1", port) with the port from L.getsockname(): L's own port on
                 # this machine (`iface, port = L.getsockname()`, `L.getsockname()[1]`)
                 found = self._from_getsockname(expr.elements[1].value, scope, depth + 1)
@@ -1108,6 +1108,14 @@ class SocketFacts:
                     if found is not None:
                         return found
         return None
+
+    def _loopback_host(self, expr, scope: Scope) -> bool:
+        """A loopback host literal, or a name bound only to one (`host, port = "127.0.0.1",
+        L.getsockname()[1]`, `HOST = "localhost"`)."""
+        if isinstance(expr, cst.Name):
+            bs, _ = self.lookup(expr.value, scope)
+            return bool(bs) and all(b.kind == "value" and _literal_string(b.value) in _LOOPBACK_HOSTS for b in bs)
+        return _literal_string(expr) in _LOOPBACK_HOSTS
 
     def _loopback(self):
         """(keys of sockets connected to a listener of this module, keys of those listeners)."""
