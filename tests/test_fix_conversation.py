@@ -123,6 +123,32 @@ def test_each_owner_gets_its_own_range():
     assert text.count("sock.close()") == 1 and "conn.close()" not in text
 
 
+PARALLEL = """
+import socket
+def two(host):
+    {bind}
+    a.sendall(b"x")
+    b.sendall(b"y")
+    return b.recv(10)
+def mixed(host):
+    {mixed}
+    s.sendall(b"y")
+    return n
+"""
+
+
+def test_connections_made_by_one_parallel_assignment_are_fixed_as_if_made_apart():
+    together = ('a, b = socket.create_connection((host, 1)), socket.create_connection((host, 2))',
+                'n, s = 0, socket.create_connection((host, 1))')
+    apart = ('a = socket.create_connection((host, 1))\n    b = socket.create_connection((host, 2))',
+             'n = 0\n    s = socket.create_connection((host, 1))')
+    text = fixed(PARALLEL.format(bind=together[0], mixed=together[1]))
+    assert text.count("except (BrokenPipeError, ConnectionResetError) as exc:") == 3
+    for t, a in zip(together, apart):
+        text = text.replace(t, a)
+    assert text == fixed(PARALLEL.format(bind=apart[0], mixed=apart[1]))
+
+
 def test_a_connection_handed_on_is_not_closed_under_its_new_user():
     text = fixed(
         """

@@ -621,7 +621,13 @@ def _makes(stmt, creations: Set[int]) -> bool:
                 values.append(small.value)
     elif isinstance(stmt, cst.With):
         values = [item.item for item in stmt.items]
-    return any(id(v) in creations for v in values)
+    while values:
+        v = values.pop()
+        if id(v) in creations:
+            return True
+        if type(v) in (cst.Tuple, cst.List):  # a, b = connect(...), 0: each name binds its item
+            values.extend(el.value for el in v.elements)
+    return False
 
 
 def _binds_self_attr(stmt, self_name, attrs) -> bool:
