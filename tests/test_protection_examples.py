@@ -646,6 +646,11 @@ SOURCES = [
         "import socket\nx, y = socket.socketpair(), None\ny[1].sendall(b'x')\n",
     ),
     (
+        "unpack-bound-method",
+        "import socket\ns = socket.socket()\nsend, recv = s.sendall, s.recv\nsend(b'x')  # W\n",
+        "import socket\ns = socket.socket()\nsend, recv = s.recv, s.sendall\nsend(b'x')\n",
+    ),
+    (
         "unpack-self-attributes",
         "import socket\nclass C:\n    def __init__(self):\n        self.a, self.b = None, socket.socket()\n"
         "    def f(self):\n        self.b.send(b'x')  # W\n",

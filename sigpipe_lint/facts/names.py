@@ -335,7 +335,7 @@ class ModuleNames:
         self.guards: List[Tuple[Guard, Ctx]] = []
         self.subscript_stores: List[Tuple[cst.Subscript, cst.BaseExpression, Ctx]] = []
         self.awaits: List[Tuple[cst.Await, Ctx]] = []  # where each `await` stands (asyncio tasks)
-        self.method_aliases: List[Tuple[cst.Assign, Ctx]] = []
+        self.method_aliases: List[Tuple[cst.BaseExpression, cst.BaseExpression, Ctx]] = []  # (target, value, ctx)
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         # `from X import y as z`: {"X.y": {"z"}} (calls are indexed by the name called, z)
@@ -514,11 +514,16 @@ class ModuleNames:
             if type(t.target) is cst.Subscript:  # clients[fd] = conn: what a container holds
                 self.subscript_stores.append((t.target, node.value, ctx))
         v = node.value
-        if (type(v) is cst.Attribute and v.attr.value in self._WRITE_METHODS) or (
-            type(v) is cst.Call and call_name(v) == "partial"
-        ):
-            self.method_aliases.append((node, ctx))  # send = sock.sendall; send(data)
+        if self._aliasable(v):
+            for t in node.targets:
+                self.method_aliases.append((t.target, v, ctx))  # send = sock.sendall; send(data)
         return False
+
+    def _aliasable(self, v) -> bool:
+        """A bound write method or a partial, worth remembering where it is assigned."""
+        return (type(v) is cst.Attribute and v.attr.value in self._WRITE_METHODS) or (
+            type(v) is cst.Call and call_name(v) == "partial"
+        )
 
     def _h_annassign(self, node: cst.AnnAssign, ctx: Ctx, push):
         if node.value is not None:
@@ -670,6 +675,8 @@ class ModuleNames:
                     self._bind_target(el.value, item, ctx)
                     if item is not None and type(el.value) is cst.Subscript:
                         self.subscript_stores.append((el.value, item, ctx))
+                    if item is not None and self._aliasable(item):  # send, recv = s.sendall, s.recv
+                        self.method_aliases.append((el.value, item, ctx))
                 return
             for i, el in enumerate(target.elements):
                 t = el.value

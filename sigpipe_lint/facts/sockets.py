@@ -10,7 +10,7 @@ fills with a socket. `writes` lists every socket write with its context.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -1228,7 +1228,9 @@ class SocketFacts:
                 for a in call.args:
                     if type(a.value) is cst.Attribute and a.value.attr.value in methods:
                         passed_in[id(a.value)] = (call, ctx)
-        aliased = {id(assign.value): (assign, actx) for assign, actx in self.method_aliases}
+        aliased: Dict[int, list] = {}  # id(value) -> [(target, value, ctx)]: `a = b = s.sendall` has two
+        for alias in self.method_aliases:
+            aliased.setdefault(id(alias[1]), []).append(alias)
         for node, ctx in refs:
             info = self._write_receiver(node, ctx)
             if info is None:
@@ -1247,7 +1249,7 @@ class SocketFacts:
                 out.append(Write(call, cctx, method, info, label, target=node.value, via="passed"))
                 continue
             value = partial if partial is not None else node
-            calls = self._alias_calls(aliased[id(value)]) if id(value) in aliased else []
+            calls = [c for alias in aliased.get(id(value), ()) for c in self._alias_calls(alias)]
             for call, cctx in calls:
                 label = f"{dotted(call.func)}() (bound to {name})"
                 out.append(Write(call, cctx, method, info, label, target=node.value, via="alias"))
@@ -1271,27 +1273,26 @@ class SocketFacts:
         return info
 
     def _alias_calls(self, alias):
-        """The calls of a name or `self.x` bound to a bound method (or partial) by `assign`."""
-        assign, actx = alias
+        """The calls of a name or `self.x` (`target`) bound to a bound method or partial
+        (`value`) by an assignment."""
+        target, value, actx = alias
         out = []
-        for t in assign.targets:
-            target = t.target
-            if isinstance(target, cst.Name):
-                for call, ctx in self.calls_by_name.get(target.value, ()):
-                    if isinstance(call.func, cst.Name):
-                        bs, _ = self.lookup(target.value, ctx.scope)
-                        if bs and any(b.kind == "value" and b.value is assign.value for b in bs):
-                            out.append((call, ctx))
-            elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-                cls = self._self_class(target.value.value, actx.scope)
-                if cls is None:
-                    continue
-                for call, ctx in self.calls_by_name.get(target.attr.value, ()):
-                    f = call.func
-                    if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
-                        other = self._self_class(f.value.value, ctx.scope)
-                        if other is not None and (other is cls or cls in self._local_bases(other)):
-                            out.append((call, ctx))
+        if isinstance(target, cst.Name):
+            for call, ctx in self.calls_by_name.get(target.value, ()):
+                if isinstance(call.func, cst.Name):
+                    bs, _ = self.lookup(target.value, ctx.scope)
+                    if bs and any(b.kind == "value" and b.value is value for b in bs):
+                        out.append((call, ctx))
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            cls = self._self_class(target.value.value, actx.scope)
+            if cls is None:
+                return out
+            for call, ctx in self.calls_by_name.get(target.attr.value, ()):
+                f = call.func
+                if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
+                    other = self._self_class(f.value.value, ctx.scope)
+                    if other is not None and (other is cls or cls in self._local_bases(other)):
+                        out.append((call, ctx))
         return out
 
     def _receiver_info(self, expr, call: cst.Call, ctx: Ctx) -> Optional[SockInfo]:
