@@ -742,6 +742,12 @@ HANDLED = [
         _push("try:\n    s.sendall(b'x')  # W\nexcept (BrokenPipeError, ConnectionAbortedError):\n    pass"),
     ),
     (
+        # a tuple of exceptions assigned beside another name is still that tuple
+        "exception-tuple-parallel",
+        _push("DEAD, TRIES = (BrokenPipeError, ConnectionResetError), 3\ntry:\n    s.sendall(b'x')\nexcept DEAD:\n    pass"),
+        _push("DEAD, TRIES = (BrokenPipeError, KeyError), 3\ntry:\n    s.sendall(b'x')  # W\nexcept DEAD:\n    pass"),
+    ),
+    (
         "two-clauses",
         _push("try:\n    s.sendall(b'x')\nexcept BrokenPipeError:\n    pass\nexcept ConnectionResetError:\n    pass"),
         _push("try:\n    s.sendall(b'x')  # W\nexcept BrokenPipeError:\n    pass\nexcept ConnectionResetError:\n    raise"),
