@@ -675,7 +675,7 @@ class ModuleNames:
                     self._bind_target(el.value, item, ctx)
                     if item is not None and type(el.value) is cst.Subscript:
                         self.subscript_stores.append((el.value, item, ctx))
-                    if item is not None and self._aliasable(item):  # send, recv = s.sendall, s.recv
+                    if self._aliasable(item):  # send, recv = s.sendall, s.recv
                         self.method_aliases.append((el.value, item, ctx))
                 return
             for i, el in enumerate(target.elements):
