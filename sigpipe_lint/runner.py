@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import dataclasses
 import gc
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -213,96 +211,16 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-# What the fork server loads once, before it forks the workers (see _pool_context).
-PRELOAD = ["sigpipe_lint.preload"]
-
-
 def _pool_context():
-    """The workers' start method: on Linux, a fork server that has imported the engine.
-
-    Importing libcst and the engine takes a process 0.25 s. Forked from this process (which
-    only reads and filters, and imports no libcst, so that a run the pre-filter decides
-    stays fast), each worker imported it again; forked from a fork server, they start with
-    it imported once, and the server can be started before discovery (`prestart`), so that
-    it imports while this process reads the tree.
-
-    A process started by a fork server imports the program's main module again, as one
-    started by spawn does: safe for `sigpipe-lint` and `python -m sigpipe_lint`, not for
-    any script that calls the runner without an `if __name__ == "__main__":` guard. Under
-    such a main module (a library caller, a test runner) the workers are forked from this
-    process as before. Elsewhere (macOS, Windows): the platform's default, spawn.
-    """
     import multiprocessing
 
-    if not sys.platform.startswith("linux"):
-        return None
-    if _main_is_ours() and "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(PRELOAD)
-        global _STOP_REGISTERED
-        if not _STOP_REGISTERED:
-            atexit.register(_stop_fork_server)
-            _STOP_REGISTERED = True
-        return ctx
-    if "fork" in multiprocessing.get_all_start_methods():
+    # fork: cheap to start, and workers inherit what this process imported. libcst is not
+    # among it (the parent only reads and filters); each worker imports it while this
+    # process goes on reading. All workers are forked at the first submit, before the
+    # executor's thread starts.
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
-    return None  # pragma: no cover
-
-
-_STOP_REGISTERED = False
-
-
-def _stop_fork_server() -> None:
-    """At exit, end the fork server (and the resource tracker it started) and wait for them
-    (the workers have ended with the run): no process of ours outlives the command, and whoever waits for the command (a shell's
-    `time`, bench.py's wait4) counts the server's and its workers' CPU and memory. Killed,
-    not asked: a server started by `prestart` for a run that never needed workers may still
-    be importing, and asking it would wait for that."""
-    from multiprocessing import forkserver, resource_tracker
-
-    server = getattr(forkserver, "_forkserver", None)
-    pid = getattr(server, "_forkserver_pid", None)
-    if not pid:
-        return
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:  # pragma: no cover - already gone
-        pass
-    # The server started multiprocessing's resource tracker beside it; with the server
-    # gone, closing our end of its pipe ends it (it has nothing to clean up: no shared
-    # memory or semaphores here).
-    stop = getattr(getattr(resource_tracker, "_resource_tracker", None), "_stop", None)
-    if stop is not None:
-        try:
-            stop()
-        except (OSError, ChildProcessError):  # pragma: no cover
-            pass
-
-
-def _main_is_ours() -> bool:
-    """Whether the main module is sigpipe-lint's: its console script (which only calls
-    `sigpipe_lint.cli.main`) or `python -m sigpipe_lint`."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if spec is not None:
-        return spec.name == "sigpipe_lint.__main__"
-    cli = sys.modules.get("sigpipe_lint.cli")
-    return cli is not None and getattr(main, "main", None) is getattr(cli, "main", 0) and hasattr(main, "__file__")
-
-
-def prestart(jobs: Optional[int]) -> None:
-    """Start the workers' fork server now, so that it imports the engine while this process
-    reads and filters the tree; only when workers may be started (more than one job) from
-    one (see _pool_context). Nothing waits for it: if no worker is ever started, the server
-    ends with this process."""
-    if max(1, jobs or os.cpu_count() or 1) < 2:
-        return
-    ctx = _pool_context()
-    if ctx is not None and ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+    return None
 
 
 def run(

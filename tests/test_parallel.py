@@ -109,35 +109,9 @@ def test_pool_keeps_a_few_files_queued_and_sends_the_largest_first():
     assert not pool.held
 
 
-def test_workers_come_from_a_fork_server_only_under_sigpipe_lints_own_main(monkeypatch):
-    """A fork server's workers import the main module again: only sigpipe-lint's own (its
-    console script, `python -m sigpipe_lint`) is known to be guarded; under any other
-    (pytest here, a library caller's script) the workers are forked as before."""
-    import sys
-    import types
-
-    from sigpipe_lint import cli
-
-    if not sys.platform.startswith("linux"):
-        assert runner._pool_context() is None
-        return
-    assert runner._pool_context().get_start_method() == "fork"  # pytest's main
-    script = types.ModuleType("__main__")
-    script.__file__ = "/venv/bin/sigpipe-lint"
-    script.main = cli.main
-    monkeypatch.setitem(sys.modules, "__main__", script)
-    assert runner._pool_context().get_start_method() == "forkserver"
-    script.main = lambda: 0  # someone else's script
-    assert runner._pool_context().get_start_method() == "fork"
-    as_module = types.ModuleType("__main__")
-    as_module.__spec__ = types.SimpleNamespace(name="sigpipe_lint.__main__")
-    monkeypatch.setitem(sys.modules, "__main__", as_module)
-    assert runner._pool_context().get_start_method() == "forkserver"
-
-
 def test_cli_jobs_in_its_own_process(tmp_path):
-    # The command as users run it: `python -m sigpipe_lint`, workers from the fork server
-    # (started before discovery, as for every cold run of a folder).
+    # The command as users run it, in a fresh process: its workers inherit nothing this
+    # test process has built (in-process runs above share the process's summaries).
     import subprocess
     import sys
 

@@ -62,9 +62,11 @@ MAX_CALLER_FILES = 24
 # file's own analysis; parsed for the file's analysis, kept for a later summary (redis-py:
 # connection.py, analysed, was parsed again for the summaries its tests needed). A tree
 # takes about 60 bytes of memory per byte of source since its whitespace leaves are shared
-# (8.7 MiB for redis-py's 149 KB connection.py, RSS; 250 bytes before), so the budget is in
-# bytes of source: 1 MiB, about 60 MiB per process (it was 256 KB at 250 bytes a byte).
-KEEP_PARSED_BYTES = 1024 * 1024
+# (8.7 MiB for redis-py's 149 KB connection.py, RSS), so the budget, in bytes of source,
+# is 256 KB, about 16 MiB per process. 1 MiB saved a few parses in one process (redis-py
+# 28 -> 26) but cost more CPU than it saved (stdlib, -j 1: 3.29-3.39 s against 3.22-3.31 s,
+# six alternating runs).
+KEEP_PARSED_BYTES = 256 * 1024
 
 
 # What a module that makes, keeps or hands out sockets must import (prefilter._SOCKET_SOURCE,
