@@ -1,7 +1,8 @@
 """Step 2 of the pipeline: decide from a file's bytes, before any parse, whether a rule can match.
 
 A rule can only report something in a file that
-- mentions SIGPIPE (SPL002 looks for resets of it), or
+- mentions SIGPIPE and SIG_DFL (SPL002 looks for resets of the one to the other: the
+  stdlib's subprocess.py, 88 KB, names SIGPIPE only in a tuple of strings), or
 - both imports a source of sockets (socket, ssl, socketserver, http.server, xmlrpc,
   wsgiref, gevent) or calls `.wrap_socket(`, and holds a way to write through
   one: `.send*` (called, or passed on as a bound method), a socket file (`.makefile(`, `wfile`: its `write`/`flush` need one of
@@ -74,8 +75,8 @@ def may_match(source: bytes, local: Union[Tuple[str, ...], Callable[[], Tuple[st
     over site-packages' 17,000 files that was 0.67 s in the process that reads them); empty
     when the file is analysed alone.
     """
-    if b"SIGPIPE" in source:
-        return True
+    if b"SIGPIPE" in source and b"SIG_DFL" in source:
+        return True  # a reset (SPL002) names both; a SIGPIPE policy matters only beside a write
     # _WRITE first: it is cheap and rejects most files; the import scan costs 5x more. And
     # before it, plain substring tests, a fraction of a regex's cost, that every match of
     # _WRITE holds one of (the stdlib: 84 of 732 files hold one, 43 match; 0.07 s against

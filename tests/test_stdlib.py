@@ -142,3 +142,19 @@ def test_prefilter_keeps_every_way_to_write(source):
     source = source.encode()
     assert may_match(source)
     assert analyze_source(source, "m.py", ALL_CODES, prefilter=False).findings
+
+
+def test_prefilter_keeps_sigpipe_only_beside_sig_dfl_or_a_write():
+    # A reset names both; SIGPIPE alone (subprocess.py: in a tuple of signal names, or
+    # a policy that sets it to SIG_IGN) can only matter to a module that writes.
+    from sigpipe_lint.prefilter import may_match
+
+    reset = b"import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+    assert may_match(reset)
+    assert analyze_source(reset, "m.py", ALL_CODES, prefilter=False).findings
+    for alone in (
+        b"import signal\n\nfor name in ('SIGPIPE', 'SIGXFSZ'):\n    signal.signal(getattr(signal, name), handler)\n",
+        b"import signal\n\nsignal.signal(signal.SIGPIPE, signal.SIG_IGN)\n",
+    ):
+        assert not may_match(alone)
+        assert not analyze_source(alone, "m.py", ALL_CODES, prefilter=False).findings
