@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -79,13 +80,17 @@ def _analyse(args, settings: Settings, stats=None):
     from sigpipe_lint.cache import Cache, default_cache_dir
     from sigpipe_lint.runner import RunOptions, run
 
+    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
+    if (cache_dir is None or not os.path.isdir(cache_dir)) and any(os.path.isdir(p) for p in args.paths):
+        from sigpipe_lint.runner import prestart
+
+        prestart(args.jobs)  # a cold run of a folder: the workers import while we discover
     files, problems = discover(args.paths, settings.exclude)
     fix = None
     held = None
     if getattr(args, "fix", False) or getattr(args, "diff", False):
         fix = "unsafe" if args.unsafe_fixes else "safe"
         held = _fix_baseline(args, settings, files)
-    cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
     options = RunOptions(
         codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir,
         baseline=held,

@@ -125,3 +125,43 @@ def test_cli_jobs_in_its_own_process(tmp_path):
         outs.append((proc.returncode, proc.stdout))
     assert outs[0] == outs[1]
     assert outs[0][0] == 2 and b'"SPL001"' in outs[0][1] and b'"SPL002"' in outs[0][1]
+
+
+def test_workers_forked_before_discovery_serve_the_run_or_end_with_it(tmp_path, monkeypatch):
+    # A cold run of a folder forks its workers before discovery (they import the engine
+    # meanwhile). The run that follows takes them; one with too little work for them ends
+    # them without waiting for their import.
+    if runner._pool_context() is None:
+        return  # spawn platforms: no early workers
+    tree = _big_tree(tmp_path / "tree")
+    files, _ = discover([str(tree)])
+    taken = []
+    real_take = runner._take_early
+    monkeypatch.setattr(runner, "_take_early", lambda jobs: taken.append(real_take(jobs)) or taken[-1])
+    runner.prestart(2)
+    early = runner._EARLY
+    assert early is not None
+    stats = RunStats()
+    results = run(files, RunOptions(codes=CODES), jobs=2, stats=stats)
+    assert stats.workers == 2 and runner._EARLY is None
+    assert taken[0] is early  # the pool is the early one
+    assert any(f.code == "SPL001" for r in results for f in r.findings)
+
+    small = tmp_path / "small.py"
+    small.write_text("x = 1\n")
+    runner.prestart(2)
+    procs = list(runner._EARLY._processes.values())
+    assert len(procs) == 2
+    stats = RunStats()
+    run([str(small)], RunOptions(codes=CODES), jobs=2, stats=stats)
+    assert stats.workers == 0 and runner._EARLY is None
+    # Gone or a zombie (the executor's thread may reap it; is_alive() then says True)
+    assert all(_dead(p.pid) for p in procs)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" in f.read()
+    except FileNotFoundError:
+        return True
