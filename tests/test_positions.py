@@ -65,23 +65,9 @@ def test_positions_equal_libcsts_position_provider(source, every, with_text):
 
 
 def test_positions_by_statement_generates_only_the_statements_that_hold_the_nodes(monkeypatch):
-    import sigpipe_lint.positions as P
-
     source = (STDLIB / "socketserver.py").read_bytes()
-    module = parse(source)
-    calls = [n for n in _nodes(module) if isinstance(n, cst.Call)]
-    generated = []
-    real = P._TargetedState.__init__
-
-    def spy(self, *a, **k):
-        generated.append(self)
-        real(self, *a, **k)
-
-    monkeypatch.setattr(P._TargetedState, "__init__", spy)
-    got = positions(module, calls[-1:], module_text(module, source))
-    assert len(got) == 1 and len(generated) == 1
-    assert len("".join(generated[0].tokens)) < len(source) // 4  # one statement, not the module
-
+    texts = _generated(monkeypatch, source, lambda nodes: [n for n in nodes if isinstance(n, cst.Call)][-1:])
+    assert len(texts) == 1 and len(texts[0]) < len(source) // 4  # one statement, not the module
 
 def _generated(monkeypatch, source: bytes, pick):
     import sigpipe_lint.positions as P
