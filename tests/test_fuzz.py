@@ -15,12 +15,18 @@ import sys
 
 import hypothesmith
 import libcst as cst
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from expectations import fixture_files
 from sigpipe_lint.engine import analyze_source
 from sigpipe_lint.rules import RULES_BY_CODE
+
+# hypothesmith compiles the programs it generates, and CPython's compiler warns about some
+# of them ("'int' object is not callable; perhaps you missed a comma?"): about a hundred
+# lines of warnings per run that say nothing about sigpipe-lint, and hid any that would.
+pytestmark = pytest.mark.filterwarnings(r"ignore:.*object is not (callable|subscriptable); perhaps you missed a comma\?:SyntaxWarning")
 
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))  # what parse() sets; set before hypothesis looks
 CODES = tuple(sorted(RULES_BY_CODE))
