@@ -262,26 +262,28 @@ def _arguments(facts, call, ctx):
     the reader asks the program about them (`SocketFacts.argument_sock`)."""
     cls = ctx.func.cls if ctx.func is not None else None
     args = []
+    kwargs = {}
     made_by: Dict[object, Tuple[Tuple[str, Optional[int]], ...]] = {}
+
+    def judge(value, at) -> Optional[SockInfo]:
+        if not _cheap(value):
+            return None
+        info = facts.sock_info(value, ctx.scope, 0, cls)
+        if info is None:
+            found = facts.made_by_elsewhere(value, ctx.scope, cls)
+            if found:
+                made_by[at] = found
+        return info
+
     for a in call.args:
         if a.keyword is not None or a.star:
             break
-        info = facts.sock_info(a.value, ctx.scope, 0, cls) if _cheap(a.value) else None
-        if info is None and _cheap(a.value):
-            found = facts.made_by_elsewhere(a.value, ctx.scope, cls)
-            if found:
-                made_by[len(args)] = found
-        args.append(info)
-    kwargs = {}
+        args.append(judge(a.value, len(args)))
     for a in call.args:
-        if a.keyword is not None and _cheap(a.value):
-            info = facts.sock_info(a.value, ctx.scope, 0, cls)
+        if a.keyword is not None:
+            info = judge(a.value, a.keyword.value)
             if info is not None:
                 kwargs[a.keyword.value] = info
-            else:
-                found = facts.made_by_elsewhere(a.value, ctx.scope, cls)
-                if found:
-                    made_by[a.keyword.value] = found
     return tuple(args), kwargs, made_by
 
 

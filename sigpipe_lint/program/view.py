@@ -27,7 +27,7 @@ import hashlib
 import os
 import pickle
 import re
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from sigpipe_lint.program import resolve
 from sigpipe_lint.program.resolve import MAX_SCAN_FILES, SKIP_DIRS, TREE_DEP, scan_files, tree_signature  # noqa: F401
@@ -208,7 +208,6 @@ class Program:
     def __init__(self, cache_dir: Optional[str] = None):
         self.cache_dir = cache_dir
         self._summaries: Dict[Tuple[str, int], Optional[ModuleSummary]] = {}  # (path, level)
-        self._building: Set[Tuple[str, int]] = set()
         self._asked: List[bool] = []  # per summary being built: did it ask other modules?
         self._bytes: Dict[str, Optional[bytes]] = {}
         self._project_files: Dict[str, List[str]] = {}
@@ -260,7 +259,7 @@ class Program:
 
     def summary(self, path: str) -> Optional[ModuleSummary]:
         """The summary of the module in `path` (None if it cannot be read or parsed, or is
-        out of reach: see _out_of_reach)."""
+        too far from the question: see _too_far)."""
         self._asks()
         level = self._level()
         if level < 0:
@@ -271,8 +270,6 @@ class Program:
                 if s is not None:
                     self._use(s)
                 return s
-        if (path, level) in self._building:
-            return None  # pragma: no cover - levels decrease along a chain: no cycle
         source = self.read(path)
         if source is None:
             self._summaries[(path, ANY_LEVEL)] = None
@@ -288,17 +285,17 @@ class Program:
             self._use(s)
         return s
 
-    def _out_of_reach(self, path: str) -> bool:
-        """Whether `summary(path)` is None now because the chain of modules is MAX_DEPTH
-        long (an answer that needed it is unknown at this level, and kept as such)."""
+    def _too_far(self) -> bool:
+        """Whether every summary() is None now: the chain of modules is MAX_DEPTH long (an
+        answer that needs one is unknown at this level, and kept as such). Levels fall by
+        one along a chain, so a chain cannot come back to a summary being built: no cycle
+        to guard against."""
         return self._level() < 0
 
     def _build(self, path: str, source: bytes, sha: str, level: int) -> Optional[ModuleSummary]:
         from sigpipe_lint.facts import ModuleFacts
         from sigpipe_lint.parse import ParseFailure, parse_lenient
 
-        key = (path, level)
-        self._building.add(key)
         self._depth += 1
         self._consulted.append({})
         self._asked.append(False)
@@ -323,7 +320,6 @@ class Program:
             self._asked.pop()
             self._consulted.pop()
             self._depth -= 1
-            self._building.discard(key)
 
     def keep_parse(self, path: str, source: bytes, parsed: tuple, sha: Optional[str] = None) -> None:
         """Keep the last trees, up to KEEP_PARSED_BYTES of source: a module summarised for
@@ -601,8 +597,8 @@ class Program:
         if len(candidates) > MAX_CALLER_FILES:
             self._callers[key] = None
             return None  # too many to read: unknown, as a library function's callers are
-        if any(self._out_of_reach(f) for f in candidates):
-            return None  # unknown now (a cycle: analysing the caller's module summarised this one)
+        if candidates and self._too_far():
+            return None  # unknown at this level: the callers' summaries are out of reach
         for f in candidates:
             s = self.summary(f)
             if s is None:
@@ -688,7 +684,7 @@ class Program:
                 return None
             if n_calls:
                 candidates.append((f, n_calls))
-        if any(self._out_of_reach(f) for f, _ in candidates):
+        if candidates and self._too_far():
             del self._callers[key]
             return None  # unknown now, as in callers()
         out = []
