@@ -385,3 +385,42 @@ def test_a_construction_elsewhere_counts_and_its_edit_rechecks_the_class_on_a_wa
     assert _check(root) == [] == _check(root, "--no-cache")
     (root / "pkg" / "app.py").write_text(APP_CONSTRUCTS)
     assert _check(root) == reported
+
+
+def test_the_word_scan_is_shared_by_modules_yet_each_leaves_itself_and_tests_out(tmp_path):
+    # _naming keeps one scan per word and kind of file (a large project asks the same word
+    # for many modules): each module still gets the others' files, never its own, and a
+    # library module never a test's (tests are not the program's callers), a test does.
+    from sigpipe_lint.program.view import Program
+
+    root = _package(tmp_path / "p")
+    files = {
+        "a.py": "def push(s):\n    s.sendall(b'x')\n",
+        "b.py": "from .a import push\n\ndef run(s):\n    push(s)\n",
+        "c.py": "x = 1\n",
+    }
+    for name, text in files.items():
+        (root / "pkg" / name).write_text(text)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_a.py").write_text("from pkg.a import push\n\ndef test_push(s):\n    push(s)\n")
+    (root / "tests" / "test_b.py").write_text("from pkg.a import push\n\ndef test_run(s):\n    push(s)\n")
+
+    def naming(program, path):
+        found = program._files_naming(str(path), "push")
+        return sorted(os.path.relpath(f, root) for f, _ in found)
+
+    a, b, c = (root / "pkg" / n for n in ("a.py", "b.py", "c.py"))
+    ta, tb = root / "tests" / "test_a.py", root / "tests" / "test_b.py"
+    pkg = lambda n: os.path.join("pkg", n)  # noqa: E731
+    tests = lambda n: os.path.join("tests", n)  # noqa: E731
+    for order in ((a, b, c, ta, tb), (tb, ta, c, b, a)):
+        program = Program()
+        got = {p: naming(program, p) for p in order}
+        assert got[a] == [pkg("b.py")]
+        assert got[b] == [pkg("a.py")]
+        assert got[c] == [pkg("a.py"), pkg("b.py")]
+        assert got[ta] == [pkg("a.py"), pkg("b.py"), tests("test_b.py")]
+        assert got[tb] == [pkg("a.py"), pkg("b.py"), tests("test_a.py")]
+    # callers() reads the same scan: b.py's call, not the tests'
+    records = Program().callers("pkg.a.push", str(a))
+    assert [os.path.relpath(r.where, root) for r in records] == [pkg("b.py")]
