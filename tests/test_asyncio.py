@@ -452,7 +452,7 @@ def test_messages_name_the_write_and_what_a_dead_peer_does_there():
         await w.drain()
         await loop.sendfile(w.transport, f)
     """
-    # SPL001's message says what a dead peer does at each write (facts.stream_outcome).
+    # SPL001's message says what a dead peer does at each write (facts.write_outcome).
     result = analyze_source(textwrap.dedent(source).encode(), "t.py", ["SPL001"])
     messages = {f.line: f.message for f in result.findings}
     assert sorted(messages) == [5, 10, 11]

@@ -163,6 +163,15 @@ class Write:
     via: str = ""
 
 
+# What an exception out of a request handler's write does (semantics.md 14): socketserver
+# and http.server (handle_error), like gevent's StreamServer, print the traceback and go on
+# serving the other clients. For messages, after "it raises ... out of this request handler".
+HANDLER_ESCAPE = (
+    "the server prints the traceback and keeps serving, but this client's response is cut "
+    "short and the rest of the handler never runs"
+)
+
+
 class SocketFacts:
     def module_mentions_ssl(self) -> bool:
         return any(m == "ssl" or m.startswith("ssl.") for m in self.imported_modules)

@@ -39,6 +39,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, dotted, keyword_arg
+from sigpipe_lint.facts.sockets import HANDLER_ESCAPE
 
 STREAM_OPENERS = frozenset(
     {
@@ -234,9 +235,10 @@ class StreamFacts:
                         return True
         return False
 
-    def stream_outcome(self, write) -> Optional[str]:
-        """What a dead peer does to this asyncio write, when it differs from a crash with a
-        BrokenPipeError/ConnectionResetError traceback (for messages)."""
+    def write_outcome(self, write) -> Optional[str]:
+        """What a dead peer does to this write, when it differs from a crash with a
+        BrokenPipeError/ConnectionResetError traceback (for messages): an asyncio write's,
+        a request handler's."""
         if write.method == "loop.sendfile":
             return (
                 "when the peer dies it raises BrokenPipeError or ConnectionError('Connection "
@@ -248,6 +250,11 @@ class StreamFacts:
                 "when the peer dies it raises BrokenPipeError or ConnectionResetError out of "
                 "this start_server callback: asyncio logs 'Unhandled exception in "
                 "client_connected_cb' and that client's conversation ends without cleanup"
+            )
+        if write.receiver.handler:
+            return (
+                f"when the peer dies it raises {' or '.join(write.raises)} out of this request "
+                f"handler: {HANDLER_ESCAPE}"
             )
         return None
 

@@ -78,6 +78,11 @@ class UnprotectedSocketWrite(Rule):
     (exit 1); in a `start_server` callback asyncio logs "Unhandled exception in
     client_connected_cb" and that client's conversation ends without any cleanup.
 
+    A request handler's write (socketserver, http.server, gevent's StreamServer) does not end
+    the server: it prints the traceback (`handle_error`) and keeps serving the others, but
+    that client's response is cut short and the rest of the handler never runs. The
+    message says which of these happens.
+
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
     with one handler somewhere, is not reported here although some of its writes can still
@@ -401,7 +406,7 @@ def push(sock: socket.socket, data):
                     "is killed silently by SIGPIPE (exit 141)"
                 )
             else:
-                outcome = facts.stream_outcome(w) or (
+                outcome = facts.write_outcome(w) or (
                     "when the peer dies it raises BrokenPipeError or ConnectionResetError and "
                     "the program crashes with a traceback"
                 )

@@ -272,7 +272,7 @@ except ConnectionResetError:
                             handler.type,
                             f"this except handles {caught} but re-raises {missing} "
                             f"(errno {_ERRNO[missing]}) around {w.label}: "
-                            f"{_consequence(caught, stream)} and the program crashes; handle "
+                            f"{_consequence(caught, stream)} {_escape(w)}; handle "
                             f"{_ERRNO[missing]} too",
                             fixes=[
                                 no_fix(
@@ -286,13 +286,23 @@ except ConnectionResetError:
                     yield Report(
                         handler.type,
                         f"this except catches {caught} but not {missing} around {w.label}: "
-                        f"{_consequence(caught, stream)} and the program crashes; catch "
+                        f"{_consequence(caught, stream)} {_escape(w)}; catch "
                         f"(BrokenPipeError, ConnectionResetError)",
                         fixes=[p for p in (plan_extend_except(handler.type, missing),) if p],
                     )
 
 
 _ERRNO = {"BrokenPipeError": "EPIPE", "ConnectionResetError": "ECONNRESET"}
+
+
+def _escape(w) -> str:
+    """Where the exception the handler lets through goes (semantics.md 14: a request
+    handler's is printed by its server, which keeps serving)."""
+    if not w.receiver.handler:
+        return "and the program crashes"
+    from sigpipe_lint.facts.sockets import HANDLER_ESCAPE  # libcst only when analysing
+
+    return f"out of this request handler: {HANDLER_ESCAPE}"
 
 
 def _consequence(caught: str, stream: bool) -> str:

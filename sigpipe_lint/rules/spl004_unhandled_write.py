@@ -305,6 +305,8 @@ except (BrokenPipeError, ConnectionResetError):
     ]
 
     def check(self, facts) -> Iterable[Report]:
+        from sigpipe_lint.facts.sockets import HANDLER_ESCAPE  # libcst only when analysing
+
         memo = {}
         killers = facts.sigpipe_resets_in_program()
         for w in facts.writes:
@@ -322,11 +324,16 @@ except (BrokenPipeError, ConnectionResetError):
                 w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)
             ):
                 continue
+            crash = (
+                f"it escapes this request handler: {HANDLER_ESCAPE}"
+                if w.receiver.handler
+                else "the program (or this thread) crashes"
+            )
             yield Report(
                 w.call,
                 f"{w.label} can raise {' or '.join(w.raises)} when the peer "
                 f"dies, and neither this function nor every caller in the program catches "
-                f"both: the program (or this thread) crashes; catch ({', '.join(w.raises)}) "
+                f"both: {crash}; catch ({', '.join(w.raises)}) "
                 f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
