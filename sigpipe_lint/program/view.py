@@ -606,7 +606,7 @@ class Program:
         for f, data in found:
             # A caller calls the name (or the name it imports it as: `send as push`), and
             # imports it or calls it through its module. Every pattern below holds the name
-            # as a word: the files that do not were never read again (_naming).
+            # as a word: _naming has already left out the files without it.
             if os.path.abspath(f) == me:
                 continue
             if not called.search(data) and not any(
