@@ -127,7 +127,7 @@ def _code_only(data: bytes) -> bytes:
     return _NOT_CODE.sub(b" ", data)
 
 
-def name_uses(data: bytes, name: str) -> Optional[Tuple[int, int, int]]:
+def name_uses(data: bytes, name: str) -> Tuple[int, int, int]:
     """How the source's code (not its comments or strings) uses `name`: (method calls
     `.name(`, definitions `def name`, anything else).
 
@@ -622,16 +622,23 @@ class Program:
             return None  # unknown at this level: the callers' summaries are out of reach
         for f in candidates:
             s = self.summary(f)
-            if s is None:
-                continue
-            paths = resolve.search_path(f)
-            for callee, records in s.calls.items():
-                # `from .x import send as push; push(...)` is recorded under its qualified
-                # name, which ends with the real name
-                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths)):
-                    out.extend(records)
+            if s is not None:
+                out.extend(self._calls_of(qname, f, s))
         self._callers[key] = out
         return out
+
+    def _calls_of(self, qname: str, f: str, s: ModuleSummary) -> list:
+        """The records in `s` (the summary of file `f`) of calls of `qname`. `from .x import
+        send as push; push(...)` is recorded under its qualified name, which ends with the
+        real name."""
+        name = qname.rsplit(".", 1)[-1]
+        paths = resolve.search_path(f)
+        return [
+            r
+            for callee, rs in s.calls.items()
+            if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths))
+            for r in rs
+        ]
 
     def _files_naming(self, path: str, name: str) -> Optional[List[Tuple[str, bytes]]]:
         """(file, bytes) of the program's other files holding the word `name` (see
@@ -647,8 +654,8 @@ class Program:
         a comment), too many modules to read."""
 
         def count(data: bytes) -> Optional[int]:
-            uses = name_uses(data, name)
-            return None if uses is None or uses[2] else uses[0]  # a value, a keyword, ...
+            calls, _defs, other = name_uses(data, name)
+            return None if other else calls  # a value, a keyword, ...
 
         return self._every_call(
             ("method", name, path), path, name, count,
@@ -668,16 +675,9 @@ class Program:
             calls, other = class_uses(data, name)
             return None if other else calls
 
-        def records_of(f: str, s: ModuleSummary) -> list:
-            paths = resolve.search_path(f)
-            return [
-                r
-                for callee, rs in s.calls.items()
-                if callee.rsplit(".", 1)[-1] == name and (callee == qname or self._same(callee, qname, paths))
-                for r in rs
-            ]
-
-        return self._every_call(("class", qname, path), path, name, count, records_of)
+        return self._every_call(
+            ("class", qname, path), path, name, count, lambda f, s: self._calls_of(qname, f, s)
+        )
 
     def _every_call(self, key: tuple, path: str, name: str, count, records_of) -> Optional[list]:
         """The records of every call of `name` in the program's other files (for `path`),
