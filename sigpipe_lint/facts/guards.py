@@ -122,19 +122,12 @@ class GuardFacts:
         if guard.handlers:  # an except chain
             h = self._first_catching(guard, exc)
             return h is not None and self.handler_handles(h, guard.scope, exc)
-        # suppress(...), context managers, and guards made of types alone (streams.py)
+        # context managers (suppress(...) among them), and guards made of types alone (streams.py)
         for t in guard.types:
             kind = t[0] if isinstance(t, tuple) else None  # None: an exception type expression
-            if kind == "suppress":
-                _, call, arg = t
-                if self.qname(call.func, guard.scope) != "contextlib.suppress":
-                    return False
-                if self.covers(arg, guard.scope, exc):
-                    return True
-            elif kind == "manager":
+            if kind == "manager":
                 call = t[1]
-                # `from contextlib import suppress as ignored; with ignored(...)`: the walk
-                # sorts with-items by the name called; the name's meaning is known here.
+                # `contextlib.suppress(...)` under whatever name it was imported as
                 if isinstance(call, cst.Call) and self.qname(call.func, guard.scope) == "contextlib.suppress":
                     if any(self.covers(a.value, guard.scope, exc) for a in call.args if a.keyword is None):
                         return True
@@ -802,9 +795,8 @@ class GuardFacts:
         for node, ctx in self.name_refs.get("EPIPE", ()):
             if self.qname(node, ctx.scope) == "errno.EPIPE":
                 return True
-        for call, ctx in self.calls_named("contextlib.suppress"):
-            g = Guard(call, [("suppress", call, a.value) for a in call.args], ctx.scope)
-            if self.guard_covers(g, "BrokenPipeError"):
+        for call, ctx in self.calls_named("contextlib.suppress"):  # `with` or not
+            if self.guard_covers(Guard(call, [("manager", call, None)], ctx.scope), "BrokenPipeError"):
                 return True
         return False
 

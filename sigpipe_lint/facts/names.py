@@ -147,7 +147,8 @@ class FunctionInfo:
 
 
 class Guard:
-    """Something that catches exceptions around code: an `except` chain or `suppress(...)`."""
+    """Something that catches exceptions around code: an `except` chain or a `with` (a
+    context manager, `suppress(...)` among them)."""
 
     __slots__ = ("node", "types", "scope", "handlers")
 
@@ -478,12 +479,10 @@ class ModuleNames:
         for item in node.items:
             expr = item.item
             if isinstance(expr, cst.Call):
-                if call_name(expr) == "suppress":
-                    g = Guard(node, [("suppress", expr, a.value) for a in expr.args], ctx.scope)
-                else:
-                    # A context manager may swallow what its body raises (guards.py decides).
-                    g = Guard(node, [("manager", expr, None)], ctx.scope)
-                    self.guards.append((g, ctx))
+                # A context manager may swallow what its body raises: `contextlib.suppress`
+                # under any name, a manager of this module or another (guards.py decides).
+                g = Guard(node, [("manager", expr, None)], ctx.scope)
+                self.guards.append((g, ctx))
                 guards = guards + (g,)
             elif isinstance(expr, cst.Name):  # guard = Quiet(); with guard:
                 g = Guard(node, [("manager", expr, None)], ctx.scope)
