@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, dotted, keyword_arg
-from sigpipe_lint.facts.sockets import HANDLER_ESCAPE
+from sigpipe_lint.facts.sockets import handler_escape
 
 STREAM_OPENERS = frozenset(
     {
@@ -251,11 +251,9 @@ class StreamFacts:
                 "this start_server callback: asyncio logs 'Unhandled exception in "
                 "client_connected_cb' and that client's conversation ends without cleanup"
             )
-        if write.receiver.handler:
-            return (
-                f"when the peer dies it raises {' or '.join(write.raises)} out of this request "
-                f"handler: {HANDLER_ESCAPE}"
-            )
+        escape = handler_escape(write)
+        if escape is not None:
+            return f"when the peer dies it raises {' or '.join(write.raises)} {escape}"
         return None
 
     # -- callers of coroutines --------------------------------------------------------

@@ -296,13 +296,10 @@ _ERRNO = {"BrokenPipeError": "EPIPE", "ConnectionResetError": "ECONNRESET"}
 
 
 def _escape(w) -> str:
-    """Where the exception the handler lets through goes (semantics.md 14: a request
-    handler's is printed by its server, which keeps serving)."""
-    if not w.receiver.handler:
-        return "and the program crashes"
-    from sigpipe_lint.facts.sockets import HANDLER_ESCAPE  # libcst only when analysing
+    """Where the exception the clause lets through goes."""
+    from sigpipe_lint.facts.sockets import handler_escape  # libcst only when analysing
 
-    return f"out of this request handler: {HANDLER_ESCAPE}"
+    return handler_escape(w) or "and the program crashes"
 
 
 def _consequence(caught: str, stream: bool) -> str:

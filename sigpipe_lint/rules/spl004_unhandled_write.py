@@ -305,7 +305,7 @@ except (BrokenPipeError, ConnectionResetError):
     ]
 
     def check(self, facts) -> Iterable[Report]:
-        from sigpipe_lint.facts.sockets import HANDLER_ESCAPE  # libcst only when analysing
+        from sigpipe_lint.facts.sockets import handler_escape  # libcst only when analysing
 
         memo = {}
         killers = facts.sigpipe_resets_in_program()
@@ -324,11 +324,8 @@ except (BrokenPipeError, ConnectionResetError):
                 w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)
             ):
                 continue
-            crash = (
-                f"it escapes this request handler: {HANDLER_ESCAPE}"
-                if w.receiver.handler
-                else "the program (or this thread) crashes"
-            )
+            escape = handler_escape(w)
+            crash = f"it is raised {escape}" if escape else "the program (or this thread) crashes"
             yield Report(
                 w.call,
                 f"{w.label} can raise {' or '.join(w.raises)} when the peer "
