@@ -33,6 +33,162 @@ def test_mixed_indentation_is_analysed_in_the_users_columns_and_never_fixed():
         assert not any(f.fix.has_unsafe_part for f in fixed.findings)  # no unsafe fix held back
 
 
+def test_a_write_that_only_a_thread_greenlet_process_executor_or_loop_runs_says_where_it_goes():
+    # semantics.md 13: a thread that dies with the exception ends alone (the process may
+    # exit 0); the same holds for a greenlet. A child process prints the traceback and exits
+    # 1, an executor keeps the exception in the task's future, an event loop logs a
+    # callback's and goes on. A function that also runs in the main program, or under two
+    # kinds of spawner, still crashes the program as far as the module can tell.
+    source = b"""\
+import asyncio
+import concurrent.futures
+import multiprocessing
+import socket
+import threading
+import gevent
+
+CONN = socket.create_connection(("db", 1))
+
+
+def in_thread():
+    CONN.sendall(b"1")
+
+
+def helper():
+    CONN.sendall(b"2")
+
+
+def thread_body():
+    helper()
+
+
+def also_main():
+    CONN.sendall(b"3")
+
+
+def in_greenlet():
+    CONN.sendall(b"4")
+
+
+def in_child():
+    CONN.sendall(b"5")
+
+
+def in_executor():
+    CONN.sendall(b"6")
+
+
+def in_callback():
+    CONN.sendall(b"7")
+
+
+def two_kinds():
+    CONN.sendall(b"8")
+
+
+class Pusher(threading.Thread):
+    def run(self):
+        CONN.sendall(b"9")
+
+
+def main(loop):
+    threading.Thread(target=in_thread).start()
+    threading.Thread(target=thread_body).start()
+    threading.Thread(target=also_main).start()
+    also_main()
+    gevent.spawn(in_greenlet)
+    multiprocessing.Process(target=in_child).start()
+    concurrent.futures.ThreadPoolExecutor().submit(in_executor)
+    loop.call_soon(in_callback)
+    threading.Thread(target=two_kinds).start()
+    gevent.spawn(two_kinds)
+    Pusher().start()
+"""
+    lines = source.decode().splitlines()
+    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "CONN.sendall" in text}
+    thread = "out of this thread: only the thread dies, with the traceback on stderr as the only sign"
+    expected = {
+        "1": thread,
+        "2": thread,  # its only caller is a thread's function
+        "3": None,
+        "4": "out of this greenlet: gevent prints the traceback and ends only this greenlet",
+        "5": "out of this child process: it prints the traceback and exits with status 1",
+        "6": "out of this executor task: the executor keeps it in the task's future",
+        "7": "out of this event-loop callback: the loop logs 'Exception in callback' and goes on",
+        "8": None,
+        "9": thread,
+    }
+    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
+    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
+    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
+    for mark, says in expected.items():
+        line = line_of[mark]
+        if says is None:
+            assert "and the program crashes with a traceback" in one[line], mark
+            assert "the program (or this thread) crashes" in per_call[line], mark
+            assert "out of this" not in one[line] + per_call[line], mark
+        else:
+            assert "ConnectionResetError " + says in one[line], mark
+            assert "it is raised " + says in per_call[line], mark
+            assert "crashes" not in one[line] + per_call[line], mark
+    # SPL003 says it too, for an except that lets ConnectionResetError through
+    partial = source.replace(
+        b'def in_thread():\n    CONN.sendall(b"1")\n',
+        b'def in_thread():\n    try:\n        CONN.sendall(b"1")\n    except BrokenPipeError:\n        pass\n',
+    )
+    assert partial != source
+    clause = [f for f in analyze_source(partial, "t.py", ["SPL003"]).findings]
+    assert len(clause) == 1 and "the write raises ConnectionResetError " + thread in clause[0].message
+    assert "crashes" not in clause[0].message
+
+
+def test_a_start_server_callback_run_by_a_thread_says_asyncio_logs_it_and_star_imports_spawn():
+    # A start_server callback's exception is logged by asyncio (semantics.md 17), even when
+    # the loop runs in a thread: SPL004 says so as SPL001 does. `from threading import *`
+    # and `from multiprocessing import *` spawn as their qualified names do.
+    source = b"""\
+import asyncio
+import threading
+from multiprocessing import *
+from threading import *
+from socket import *
+
+
+def admin():
+    async def handle(reader, writer):
+        writer.write(b"hi")
+        await writer.drain()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def child(conn):
+    conn.send(b"c")
+
+
+def worker(conn):
+    conn.send(b"t")
+
+
+threading.Thread(target=admin).start()
+s = socket()
+conn, _ = s.accept()
+Process(target=child, args=(conn,)).start()
+Thread(target=worker, args=(conn,)).start()
+"""
+    logged = "out of this start_server callback: asyncio logs 'Unhandled exception in client_connected_cb'"
+    for code in ("SPL001", "SPL004"):
+        by = {f.line: f.message for f in analyze_source(source, "t.py", [code]).findings}
+        assert sorted(by) == [11, 21, 25], code
+        assert logged in by[11] and "thread" not in by[11], code
+        assert "out of this child process" in by[21], code
+        assert "out of this thread: only the thread dies" in by[25], code
+
+
 def test_a_request_handlers_write_says_its_server_keeps_serving():
     # semantics.md 14: socketserver and http.server catch a handler's exception, print it
     # (handle_error) and keep serving: the messages say so, not that the program crashes
@@ -74,3 +230,36 @@ def ping(host):
     assert sorted(one) == [8, 13]
     assert "out of this request handler: " + keeps in one[8]
     assert keeps not in one[13] and "the program crashes with a traceback" in one[13]
+
+
+def _outcome_said(message: str) -> str:
+    at = message.find("out of this ")
+    if at >= 0:
+        return message[at + len("out of this "):].split(":")[0]  # thread, request handler, ...
+    if "SIG_DFL" in message:  # SPL002, or a write that a reset makes die by the signal
+        return "sigpipe"
+    assert "crashes" in message, message
+    return "crash"
+
+
+# What each runtime fixture's header (held at run time by tests/runtime) lets its messages say.
+_SAYABLE = {
+    "traceback": {"crash"},
+    "none": {"crash"},  # survives a FIN peer, crashes on a reset one
+    "sigpipe": {"sigpipe"},
+    "thread-traceback": {"thread"},
+    "handler-traceback": {"request handler", "start_server callback", "thread"},  # a server goes on
+}
+
+
+@pytest.mark.parametrize("script", sorted((FIXTURES / "runtime").glob("*.py")), ids=lambda p: p.stem)
+def test_each_runtime_fixtures_messages_say_what_it_does_when_run(script):
+    # The runtime tests hold each fixture to its `dies:` header against a real dying peer;
+    # here its findings' messages must tell the same story (a thread that dies alone is not
+    # "the program crashes", a server that goes on is not either).
+    source = script.read_bytes()
+    dies = next((line.split(":", 1)[1].strip() for line in source.decode().splitlines() if line.startswith("# dies:")), "traceback")
+    findings = analyze_source(source, str(script), CODES).findings
+    assert findings, script
+    said = {_outcome_said(f.message) for f in findings}
+    assert said and said <= _SAYABLE[dies], (dies, said)

@@ -54,6 +54,9 @@ STAR_EXPORTS: Dict[str, frozenset] = {
         {"BaseRequestHandler", "StreamRequestHandler", "DatagramRequestHandler"}
     ),
     "os": frozenset({"write"}),
+    # what runs a function in a thread or a process (names.runs_in)
+    "threading": frozenset({"Thread", "Timer"}),
+    "multiprocessing": frozenset({"Process"}),
 }
 
 # Different spellings of one thing.
@@ -1183,6 +1186,75 @@ class ModuleNames:
             if not made or not any(m is cls or cls in self._local_bases(m) for m in made):
                 return False
         return True
+
+    # What runs a spawned function, by the spawner: where an exception that escapes it goes
+    # differs (semantics.md 13 for a thread: only that thread dies).
+    _SPAWN_KINDS = {
+        "threading.Thread": "thread",
+        "multiprocessing.Process": "process",
+        "multiprocessing.context.Process": "process",
+        "start_new_thread": "thread",
+        "start_new": "thread",
+        "Timer": "thread",
+        "submit": "executor",
+        "run_in_executor": "executor",
+        "apply_async": "executor",
+        "call_soon": "callback",
+        "call_soon_threadsafe": "callback",
+        "call_later": "callback",
+    }
+
+    def runs_in(self, func: Optional[FunctionInfo], sites=None, _depth: int = 3) -> Optional[str]:
+        """What runs `func` when only a spawner of this module does ("thread", "greenlet",
+        "process", "executor", "callback": see `_spawn_kind`): it is the target
+        (`Thread(target=f)`, `start_new_thread(f, ...)`, `gevent.spawn(f, ...)`,
+        `executor.submit(f)`, the `run` of a `threading.Thread` subclass), or every place
+        the module runs it from is such a function, of one kind. None when it also runs
+        elsewhere, or when the module cannot tell (passed on, stored, returned).
+        `sites(func)`: the callers to follow instead of `call_sites` (as for `handled_at`).
+        Memoised."""
+        if func is None:
+            return None
+        memo = self.__dict__.setdefault("_runs_in", {})
+        key = (id(func), id(sites))
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # recursion guard: a cycle says nothing
+        kinds: Set[Optional[str]] = set()
+        callers: List[Ctx] = [ctx for _call, ctx in (sites or self.call_sites)(func)]
+        for kind, node, ctx in self.reference_sites(func):
+            if kind == "spawn":
+                kinds.add(self._spawn_kind(node, ctx))
+            elif kind == "call":
+                callers.append(ctx)
+            else:  # returned or stored: run by code the module does not show
+                kinds.add(None)
+        if func.cls is not None and func.name == "run" and any(
+            self.qname(b.value, c.outer) == "threading.Thread"
+            for c in [func.cls] + self._local_bases(func.cls)
+            for b in c.node.bases
+        ):
+            kinds.add("thread")
+        if kinds:
+            found = kinds.pop() if len(kinds) == 1 and not callers else None
+        elif callers and _depth > 0:
+            outer = {self.runs_in(ctx.func, sites, _depth - 1) for ctx in callers}
+            found = outer.pop() if len(outer) == 1 else None
+        else:
+            found = None
+        memo[key] = found
+        return found
+
+    def _spawn_kind(self, call: cst.Call, ctx: Ctx) -> Optional[str]:
+        """What a spawning call runs its function in: "thread", "greenlet", "process",
+        "executor" (the exception is kept in a future), "callback" (an event loop's), or
+        None (a server's handler, or unknown)."""
+        if keyword_arg(call, "target") is not None:  # Thread(target=f) or Process(target=f)
+            return self._SPAWN_KINDS.get(self.qname(call.func, ctx.scope) or "")
+        name = call_name(call)
+        if name in self._GEVENT_SPAWNS:
+            return "greenlet"  # spawned_calls took it as gevent's, or a gevent pool's, spawn
+        return self._SPAWN_KINDS.get(name or "")  # spawned_calls checked its qualified name
 
     def _local_bases(self, cls: ClassInfo, _seen=None) -> List[ClassInfo]:
         seen = _seen or set()

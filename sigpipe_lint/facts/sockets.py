@@ -163,19 +163,6 @@ class Write:
     via: str = ""
 
 
-def handler_escape(write: Write) -> Optional[str]:
-    """For messages, where a dead peer's exception goes when it is not the program's end:
-    out of a request handler, whose server (socketserver and http.server through
-    `handle_error`, gevent's StreamServer) prints the traceback and goes on serving the
-    other clients (semantics.md 14). None: the program (or its thread) crashes."""
-    if not write.receiver.handler:
-        return None
-    return (
-        "out of this request handler: the server prints the traceback and keeps serving, but "
-        "this client's response is cut short and the rest of the handler never runs"
-    )
-
-
 class SocketFacts:
     def module_mentions_ssl(self) -> bool:
         return any(m == "ssl" or m.startswith("ssl.") for m in self.imported_modules)

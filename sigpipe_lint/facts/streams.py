@@ -39,7 +39,6 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, dotted, keyword_arg
-from sigpipe_lint.facts.sockets import handler_escape
 
 STREAM_OPENERS = frozenset(
     {
@@ -71,6 +70,32 @@ LOOP_SOCKET_WRITES = {"sock_sendall": "sock", "sock_sendfile": "sock"}
 # is closing'). Both must be caught.
 SENDFILE_RAISES = ("ConnectionError", "RuntimeError")
 TASK_MAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+
+
+# Where the exception goes out of a function that only a thread, a greenlet, a process, an
+# executor or an event loop runs (names.runs_in).
+_SPAWNED_ESCAPES = {
+    "thread": (
+        "out of this thread: only the thread dies, with the traceback on stderr as the only "
+        "sign, and the process goes on without it (it may even exit 0)"
+    ),
+    "greenlet": (
+        "out of this greenlet: gevent prints the traceback and ends only this greenlet, and "
+        "the program goes on without it"
+    ),
+    "process": (
+        "out of this child process: it prints the traceback and exits with status 1, and "
+        "the parent goes on without it"
+    ),
+    "executor": (
+        "out of this executor task: the executor keeps it in the task's future, and it "
+        "surfaces only where that future's result is asked for"
+    ),
+    "callback": (
+        "out of this event-loop callback: the loop logs 'Exception in callback' and goes "
+        "on, and the rest of the callback never runs"
+    ),
+}
 
 
 class StreamFacts:
@@ -235,7 +260,29 @@ class StreamFacts:
                         return True
         return False
 
-    def write_outcome(self, write) -> Optional[str]:
+    def escape_of(self, write, sites=None) -> Optional[str]:
+        """For messages, where a dead peer's exception goes when it is not the program's
+        end: out of an asyncio start_server callback, which asyncio logs (semantics.md 17);
+        out of a request handler, whose server (socketserver and http.server through
+        `handle_error`, gevent's StreamServer) prints the traceback and goes on serving the
+        other clients (14); out of a function that only a thread (13), a greenlet, a
+        process, an executor or an event loop of the module runs (`runs_in`). None: the
+        program crashes, or the module cannot tell where the write runs. SPL001 (through
+        `write_outcome`), SPL003 and SPL004 all say it. `sites`: as for `runs_in`."""
+        if write.method in STREAM_RAISING and self.is_stream_callback(write.ctx.func):
+            return (
+                "out of this start_server callback: asyncio logs 'Unhandled exception in "
+                "client_connected_cb' and that client's conversation ends without cleanup"
+            )
+        if write.receiver.handler:
+            return (
+                "out of this request handler: the server prints the traceback and keeps "
+                "serving, but this client's response is cut short and the rest of the "
+                "handler never runs"
+            )
+        return _SPAWNED_ESCAPES.get(self.runs_in(write.ctx.func, sites))
+
+    def write_outcome(self, write, sites=None) -> Optional[str]:
         """What a dead peer does to this write, when it differs from a crash with a
         BrokenPipeError/ConnectionResetError traceback (for messages): an asyncio write's,
         a request handler's."""
@@ -245,13 +292,7 @@ class StreamFacts:
                 "closed by peer'), then RuntimeError('Transport is closing'), and the program "
                 "crashes with a traceback"
             )
-        if write.method in STREAM_RAISING and self.is_stream_callback(write.ctx.func):
-            return (
-                "when the peer dies it raises BrokenPipeError or ConnectionResetError out of "
-                "this start_server callback: asyncio logs 'Unhandled exception in "
-                "client_connected_cb' and that client's conversation ends without cleanup"
-            )
-        escape = handler_escape(write)
+        escape = self.escape_of(write, sites)
         if escape is not None:
             return f"when the peer dies it raises {' or '.join(write.raises)} {escape}"
         return None

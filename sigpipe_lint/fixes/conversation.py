@@ -254,6 +254,17 @@ def call_sites(facts: ModuleFacts, func) -> List[Tuple[cst.Call, object]]:
     return sites
 
 
+def caller_sites(facts: ModuleFacts):
+    """`call_sites` for this module's facts, one function per module: the callers that the
+    fixer climbs to the connection's owner. Rules hand it to the facts as `sites` (guards,
+    where a write runs), so that what they judge and what the fix changes agree."""
+    c = _cache(facts)
+    found = c.get("caller_sites")
+    if found is None:
+        found = c["caller_sites"] = lambda func: call_sites(facts, func)
+    return found
+
+
 def _thread_calls(facts: ModuleFacts, func) -> List[Tuple[cst.Call, object]]:
     """`Thread(target=func, ...)` calls (a name, or `self.method` of func's class)."""
     out = []

@@ -80,8 +80,14 @@ class UnprotectedSocketWrite(Rule):
 
     A request handler's write (socketserver, http.server, gevent's StreamServer) does not end
     the server: it prints the traceback (`handle_error`) and keeps serving the others, but
-    that client's response is cut short and the rest of the handler never runs. The
-    message says which of these happens.
+    that client's response is cut short and the rest of the handler never runs. A write in
+    a function that only a thread of the module runs (a `Thread` target, a `Thread`
+    subclass's `run()`, or a function only those call) ends that thread alone, with the
+    traceback on stderr as the only sign: the process goes on without it and may exit 0.
+    Likewise a greenlet (`gevent.spawn`) ends alone, a child process
+    (`multiprocessing.Process(target=...)`) exits 1, an executor task (`submit`,
+    `run_in_executor`) keeps the exception in its future, and an event loop's callback
+    (`call_soon`) is logged and skipped. The message says which of these happens.
 
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
@@ -393,6 +399,7 @@ def push(sock: socket.socket, data):
 
     def check(self, facts) -> Iterable[Report]:
         from sigpipe_lint.fixes import plan_nosignal, plan_wrap  # libcst only when analysing
+        from sigpipe_lint.fixes.conversation import caller_sites
         if facts.has_sigpipe_policy or facts.uses_nosignal or facts.handles_broken_pipe_anywhere:
             return
         resets = facts.sigpipe_resets_in_program()
@@ -406,7 +413,7 @@ def push(sock: socket.socket, data):
                     "is killed silently by SIGPIPE (exit 141)"
                 )
             else:
-                outcome = facts.write_outcome(w) or (
+                outcome = facts.write_outcome(w, caller_sites(facts)) or (
                     "when the peer dies it raises BrokenPipeError or ConnectionResetError and "
                     "the program crashes with a traceback"
                 )

@@ -272,7 +272,7 @@ except ConnectionResetError:
                             handler.type,
                             f"this except handles {caught} but re-raises {missing} "
                             f"(errno {_ERRNO[missing]}) around {w.label}: "
-                            f"{_consequence(caught, stream)} {_escape(w)}; handle "
+                            f"{_consequence(caught, stream)} {_escape(facts, w)}; handle "
                             f"{_ERRNO[missing]} too",
                             fixes=[
                                 no_fix(
@@ -286,7 +286,7 @@ except ConnectionResetError:
                     yield Report(
                         handler.type,
                         f"this except catches {caught} but not {missing} around {w.label}: "
-                        f"{_consequence(caught, stream)} {_escape(w)}; catch "
+                        f"{_consequence(caught, stream)} {_escape(facts, w)}; catch "
                         f"(BrokenPipeError, ConnectionResetError)",
                         fixes=[p for p in (plan_extend_except(handler.type, missing),) if p],
                     )
@@ -295,11 +295,11 @@ except ConnectionResetError:
 _ERRNO = {"BrokenPipeError": "EPIPE", "ConnectionResetError": "ECONNRESET"}
 
 
-def _escape(w) -> str:
+def _escape(facts, w) -> str:
     """Where the exception the clause lets through goes."""
-    from sigpipe_lint.facts.sockets import handler_escape  # libcst only when analysing
+    from sigpipe_lint.fixes.conversation import caller_sites  # libcst only when analysing
 
-    return handler_escape(w) or "and the program crashes"
+    return facts.escape_of(w, caller_sites(facts)) or "and the program crashes"
 
 
 def _consequence(caught: str, stream: bool) -> str:

@@ -59,7 +59,8 @@ class UnhandledWrite(Rule):
     ## Why is this bad?
     A SIGPIPE policy or `MSG_NOSIGNAL` stops the signal, not the exception: the write still
     raises `BrokenPipeError` or `ConnectionResetError` when the peer dies, and an unhandled
-    one crashes the program (or, in a worker thread, silently ends that thread). This is the
+    one crashes the program (or, in a worker thread, silently ends that thread: the message
+    says so when only threads of the module run the function, as SPL001's). This is the
     precise, per-call view that SPL001 does not take. It is on by default since its
     precision on hand-labelled real code reached 0.95 (issue 9); `--ignore SPL004` (or
     `extend-ignore`) leaves it out.
@@ -305,8 +306,12 @@ except (BrokenPipeError, ConnectionResetError):
     ]
 
     def check(self, facts) -> Iterable[Report]:
-        from sigpipe_lint.facts.sockets import handler_escape  # libcst only when analysing
+        # The callers the fixer climbs to the connection's owner (the facts' own, and
+        # methods called on instances the module can follow, like `self.conn.send()`): a
+        # write the fix handled at its owner is seen handled.
+        from sigpipe_lint.fixes.conversation import caller_sites  # libcst only when analysing
 
+        sites = caller_sites(facts)
         memo = {}
         killers = facts.sigpipe_resets_in_program()
         for w in facts.writes:
@@ -321,10 +326,10 @@ except (BrokenPipeError, ConnectionResetError):
                 )
                 continue
             if facts.handled_by_receiver(w, w.raises) or facts.handled_at(
-                w.ctx, CALLER_DEPTH, memo, w.raises, sites=_callers(facts)
+                w.ctx, CALLER_DEPTH, memo, w.raises, sites=sites
             ):
                 continue
-            escape = handler_escape(w)
+            escape = facts.escape_of(w, sites)
             crash = f"it is raised {escape}" if escape else "the program (or this thread) crashes"
             yield Report(
                 w.call,
@@ -334,15 +339,6 @@ except (BrokenPipeError, ConnectionResetError):
                 f"where the program can stop talking to that peer",
                 fixes=[p for p in (_extend_or_wrap(facts, w),) if p],
             )
-
-
-def _callers(facts):
-    """The callers the fixer climbs to the connection's owner (the facts' own, and methods
-    called on instances the module can follow, like `self.conn.send()`): a write the fix
-    handled at its owner is seen handled."""
-    from sigpipe_lint.fixes.conversation import call_sites  # libcst only when analysing
-
-    return lambda func: call_sites(facts, func)
 
 
 def _nosignal(facts, w):
