@@ -307,6 +307,7 @@ def test_server_whose_port_is_in_use(tmp_path, capsys):
     assert status == 2 and out == ""
     assert err.startswith(f"sigpipe-lint prove: error: the server ended before listening on 127.0.0.1:{port} "
                           "(exit status 1); its last line on stderr: OSError: [Errno 98] Address already in use")
+    assert "TIME_WAIT" in err and "leave out --connect" in err  # why, and what to do
 
 
 # ---------------------------------------------------------------- --fix on the bundled fixtures

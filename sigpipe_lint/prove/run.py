@@ -206,6 +206,18 @@ def _tail(stderr: str) -> str:
     return f"; its last line on stderr: {lines[-1].strip()}" if lines else ""
 
 
+def _in_use(stderr: str) -> str:
+    """Why a fixed port can be taken when nothing listens on it: the connections of an
+    earlier run (prove runs the program once per peer variant, and again fixed) stay in
+    TIME_WAIT for up to a minute, and a server that does not set SO_REUSEADDR cannot bind
+    until they are gone."""
+    if "Address already in use" not in stderr:
+        return ""
+    return (" (the port is taken: an earlier run's connections stay in TIME_WAIT for up to a "
+            "minute; wait, let the server set SO_REUSEADDR, or leave out --connect so that prove "
+            "gives the server a free port through {port} or $SIGPIPE_LINT_PORT)")
+
+
 # ---------------------------------------------------------------- servers
 
 @dataclass
@@ -279,7 +291,7 @@ def _wait_listening(prog: Program, address, timeout: float) -> None:
             return
         if not prog.alive():
             raise PeerError(f"the server ended before listening on {_where(address)} "
-                            f"(exit status {prog.poll()}){_tail(prog.err.text)}")
+                            f"(exit status {prog.poll()}){_tail(prog.err.text)}{_in_use(prog.err.text)}")
         if time.monotonic() > deadline:
             raise PeerError(f"the server did not listen on {_where(address)} within {timeout:g}s")
         prog.wait(0.05)
