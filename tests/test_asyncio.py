@@ -675,3 +675,65 @@ def test_a_lambda_callback_is_fixed_in_the_coroutine_it_forwards_to():
     session, main = fixed.split("async def main")
     assert "writer.close()" in session and "await writer.wait_closed()" in session, fixed
     assert analyze_source(result.fixed_source, "t.py", ["SPL004"]).findings == []
+
+
+BROADCAST = """
+import asyncio
+
+
+class Server:
+    def __init__(self):
+        self.writers = []
+
+    async def broadcast(self, message):
+        for writer in self.writers:
+            writer.write(message)
+            await writer.drain()
+
+    async def on_connect(self, reader, writer):
+        self.writers.append(writer)
+        message = await reader.readline()
+        try:
+            {call}
+        except Exception:
+            pass
+
+    async def main(self):
+        server = await asyncio.start_server(self.on_connect, port=8888)
+        await server.serve_forever()
+"""
+
+
+@pytest.mark.parametrize("call, reported, says", [
+    # a task that nobody awaits: the try around create_task catches nothing of it
+    ("self.loop.create_task(self.broadcast(message))", True, "out of a task that nothing awaits: asyncio logs 'Task exception was never retrieved'"),
+    ("asyncio.create_task(self.broadcast(message))", True, "out of a task that nothing awaits"),
+    # the twin: awaited inside the try, the except catches both
+    ("await self.broadcast(message)", False, None),
+    ("await asyncio.gather(self.broadcast(message))", False, None),
+])
+def test_a_method_coroutine_made_a_task_is_not_guarded_where_the_task_is_made(call, reported, says):
+    # kaitlynia/uwuchat (holdout 2): `self.loop.create_task(self.broadcast(m))` inside a
+    # bare try. The fixer's callers (methods called on instances) had added that call back
+    # as a guarded caller, so the drain was never reported.
+    source = textwrap.dedent(BROADCAST.format(call=call)).encode()
+    result = analyze_source(source, "t.py", all_codes())
+    assert result.error is None
+    got = [(f.line, f.code, f.message) for f in result.findings]
+    if not reported:
+        assert got == []
+        return
+    assert [(line, code) for line, code, _ in got] == [(12, "SPL004")]
+    assert says in got[0][2] and "crashes" not in got[0][2]
+
+
+def test_a_helper_awaited_only_by_a_start_server_callback_says_asyncio_logs_it():
+    # The callback awaits the helper without a guard: the helper's exception leaves the
+    # callback, which asyncio logs (semantics.md 17); the program does not crash.
+    source = textwrap.dedent(BROADCAST.format(call="pass").replace(
+        "        message = await reader.readline()\n", "        message = await reader.readline()\n        await self.broadcast(message)\n"
+    )).encode()
+    result = analyze_source(source, "t.py", all_codes())
+    # SPL004: the module's `except Exception` (around `pass`) silences SPL001
+    assert [(f.line, f.code) for f in result.findings] == [(12, "SPL004")]
+    assert "it is raised out of this start_server callback: asyncio logs" in result.findings[0].message

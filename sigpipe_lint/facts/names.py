@@ -1206,7 +1206,7 @@ class ModuleNames:
 
     def runs_in(self, func: Optional[FunctionInfo], sites=None, _depth: int = 3) -> Optional[str]:
         """What runs `func` when only a spawner of this module does ("thread", "greenlet",
-        "process", "executor", "callback": see `_spawn_kind`): it is the target
+        "process", "executor", "callback": see `_spawn_kind`; "start_server callback"): it is the target
         (`Thread(target=f)`, `start_new_thread(f, ...)`, `gevent.spawn(f, ...)`,
         `executor.submit(f)`, the `run` of a `threading.Thread` subclass), or every place
         the module runs it from is such a function, of one kind. None when it also runs
@@ -1220,6 +1220,11 @@ class ModuleNames:
         if key in memo:
             return memo[key]
         memo[key] = None  # recursion guard: a cycle says nothing
+        is_stream_callback = getattr(self, "is_stream_callback", None)  # the asyncio layer's
+        if is_stream_callback is not None and is_stream_callback(func):
+            # asyncio runs it for each client (start_server's argument is how it is named)
+            memo[key] = "start_server callback"
+            return memo[key]
         kinds: Set[Optional[str]] = set()
         callers: List[Ctx] = [ctx for _call, ctx in (sites or self.call_sites)(func)]
         for kind, node, ctx in self.reference_sites(func):

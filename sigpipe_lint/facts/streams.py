@@ -91,6 +91,14 @@ _SPAWNED_ESCAPES = {
         "out of this executor task: the executor keeps it in the task's future, and it "
         "surfaces only where that future's result is asked for"
     ),
+    "start_server callback": (
+        "out of this start_server callback: asyncio logs 'Unhandled exception in "
+        "client_connected_cb' and that client's conversation ends without cleanup"
+    ),
+    "unawaited task": (
+        "out of a task that nothing awaits: asyncio logs 'Task exception was never "
+        "retrieved' and the rest of the coroutine never runs"
+    ),
     "callback": (
         "out of this event-loop callback: the loop logs 'Exception in callback' and goes "
         "on, and the rest of the callback never runs"
@@ -269,18 +277,22 @@ class StreamFacts:
         process, an executor or an event loop of the module runs (`runs_in`). None: the
         program crashes, or the module cannot tell where the write runs. SPL001 (through
         `write_outcome`), SPL003 and SPL004 all say it. `sites`: as for `runs_in`."""
-        if write.method in STREAM_RAISING and self.is_stream_callback(write.ctx.func):
-            return (
-                "out of this start_server callback: asyncio logs 'Unhandled exception in "
-                "client_connected_cb' and that client's conversation ends without cleanup"
-            )
         if write.receiver.handler:
             return (
                 "out of this request handler: the server prints the traceback and keeps "
                 "serving, but this client's response is cut short and the rest of the "
                 "handler never runs"
             )
-        return _SPAWNED_ESCAPES.get(self.runs_in(write.ctx.func, sites))
+        func = write.ctx.func
+        if (
+            func is not None
+            and isinstance(func.node, cst.FunctionDef)
+            and func.node.asynchronous is not None
+            and self.call_sites(func)
+            and not self.caller_contexts(func)
+        ):
+            return _SPAWNED_ESCAPES["unawaited task"]  # every call made a task nobody awaits
+        return _SPAWNED_ESCAPES.get(self.runs_in(func, sites))
 
     def write_outcome(self, write, sites=None) -> Optional[str]:
         """What a dead peer does to this write, when it differs from a crash with a
@@ -310,6 +322,15 @@ class StreamFacts:
         for call, ctx in sites:
             out.extend(self._where_coroutine_raises(call, ctx))
         return out
+
+    def surfacing(self, func: FunctionInfo, call: cst.Call, ctx: Ctx) -> List[Tuple[cst.Call, Ctx]]:
+        """Where an exception of `func` surfaces for one call of it (`caller_contexts` for
+        a call found some other way): the call itself, or for a coroutine, where the task it
+        becomes is awaited (none: a task nobody awaits)."""
+        node = func.node
+        if isinstance(node, cst.FunctionDef) and node.asynchronous is not None:
+            return self._where_coroutine_raises(call, ctx)
+        return [(call, ctx)]
 
     def _where_coroutine_raises(self, call: cst.Call, ctx: Ctx) -> List[Tuple[cst.Call, Ctx]]:
         parent = _enclosing_call(ctx.stmt, call) if ctx.stmt is not None else None

@@ -239,16 +239,17 @@ def call_sites(facts: ModuleFacts, func) -> List[Tuple[cst.Call, object]]:
     if key in cache:
         return cache[key]
     cache[key] = []  # recursion guard
-    surfacing = getattr(facts, "caller_contexts", facts.call_sites)  # coroutines: where awaited
-    sites = list(surfacing(func))
+    sites = list(facts.caller_contexts(func))  # coroutines: where awaited
     if func.cls is not None and func.name != "<lambda>":
-        seen = {id(c) for c, _ in sites}
+        # the facts' own calls were judged by caller_contexts (a coroutine handed to
+        # create_task is not called where it is written): never add them back
+        seen = {id(c) for c, _ in facts.call_sites(func)} | {id(c) for c, _ in sites}
         for call, ctx in facts.calls_by_name.get(func.name, ()):
             if id(call) in seen or not isinstance(call.func, cst.Attribute):
                 continue
             classes = _instance_classes(facts, call.func.value, ctx.scope)
             if classes and all(_is_or_inherits(facts, c, func.cls) for c in classes):
-                sites.append((call, ctx))
+                sites.extend(facts.surfacing(func, call, ctx))
                 seen.add(id(call))
     cache[key] = sites
     return sites
