@@ -263,3 +263,40 @@ def test_each_runtime_fixtures_messages_say_what_it_does_when_run(script):
     assert findings, script
     said = {_outcome_said(f.message) for f in findings}
     assert said and said <= _SAYABLE[dies], (dies, said)
+
+
+def test_a_proxy_that_forwards_to_a_socket_writes_where_the_socket_does():
+    # __getattr__ returning getattr(self._socket, name), __init__ keeping its argument
+    # there: the proxy's sendall is the socket's. Around a generator it is not a socket.
+    source = b'''\
+import socket
+
+
+class Shared(object):
+    """Forwards to what it wraps."""
+
+    def __init__(self, sock):
+        self._socket = sock
+
+    def __getattr__(self, name):
+        return getattr(self._socket, name)
+
+
+class Plain(object):
+    def __init__(self, sock):
+        self._socket = sock
+
+
+def push(data):
+    Shared(socket.create_connection(("h", 1))).sendall(data)
+
+
+def pull(data):
+    Shared(x for x in range(3)).send(data)
+
+
+def plain(data):
+    Plain(socket.create_connection(("h", 1))).sendall(data)
+'''
+    found = [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings]
+    assert found == [(20, "SPL001")]

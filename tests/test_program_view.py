@@ -424,3 +424,67 @@ def test_the_word_scan_is_shared_by_modules_yet_each_leaves_itself_and_tests_out
     # callers() reads the same scan: b.py's call, not the tests'
     records = Program().callers("pkg.a.push", str(a))
     assert [os.path.relpath(r.where, root) for r in records] == [pkg("b.py")]
+
+
+# statsd-metrics (holdout 2): the base class binds `self._socket = self._create_socket()`,
+# each client subclass in its own module makes its socket, wrapped in a proxy of the
+# package's __init__ whose __getattr__ forwards to the socket it was given.
+BASE_AND_PROXY = '''\
+class Shared(object):
+    def __init__(self, sock):
+        self._socket = sock
+        self._users = []
+
+    def __getattr__(self, name):
+        return getattr(self._socket, name)
+
+
+class Client(object):
+    def __init__(self, host):
+        self.host = host
+        self._socket = None
+        self._socket = self._create_socket()
+
+    def _create_socket(self):
+        raise NotImplementedError
+'''
+TCP_CLIENT = '''\
+import socket
+
+from . import Client, Shared
+
+
+def _open(client):
+    sock = {made}
+    sock.connect((client.host, 8125))
+    return sock
+
+
+class TCPClient(Client):
+    def _create_socket(self):
+        return _open(self)
+
+    def request(self, data):
+        self._socket.sendall(data)
+'''
+
+
+def test_a_subclass_makes_the_socket_its_base_elsewhere_binds_and_a_proxy_forwards_to_it(tmp_path):
+    root = _package(tmp_path / "p", init=BASE_AND_PROXY)
+    tcp = os.path.join("pkg", "tcp.py")
+    cases = {
+        # the subclass's own factory, through the base's self._create_socket(): a socket
+        "socket.socket(socket.AF_INET, socket.SOCK_STREAM)": [(tcp, 17, "SPL001")],
+        # the same socket wrapped in the forwarding proxy of another module
+        "Shared(socket.socket(socket.AF_INET, socket.SOCK_STREAM))": [(tcp, 17, "SPL001")],
+        # negatives: a proxy around something that is not a socket; a UDP socket
+        "Shared(object())": [],
+        "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)": [],
+    }
+    for made, expected in cases.items():
+        (root / "pkg" / "tcp.py").write_text(TCP_CLIENT.format(made=made))
+        assert _check(root, "--no-cache") == expected, made
+    # a class without the forwarding __getattr__ is not a socket because it was given one
+    (root / "pkg" / "__init__.py").write_text(BASE_AND_PROXY.replace("__getattr__", "lookup"))
+    (root / "pkg" / "tcp.py").write_text(TCP_CLIENT.format(made="Shared(socket.socket(socket.AF_INET, socket.SOCK_STREAM))"))
+    assert _check(root, "--no-cache") == []

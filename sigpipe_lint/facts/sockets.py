@@ -214,8 +214,38 @@ class SocketFacts:
         if found is not None and local and not found.local:
             found = dataclasses.replace(found, local=True)
         if found is None and self.program is not None:
-            found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
+            # `self.<attr> = self._create_socket()` in a base elsewhere: this class's own
+            # `_create_socket` says what it is here, before what the base's would make
+            found = self._attr_from_own_method(cls, attr, depth)
+            if found is None:
+                found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
         return found
+
+    def attr_self_calls(self, cls: ClassInfo, attr: str) -> Tuple[str, ...]:
+        """The methods M of `self.<attr> = self.M(...)` (awaited or not) in `cls`: in a
+        subclass elsewhere, `self.M` may be the subclass's own M (a summary keeps these)."""
+        out = []
+        for v, s in self._class_attr_bindings(cls, attr):
+            e = v.expression if isinstance(v, cst.Await) else v
+            if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and self._self_class_name(e.func.value, s):
+                out.append(e.func.attr.value)
+        return tuple(dict.fromkeys(out))
+
+    def _attr_from_own_method(self, cls: ClassInfo, attr: str, depth: int) -> Optional[SockInfo]:
+        """`self._socket = self._create_socket()` in a base class of another module, and
+        `_create_socket` defined in `cls` (or a base of it in this module): what it returns
+        here is what `self._socket` is in `cls`'s methods."""
+        # "base": a base that imports nothing of sockets can still bind self.<attr> this way
+        asked = self._remote_bases_ask(cls, lambda cs: cs.attr_self_calls.get(attr), "base")
+        names = [n for found in asked for n in found]
+        infos = []
+        for name in dict.fromkeys(names):
+            for c in [cls] + self._local_bases(cls):
+                m = c.methods.get(name)
+                if m is not None:
+                    infos.extend(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
+                    break
+        return _merge(infos)
 
     def class_is_socket(self, cls: ClassInfo, _seen=None) -> Optional[SockInfo]:
         """A class that subclasses `socket.socket` (or `ssl.SSLSocket`): its instances are sockets."""
@@ -235,33 +265,82 @@ class SocketFacts:
             return _merge(self._remote_bases_ask(cls, lambda cs: cs.is_socket))
         return None
 
-    def _remote_bases_ask(self, cls: ClassInfo, question) -> List[SockInfo]:
+    def class_delegate(self, cls: ClassInfo) -> Optional[Tuple[int, str]]:
+        """A proxy class: its `__getattr__` is `return getattr(self.X, name)` and its
+        `__init__` sets `self.X` from a parameter P. (P's position after self, P's name):
+        what a construction passes there is what the instance writes to (a wrapper that
+        adds bookkeeping around a socket and forwards `sendall` and the rest)."""
+        forward, init = cls.methods.get("__getattr__"), cls.methods.get("__init__")
+        if forward is None or init is None or not isinstance(forward.node.body, cst.IndentedBlock):
+            return None
+        body = [s for s in forward.node.body.body if not _is_docstring(s)]
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+            return None
+        ret = body[0].body[0]
+        call = ret.value if isinstance(ret, cst.Return) else None
+        wanted = filled_params(forward)
+        if not (
+            isinstance(call, cst.Call)
+            and len(call.args) == 2
+            and self.qname(call.func, forward.scope) == "builtins.getattr"
+            and isinstance(call.args[1].value, cst.Name)
+            and wanted[:1] == [call.args[1].value.value]
+            and isinstance(call.args[0].value, cst.Attribute)
+            and self._self_class_name(call.args[0].value.value, forward.scope)
+        ):
+            return None
+        params = filled_params(init)
+        held = call.args[0].value.attr.value
+        for value, _scope in self._class_attr_bindings(cls, held):
+            if isinstance(value, cst.Name) and value.value in params:
+                bs, _ = self.lookup(value.value, init.scope)
+                if bs and all(b.kind == "param" for b in bs):
+                    return params.index(value.value), value.value
+        return None
+
+    def _delegated_sock(self, call: cst.Call, delegate, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
+        """What a proxy made by `call` writes to: the argument its `__init__` keeps (see
+        `class_delegate`)."""
+        if delegate is None:
+            return None
+        arg = arg_at(call, delegate[0], delegate[1])
+        return None if arg is None else self.sock_info(arg, scope, depth + 1, self_cls)
+
+    def _remote_proxy_sock(self, call: cst.Call, q: str, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
+        """`Proxy(sock)` of a class elsewhere that forwards to what it is given: asked only
+        when an argument is a socket (the class's module is then parsed whatever it imports)."""
+        if not any(a.keyword is None and not a.star and self.sock_info(a.value, scope, depth + 1, self_cls) for a in call.args):
+            return None
+        found = self.program.class_summary(q, self.search_paths, "cls")
+        return None if found is None else self._delegated_sock(call, found[0].delegates, scope, depth, self_cls)
+
+    def _remote_bases_ask(self, cls: ClassInfo, question, kind: str = "sock") -> List[SockInfo]:
         """`question(ClassSummary)` over the bases of `cls` (and of its local bases) that live
-        in other modules, following their own bases there."""
+        in other modules, following their own bases there (`kind`: Program.locate's)."""
         out = []
         for c in [cls] + self._local_bases(cls):
             for base in c.node.bases:
                 q = self.qname(base.value, c.outer)
                 if q is None or q.startswith("<local>.") or q in HANDLER_BASES:
                     continue
-                for cs in self._class_chain(q, self.search_paths, ("builtins.", "socketserver.", "http.server.")):
+                for cs in self._class_chain(q, self.search_paths, ("builtins.", "socketserver.", "http.server."), kind):
                     answer = question(cs)
                     if answer is not None:
                         out.append(answer)
                         break
         return out
 
-    def _class_chain(self, qname: str, paths, stop=("builtins.",)):
+    def _class_chain(self, qname: str, paths, stop=("builtins.",), kind: str = "sock"):
         """The summaries of class `qname` (another module's) and of its first bases there,
         nearest first; at most 8, so that bases naming each other across modules end."""
-        found = self.program.class_summary(qname, paths)
+        found = self.program.class_summary(qname, paths, kind)
         for _ in range(8):
             if found is None:
                 return
             cs, summary = found
             yield cs
             nxt = next((b for b in cs.bases if b and not b.startswith(stop)), None)
-            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
+            found = self.program.class_summary(nxt, _paths_of(summary), kind) if nxt else None
 
     def _bound_values(self, expr, scope: Scope, self_cls=None):
         """What a name or `self.x` was bound to, as (value, scope) pairs: [] for another
@@ -649,6 +728,8 @@ class SocketFacts:
                     return taken
             if q is not None and not q.startswith("<local>.") and self.program is not None:
                 found = self.program.function_sock(q, self.search_paths)  # pkg.connect(...)
+                if found is None and call.args:
+                    found = self._remote_proxy_sock(call, q, scope, depth, self_cls)
                 if found is not None:
                     return found
             owner = self.instance_class(func.value, scope, self_cls)
@@ -682,9 +763,12 @@ class SocketFacts:
                     infos.extend(self.sock_info(v, s, depth + 1, self_cls) for v, s in b.info.returns)
                 elif b.kind == "class":
                     infos.append(self.class_is_socket(b.info))
+                    infos.append(self._delegated_sock(call, self.class_delegate(b.info), scope, depth, self_cls))
             found = _merge(infos)
             if found is None and q is not None and not q.startswith("<local>.") and self.program is not None:
                 found = self.program.function_sock(q, self.search_paths)  # from .conn import connect
+                if found is None and call.args:
+                    found = self._remote_proxy_sock(call, q, scope, depth, self_cls)
             return found
         return None
 
@@ -1365,3 +1449,12 @@ def _paths_of(summary) -> tuple:
     from sigpipe_lint.program.resolve import search_path
 
     return search_path(summary.path)
+
+
+def _is_docstring(stmt) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )

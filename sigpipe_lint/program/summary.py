@@ -39,10 +39,15 @@ class ClassSummary:
     qname: str
     bases: Tuple[str, ...] = ()
     attrs: Dict[str, SockInfo] = field(default_factory=dict)
+    # `self.<attr> = self.<method>(...)`: what that method returns is the subclass's to say
+    # (`self._socket = self._create_socket()` in a base, the method in each subclass).
+    attr_self_calls: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     methods: Dict[str, SockInfo] = field(default_factory=dict)
     method_names: Tuple[str, ...] = ()
     handler_attrs: Tuple[str, ...] = ()
     is_socket: Optional[SockInfo] = None
+    # A proxy whose __getattr__ forwards to what __init__'s parameter (position, name) holds.
+    delegates: Optional[Tuple[int, str]] = None
     dispatch_guarded: bool = False
 
 
@@ -156,6 +161,9 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
             info = facts.class_attr_sock(c, attr)
             if info is not None:
                 cs.attrs[attr] = info
+            made = facts.attr_self_calls(c, attr)
+            if made:
+                cs.attr_self_calls[attr] = made
         for m_name, m in c.methods.items():
             info = facts.function_returns_sock(m)
             if info is not None:
@@ -163,6 +171,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
         cs.method_names = tuple(c.methods)
         cs.handler_attrs = facts.handler_attrs(c)
         cs.is_socket = facts.class_is_socket(c)
+        cs.delegates = facts.class_delegate(c)
         cs.dispatch_guarded = facts.dispatch_guarded(c)
         swallowed = facts.manager_swallows(c)
         if swallowed:
