@@ -300,3 +300,33 @@ def plain(data):
 '''
     found = [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings]
     assert found == [(20, "SPL001")]
+
+
+def test_a_container_passed_as_a_parameter_holds_what_its_callers_put_in_it():
+    # dalder1/CompetitiveWordle (holdout 2): the accept loop appends each connection to a
+    # list that the broadcast function receives as a parameter.
+    source = b'''\
+import socket
+
+
+def broadcast(msg, clients):
+    for client in clients:
+        client.send(msg)
+
+
+def main():
+    server = socket.create_server(("", 5000))
+    conns = []
+    while len(conns) < 2:
+        conn, addr = server.accept()
+        conns.append(conn)
+    broadcast(b"start", conns)
+'''
+    assert [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings] == [(6, "SPL001")]
+    # the twin: callers put generators in the list (generators have .send too)
+    gens = source.replace(b"        conns.append(conn)\n", b"        conns.append(x for x in range(3))\n")
+    assert gens != source
+    assert analyze_source(gens, "t.py", CODES).findings == []
+    # a second caller passes a container the module cannot read: unknown, not reported
+    unknown = source + b"\n\ndef other(given):\n    broadcast(b\"x\", given)\n"
+    assert analyze_source(unknown, "t.py", CODES).findings == []

@@ -1106,7 +1106,28 @@ class SocketFacts:
                     out.append(("expr", k, s))
             elif item is not None:
                 out.append(("expr", item, s))
+        if cls is None:
+            out.extend(self._passed_contents(container, scope, what))
         memo[mkey] = out
+        return out
+
+    def _passed_contents(self, container, scope: Scope, what: str) -> list:
+        """A container that is a parameter (`def broadcast(msg, clients): for c in
+        clients: ...`): what the containers every call of this module passes for it hold.
+        Nothing when some call passes a container whose contents the module cannot read."""
+        bs, _ = self.lookup(container.value, scope)
+        if not bs or any(b.kind != "param" or b.info is None for b in bs):
+            return []
+        out = []
+        for b in bs:
+            _name, passed = self._param_arguments(b)
+            if not passed or any(arg is None for arg, _ctx in passed):
+                return []
+            for arg, ctx in passed:
+                held = self._contents(arg, ctx.scope, _method_class(ctx), what)
+                if not held:
+                    return []
+                out.extend(held)
         return out
 
     def _items_of(self, expr, scope: Scope, depth: int, self_cls):
