@@ -737,3 +737,44 @@ def test_a_helper_awaited_only_by_a_start_server_callback_says_asyncio_logs_it()
     # SPL004: the module's `except Exception` (around `pass`) silences SPL001
     assert [(f.line, f.code) for f in result.findings] == [(12, "SPL004")]
     assert "it is raised out of this start_server callback: asyncio logs" in result.findings[0].message
+
+
+HUB = """
+import asyncio
+
+
+class Hub:
+    async def send_to(self, writer: asyncio.StreamWriter, message):
+        writer.write(message)
+        await writer.drain()
+
+
+class Server:
+    def __init__(self):
+        self.hub = Hub()
+
+    async def on_connect(self, reader, writer):
+        message = await reader.readline()
+        try:
+            {call}
+        except Exception:
+            pass
+
+    async def main(self):
+        server = await asyncio.start_server(self.on_connect, port=8888)
+        await server.serve_forever()
+"""
+
+
+@pytest.mark.parametrize("call, reported", [
+    # a method of another object of the module, made a task nobody awaits: not guarded here
+    ("asyncio.create_task(self.hub.send_to(writer, message))", True),
+    # the twin: awaited inside the try
+    ("await self.hub.send_to(writer, message)", False),
+])
+def test_a_coroutine_method_of_another_object_made_a_task_is_not_guarded_where_it_is_made(call, reported):
+    # self.hub.send_to(...) is found as a caller by the fixer's instance-method callers,
+    # which must map it through the coroutine rule as caller_contexts does
+    source = textwrap.dedent(HUB.format(call=call)).encode()
+    got = [(f.line, f.code) for f in analyze_source(source, "t.py", all_codes()).findings]
+    assert got == ([(8, "SPL004")] if reported else [])

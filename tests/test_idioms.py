@@ -330,3 +330,136 @@ def main():
     # a second caller passes a container the module cannot read: unknown, not reported
     unknown = source + b"\n\ndef other(given):\n    broadcast(b\"x\", given)\n"
     assert analyze_source(unknown, "t.py", CODES).findings == []
+
+
+SPAWNED = """\
+import _thread
+import asyncio
+import concurrent.futures
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.pool
+import socket
+import threading
+
+CONN = socket.create_connection(("db", 1))
+
+
+def work():
+    CONN.sendall(b"x")
+
+
+def main(loop):
+    {spawn}
+"""
+
+
+@pytest.mark.parametrize("spawn, says", [
+    ("_thread.start_new_thread(work, ())", "out of this thread: only the thread dies"),
+    ("_thread.start_new(work, ())", "out of this thread: only the thread dies"),
+    ("threading.Timer(1.0, work).start()", "out of this thread: only the thread dies"),
+    ("threading.Thread(target=work).start()", "out of this thread: only the thread dies"),
+    ("multiprocessing.Process(target=work).start()", "out of this child process"),
+    ("multiprocessing.context.Process(target=work).start()", "out of this child process"),
+    ("concurrent.futures.ThreadPoolExecutor().submit(work)", "out of this executor task"),
+    ("loop.run_in_executor(None, work)", "out of this executor task"),
+    ("multiprocessing.pool.ThreadPool().apply_async(work)", "out of this executor task"),
+    ("loop.call_soon(work)", "out of this event-loop callback"),
+    ("loop.call_soon_threadsafe(work)", "out of this event-loop callback"),
+    ("loop.call_later(1.0, work)", "out of this event-loop callback"),
+    # not a spawner of ours: the module cannot tell, so the program crashes
+    ("threading.Thread(work).start()", None),
+])
+def test_each_spawner_says_where_its_functions_exception_goes(spawn, says):
+    source = SPAWNED.format(spawn=spawn).encode()
+    found = analyze_source(source, "t.py", ["SPL001"]).findings
+    assert [f.line for f in found] == [14]
+    if says is None:
+        assert "and the program crashes with a traceback" in found[0].message
+    else:
+        assert says in found[0].message and "crashes" not in found[0].message
+
+
+def test_a_function_called_through_a_variable_in_a_thread_runs_in_that_thread():
+    source = b"""\
+import socket
+import threading
+
+CONN = socket.create_connection(("db", 1))
+
+
+def helper():
+    CONN.sendall(b"x")
+
+
+def body():
+    step = helper
+    step()
+
+
+threading.Thread(target=body).start()
+"""
+    found = analyze_source(source, "t.py", ["SPL001"]).findings
+    assert [f.line for f in found] == [8]
+    assert "out of this thread: only the thread dies" in found[0].message
+    # the twin: main also calls it through the variable
+    both = source + b"helper()\n"
+    found = analyze_source(both, "t.py", ["SPL001"]).findings
+    assert "and the program crashes with a traceback" in found[0].message
+
+
+@pytest.mark.parametrize("forward, init, forwards", [
+    ('        """Forward to the socket."""\n        return getattr(self._socket, name)\n', "self._socket = sock", True),
+    ("        return getattr(self._socket, name)\n", "self._socket = sock", True),
+    # not a plain forward: another statement first, a default, a fixed name, another object
+    ("        print(name)\n        return getattr(self._socket, name)\n", "self._socket = sock", False),
+    ("        return getattr(self._socket, name, None)\n", "self._socket = sock", False),
+    ('        return getattr(self._socket, "send")\n', "self._socket = sock", False),
+    ("        return getattr(OTHER, name)\n", "self._socket = sock", False),
+    ("        return self._socket\n", "self._socket = sock", False),
+    # __init__ keeps something else than its parameter there
+    ("        return getattr(self._socket, name)\n", "self._socket = OTHER", False),
+    ("        return getattr(self._socket, name)\n", "self._socket = socket.socket()", False),
+    ("        return getattr(self._socket, name)\n", "sock = OTHER\n        self._socket = sock", False),
+    # a body that is one compound statement
+    ("        if name:\n            return getattr(self._socket, name)\n", "self._socket = sock", False),
+])
+def test_only_a_plain_forwarding_getattr_makes_a_proxy_a_socket(forward, init, forwards):
+    source = f'''\
+import socket
+
+OTHER = object()
+
+
+class Proxy(object):
+    def __init__(self, sock):
+        {init}
+
+    def __getattr__(self, name):
+{forward}
+
+def push(data):
+    Proxy(socket.create_connection(("h", 1))).sendall(data)
+'''.encode()
+    result = analyze_source(source, "t.py", CODES)
+    assert result.error is None
+    assert [f.code for f in result.findings] == (["SPL001"] if forwards else [])
+
+
+def test_a_forwarding_getattr_without_an_init_is_not_a_proxy_of_its_argument():
+    source = b'''\
+import socket
+
+
+class Proxy(object):
+    _socket = None
+
+    def __getattr__(self, name):
+        return getattr(self._socket, name)
+
+
+def push(data):
+    Proxy(socket.create_connection(("h", 1))).sendall(data)
+'''
+    result = analyze_source(source, "t.py", CODES)
+    assert result.error is None and result.findings == []
