@@ -430,6 +430,9 @@ def test_the_word_scan_is_shared_by_modules_yet_each_leaves_itself_and_tests_out
 # each client subclass in its own module makes its socket, wrapped in a proxy of the
 # package's __init__ whose __getattr__ forwards to the socket it was given.
 BASE_AND_PROXY = '''\
+import socket
+
+
 class Shared(object):
     def __init__(self, sock):
         self._socket = sock

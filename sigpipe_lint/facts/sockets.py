@@ -234,12 +234,12 @@ class SocketFacts:
     def _attr_from_own_method(self, cls: ClassInfo, attr: str, depth: int) -> Optional[SockInfo]:
         """`self._socket = self._create_socket()` in a base class of another module, and
         `_create_socket` defined in `cls` (or a base of it in this module): what it returns
-        here is what `self._socket` is in `cls`'s methods."""
-        # "base": a base that imports nothing of sockets can still bind self.<attr> this way
-        asked = self._remote_bases_ask(cls, lambda cs: cs.attr_self_calls.get(attr), "base")
-        names = [n for found in asked for n in found]
+        here is what `self._socket` is in `cls`'s methods. The base's module is read as for
+        any socket question about it: one that imports nothing of sockets is not (reading
+        every base module for this cost hazelcast's cold run a quarter more)."""
+        asked = self._remote_bases_ask(cls, lambda cs: cs.attr_self_calls.get(attr))
         infos = []
-        for name in dict.fromkeys(names):
+        for name in dict.fromkeys(n for found in asked for n in found):
             for c in [cls] + self._local_bases(cls):
                 m = c.methods.get(name)
                 if m is not None:
@@ -314,33 +314,33 @@ class SocketFacts:
         found = self.program.class_summary(q, self.search_paths, "cls")
         return None if found is None else self._delegated_sock(call, found[0].delegates, scope, depth, self_cls)
 
-    def _remote_bases_ask(self, cls: ClassInfo, question, kind: str = "sock") -> List[SockInfo]:
+    def _remote_bases_ask(self, cls: ClassInfo, question) -> List[SockInfo]:
         """`question(ClassSummary)` over the bases of `cls` (and of its local bases) that live
-        in other modules, following their own bases there (`kind`: Program.locate's)."""
+        in other modules, following their own bases there."""
         out = []
         for c in [cls] + self._local_bases(cls):
             for base in c.node.bases:
                 q = self.qname(base.value, c.outer)
                 if q is None or q.startswith("<local>.") or q in HANDLER_BASES:
                     continue
-                for cs in self._class_chain(q, self.search_paths, ("builtins.", "socketserver.", "http.server."), kind):
+                for cs in self._class_chain(q, self.search_paths, ("builtins.", "socketserver.", "http.server.")):
                     answer = question(cs)
                     if answer is not None:
                         out.append(answer)
                         break
         return out
 
-    def _class_chain(self, qname: str, paths, stop=("builtins.",), kind: str = "sock"):
+    def _class_chain(self, qname: str, paths, stop=("builtins.",)):
         """The summaries of class `qname` (another module's) and of its first bases there,
         nearest first; at most 8, so that bases naming each other across modules end."""
-        found = self.program.class_summary(qname, paths, kind)
+        found = self.program.class_summary(qname, paths)
         for _ in range(8):
             if found is None:
                 return
             cs, summary = found
             yield cs
             nxt = next((b for b in cs.bases if b and not b.startswith(stop)), None)
-            found = self.program.class_summary(nxt, _paths_of(summary), kind) if nxt else None
+            found = self.program.class_summary(nxt, _paths_of(summary)) if nxt else None
 
     def _bound_values(self, expr, scope: Scope, self_cls=None):
         """What a name or `self.x` was bound to, as (value, scope) pairs: [] for another

@@ -79,8 +79,6 @@ _SOCKETISH = re.compile(
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-# `self.sock = self._create_socket()`: a base class whose attribute a subclass's method makes
-_SELF_MADE = re.compile(rb"\bself\.\w+[ \t]*=[ \t]*(?:await[ \t]+)?self\.\w+[ \t]*\(")
 _DEFINES = re.compile(rb"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 _ASSIGNS = re.compile(rb"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[^=]", re.M)
 _CONTEXTMANAGER = re.compile(
@@ -429,7 +427,7 @@ class Program:
         index = self._index(path)
         if index is None:
             return False
-        imported, defined, assigned, managers, socketish, exits, self_made = index
+        imported, defined, assigned, managers, socketish, exits = index
         if name in imported:
             return True  # a re-export leads on
         if kind == "exc":
@@ -438,8 +436,6 @@ class Program:
             return name in managers or (name in defined and exits)
         if kind == "cls":
             return name in defined
-        if kind == "base":  # a base class asked of its attributes (sockets.class_attr_sock)
-            return name in defined and (socketish or self_made)
         return (name in defined or name in assigned) and socketish
 
     def _index(self, path: str):
@@ -465,7 +461,6 @@ class Program:
                 {n.decode() for n in managers},
                 _SOCKETISH.search(source) is not None,
                 exits,
-                _SELF_MADE.search(source) is not None,
             )
         self._indexes[path] = out
         return out
