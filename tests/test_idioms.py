@@ -463,3 +463,38 @@ def push(data):
 '''
     result = analyze_source(source, "t.py", CODES)
     assert result.error is None and result.findings == []
+
+
+def test_a_parameter_annotated_with_the_socket_module_is_a_socket_and_star_imported_start_new_thread_spawns():
+    # duccanhole/shooting-game, ywchiao/mute: `def handle(conn: socket)` after `import
+    # socket` means the class; 09ejacob/Inscribed: `from _thread import *` then
+    # start_new_thread(threaded_client, (conn, id)) hands the connection to a thread.
+    annotated = b"""\
+import socket
+
+
+def reply(conn: socket, data):
+    conn.sendall(data)
+"""
+    assert [f.line for f in analyze_source(annotated, "t.py", ["SPL001"]).findings] == [5]
+    # the twins: another module's name, and a class named socket of this module
+    other = annotated.replace(b"conn: socket,", b"conn: zmq,").replace(b"import socket\n", b"import zmq\n")
+    assert analyze_source(other, "t.py", ["SPL001"]).findings == []
+    local = b"class socket:\n    def sendall(self, data):\n        pass\n\n\ndef reply(conn: socket, data):\n    conn.sendall(data)\n"
+    assert analyze_source(local, "t.py", ["SPL001"]).findings == []
+    star = b"""\
+import socket
+from _thread import *
+
+
+def serve(conn):
+    conn.send(b"hello")
+
+
+srv = socket.create_server(("", 5555))
+while True:
+    conn, addr = srv.accept()
+    start_new_thread(serve, (conn,))
+"""
+    found = analyze_source(star, "t.py", ["SPL001"]).findings
+    assert [f.line for f in found] == [6] and "out of this thread" in found[0].message

@@ -56,6 +56,7 @@ STAR_EXPORTS: Dict[str, frozenset] = {
     "os": frozenset({"write"}),
     # what runs a function in a thread or a process (names.runs_in)
     "threading": frozenset({"Thread", "Timer"}),
+    "_thread": frozenset({"start_new_thread", "start_new"}),
     "multiprocessing": frozenset({"Process"}),
 }
 

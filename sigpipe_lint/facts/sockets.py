@@ -680,6 +680,9 @@ class SocketFacts:
                 if q in SOCKET_TYPES:
                     tls = SOCKET_TYPES[q] or self.module_mentions_ssl()
                     return SockInfo("socket", tls=tls, origin=f"annotated {q}")
+                if q == "socket" and isinstance(e, cst.Name):
+                    # `conn: socket` after `import socket`: the module where the class was meant
+                    return SockInfo("socket", tls=self.module_mentions_ssl(), origin="annotated socket (the module)")
         return None
 
     def _sock_of_call(self, call: cst.Call, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
