@@ -40,6 +40,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -244,6 +245,26 @@ def fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
+MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def as_clones(root: Path, dest: Path, projects: list[dict]) -> Path:
+    """A root under `dest` where each project's tree is the one under `root` (a link), or,
+    for a tree with no project marker (extracted by `git archive`, or from a snapshot), a
+    copy of it with an empty `.git` folder: the tree a `git clone` gives. The labels'
+    line texts are checked against these trees as against the originals."""
+    for p in projects:
+        src, dst = root / p["id"], dest / p["id"]
+        if not src.is_dir():
+            continue
+        if any((src / m).exists() for m in MARKERS):
+            dst.symlink_to(src)
+        else:
+            shutil.copytree(src, dst, symlinks=True)
+            (dst / ".git").mkdir()
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", required=True, type=Path, help="folder holding one tree per project id")
@@ -254,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", dest="sets", action="append", default=[],
                     help="score only the projects of this set: original, holdout (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the full result as JSON to this file ('-' for stdout only)")
+    ap.add_argument("--as-clones", action="store_true",
+                    help="analyse each tree that has no project marker (pyproject.toml, setup.cfg, setup.py, "
+                         ".git) from a temporary copy holding an empty .git folder, as a clone of it would: "
+                         "the program view scans for callers only inside a project")
     args = ap.parse_args(argv)
 
     projects = load_projects(args.projects)
@@ -270,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         projects = [p for p in projects if set_of(p) in args.sets]
     cmd = shlex.split(args.sigpipe_lint)
     root = args.root.resolve()
+    if args.as_clones:
+        import atexit
+        import tempfile
+
+        clones = Path(tempfile.mkdtemp(prefix="spl-clones-"))
+        atexit.register(shutil.rmtree, clones, True)
+        root = as_clones(root, clones, projects)
 
     errors = check_drift(root, [s for s in labels if any(s["project"] == p["id"] for p in projects)])
     sites_by_project = defaultdict(list)

@@ -124,3 +124,18 @@ def test_two_runs_when_a_rule_is_off_or_a_project_configures_rules(bench, capsys
     assert checks(bench) == [("orig", False), ("hold", False), ("hold", True)]
     assert out["ran_once"] == ["orig"]
     assert "default rules = --select SPL for 1 of 2 projects" in capsys.readouterr().out
+
+
+def test_as_clones_gives_a_marker_less_tree_an_empty_git_folder_and_links_the_others(tmp_path):
+    root, dest = tmp_path / "root", tmp_path / "dest"
+    (root / "loose").mkdir(parents=True)
+    (root / "loose" / "a.py").write_text("x = 1\n")
+    (root / "marked").mkdir()
+    (root / "marked" / "setup.py").write_text("")
+    dest.mkdir()
+    out = accuracy.as_clones(root, dest, [{"id": "loose"}, {"id": "marked"}, {"id": "absent"}])
+    assert out == dest
+    assert (dest / "loose" / ".git").is_dir() and (dest / "loose" / "a.py").read_text() == "x = 1\n"
+    assert not (root / "loose" / ".git").exists()  # the original tree is left as it was
+    assert (dest / "marked").is_symlink() and (dest / "marked").resolve() == (root / "marked").resolve()
+    assert not (dest / "absent").exists()
