@@ -86,8 +86,10 @@ class UnprotectedSocketWrite(Rule):
     traceback on stderr as the only sign: the process goes on without it and may exit 0.
     Likewise a greenlet (`gevent.spawn`) ends alone, a child process
     (`multiprocessing.Process(target=...)`) exits 1, an executor task (`submit`,
-    `run_in_executor`) keeps the exception in its future, and an event loop's callback
-    (`call_soon`) is logged and skipped. The message says which of these happens.
+    `run_in_executor`) keeps the exception in its future, an event loop's callback
+    (`call_soon`) is logged and skipped, and a coroutine made a task that nothing awaits
+    ends with asyncio's "Task exception was never retrieved". The message says which of
+    these happens.
 
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
@@ -400,6 +402,7 @@ def push(sock: socket.socket, data):
     def check(self, facts) -> Iterable[Report]:
         from sigpipe_lint.fixes import plan_nosignal, plan_wrap  # libcst only when analysing
         from sigpipe_lint.fixes.conversation import caller_sites
+
         if facts.has_sigpipe_policy or facts.uses_nosignal or facts.handles_broken_pipe_anywhere:
             return
         resets = facts.sigpipe_resets_in_program()
