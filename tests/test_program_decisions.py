@@ -677,8 +677,9 @@ def test_a_kept_tree_serves_only_the_same_bytes(tmp_path):
 
 
 def test_the_files_of_a_package_outside_any_project(tmp_path):
-    """Without a project marker a package's modules see their package; a top-level module
-    or a script that cannot be imported has no siblings to scan."""
+    """Without a project marker a package's modules see their package; a top-level script
+    sees the scripts of its folder (not its subfolders); a script that cannot be imported
+    has no callers to scan for."""
     from sigpipe_lint.program.view import Program
 
     assert resolve.project_root(str(tmp_path)) is None  # nothing above the test's folder
@@ -690,8 +691,38 @@ def test_the_files_of_a_package_outside_any_project(tmp_path):
     files = sorted(os.path.basename(f) for f in Program().project_files(str(tmp_path / "pkg" / "a.py")))
     assert files == ["__init__.py", "a.py", "b.py"]
     assert len(Program().project_files(str(tmp_path / "pkg" / "__init__.py"))) == 3
-    assert Program().project_files(str(tmp_path / "alone.py")) == []
+    scripts = sorted(os.path.basename(f) for f in Program().project_files(str(tmp_path / "alone.py")))
+    assert scripts == ["alone.py", "my-script.py"]  # the folder's scripts, not pkg/'s modules
     assert Program().project_files(str(tmp_path / "my-script.py")) == []
+
+
+def test_a_scripts_caller_in_a_sibling_script_counts_outside_any_project(tmp_path, capsys):
+    """duccanhole/shooting-game's server folder: a helper script's parameter is the socket
+    that another script of the folder passes, and that script's guard handles the write.
+    The folder has no project marker; a folder on the interpreter's path (the stdlib) is
+    not a folder of scripts. (Two folders: one process keeps one program view, whose scans
+    of a folder are kept for the process's life.)"""
+    from sigpipe_lint.cli import main
+
+    assert resolve.project_root(str(tmp_path)) is None
+    server = (
+        "import socket\n\nimport helpers\n\nconn = socket.create_connection(('h', 1))\n"
+        "try:\n    helpers.send(conn)\nexcept OSError:\n    conn.close()\n"
+    )
+    unguarded = server.replace("try:\n    helpers", "helpers").replace("except OSError:\n    conn.close()\n", "")
+    assert unguarded != server
+
+    def found(folder, text):
+        folder.mkdir()
+        (folder / "helpers.py").write_text("def send(conn):\n    conn.sendall(b'x')\n")
+        (folder / "server.py").write_text(text)
+        main(["check", "--no-cache", "--output-format", "json", "--exit-zero", str(folder)])
+        return sorted((os.path.basename(f["path"]), f["line"]) for f in json.loads(capsys.readouterr().out))
+
+    assert found(tmp_path / "guarded", server) == []  # handled by the caller in server.py
+    # the same socket, unguarded: the sibling's call is what makes the parameter a socket
+    assert found(tmp_path / "unguarded", unguarded) == [("helpers.py", 2)]
+    assert not resolve.is_script_folder(os.path.dirname(os.__file__))  # the stdlib
 
 
 # -- signals.py ------------------------------------------------------------------------

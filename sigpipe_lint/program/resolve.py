@@ -154,9 +154,13 @@ def _local_packages(root: str) -> Tuple[str, ...]:
 
 
 def local_packages(path: str) -> Tuple[str, ...]:
-    """The top-level packages and modules of the project holding `path` (none outside one)."""
-    root = project_root(os.path.dirname(os.path.abspath(path)))
-    return _local_packages(root) if root is not None else ()
+    """The top-level packages and modules of the project holding `path`, or of the folder
+    of scripts it sits in (`is_script_folder`); none elsewhere."""
+    folder = os.path.dirname(os.path.abspath(path))
+    root = project_root(folder)
+    if root is None:
+        return _local_packages(folder) if is_script_folder(folder) else ()
+    return _local_packages(root)
 
 
 # Project trees bigger than this are not scanned for callers (a whole site-packages given
@@ -172,9 +176,30 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "env", "__p
 TREE_DEP = "<tree>"
 
 
+def is_script_folder(folder: str) -> bool:
+    """A folder of scripts: no project marker at or above it, not a package, and not on the
+    interpreter's path (the stdlib and site-packages are folders of modules too). Its
+    scripts import each other as top-level modules: they are one program."""
+    folder = os.path.abspath(folder)
+    return (
+        project_root(folder) is None
+        and not os.path.exists(os.path.join(folder, "__init__.py"))
+        and folder not in INTERPRETER_PATH
+    )
+
+
 def scan_files(root: str) -> List[str]:
-    """The `.py` files below `root` that a scan of the project reads ([] past MAX_SCAN_FILES)."""
+    """The `.py` files below `root` that a scan of the project reads ([] past MAX_SCAN_FILES).
+    A folder of scripts (`is_script_folder`) is read alone, not its subfolders: a script in
+    a home folder must not make the scan read everything below it."""
     out: List[str] = []
+    if is_script_folder(root):
+        try:
+            names = sorted(os.listdir(root))
+        except OSError:
+            return []
+        out = [p for p in (os.path.join(root, f) for f in names if f.endswith(".py")) if os.path.isfile(p)]
+        return out if len(out) <= MAX_SCAN_FILES else []
     for d, dirs, files in os.walk(root):
         dirs[:] = [x for x in dirs if x not in SKIP_DIRS and not x.startswith(".")]
         # Only regular files: opening a FIFO named *.py would block the run.

@@ -526,7 +526,8 @@ class Program:
         if root is None:
             modname, import_root, _ = resolve.module_of(path)
             if modname is None or "." not in modname and not os.path.basename(path) == "__init__.py":
-                return None
+                # a script beside others in a folder of scripts: they are its program
+                return here if modname is not None and resolve.is_script_folder(here) else None
             root = os.path.join(import_root, modname.split(".")[0])
         return root
 
