@@ -519,8 +519,10 @@ class Program:
     # -- callers in other modules --------------------------------------------------------
 
     def _scan_root(self, path: str) -> Optional[str]:
-        """The root of the project holding `path`, or of its package (None: a top-level
-        module outside any project, with no siblings to scan)."""
+        """The root of the project holding `path`, or of its package, or the folder of
+        scripts it sits in (`resolve.is_script_folder`: a top-level script outside any
+        project); None for a script that cannot be imported, or a module on the
+        interpreter's path outside any project."""
         here = os.path.dirname(os.path.abspath(path))
         root = resolve.project_root(here)
         if root is None:
