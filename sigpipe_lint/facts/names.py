@@ -1235,11 +1235,7 @@ class ModuleNames:
                 callers.append(ctx)
             else:  # returned or stored: run by code the module does not show
                 kinds.add(None)
-        if func.cls is not None and func.name == "run" and any(
-            self.qname(b.value, c.outer) == "threading.Thread"
-            for c in [func.cls] + self._local_bases(func.cls)
-            for b in c.node.bases
-        ):
+        if self.is_thread_run(func):
             kinds.add("thread")
         if kinds:
             found = kinds.pop() if len(kinds) == 1 and not callers else None
@@ -1250,6 +1246,19 @@ class ModuleNames:
             found = None
         memo[key] = found
         return found
+
+    def is_thread_run(self, func: FunctionInfo) -> bool:
+        """The `run()` of a `threading.Thread` subclass (here or through this module's
+        bases): `start()` runs it in a thread of its own."""
+        return (
+            func.cls is not None
+            and func.name == "run"
+            and any(
+                self.qname(b.value, c.outer) == "threading.Thread"
+                for c in [func.cls] + self._local_bases(func.cls)
+                for b in c.node.bases
+            )
+        )
 
     def _spawn_kind(self, call: cst.Call, ctx: Ctx) -> Optional[str]:
         """What a spawning call runs its function in: "thread", "greenlet", "process",

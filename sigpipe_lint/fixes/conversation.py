@@ -293,9 +293,7 @@ def _entry_kind(facts: ModuleFacts, func) -> Optional[str]:
     cls = func.cls
     if cls is None:
         return None
-    if func.name == "run" and any(
-        facts.qname(b.value, c.outer) == "threading.Thread" for c in [cls] + _bases(facts, cls) for b in c.node.bases
-    ):
+    if facts.is_thread_run(func):
         return "run"
     if facts.handler_attrs(cls) and (func.name in _HANDLER_ENTRIES or func.name.startswith(_HANDLER_ENTRY_PREFIXES)):
         return "handler"

@@ -181,10 +181,10 @@ def is_script_folder(folder: str) -> bool:
     interpreter's path (the stdlib and site-packages are folders of modules too). Its
     scripts import each other as top-level modules: they are one program."""
     folder = os.path.abspath(folder)
-    return (
-        project_root(folder) is None
+    return (  # cheapest first: the walk up to the filesystem's root last
+        folder not in INTERPRETER_PATH
         and not os.path.exists(os.path.join(folder, "__init__.py"))
-        and folder not in INTERPRETER_PATH
+        and project_root(folder) is None
     )
 
 
