@@ -284,20 +284,14 @@ class StreamFacts:
                 "handler never runs"
             )
         func = write.ctx.func
-        if (
-            func is not None
-            and isinstance(func.node, cst.FunctionDef)
-            and func.node.asynchronous is not None
-            and self.call_sites(func)
-            and not self.caller_contexts(func)
-        ):
+        if func is not None and _is_coroutine(func) and self.call_sites(func) and not self.caller_contexts(func):
             return _SPAWNED_ESCAPES["unawaited task"]  # every call made a task nobody awaits
         return _SPAWNED_ESCAPES.get(self.runs_in(func, sites))
 
     def write_outcome(self, write, sites=None) -> Optional[str]:
         """What a dead peer does to this write, when it differs from a crash with a
-        BrokenPipeError/ConnectionResetError traceback (for messages): an asyncio write's,
-        a request handler's."""
+        BrokenPipeError/ConnectionResetError traceback (for SPL001's message): what
+        `loop.sendfile` raises, or where the exception goes (`escape_of`)."""
         if write.method == "loop.sendfile":
             return (
                 "when the peer dies it raises BrokenPipeError or ConnectionError('Connection "
@@ -315,20 +309,15 @@ class StreamFacts:
         """Where an exception of `func` surfaces: its call sites, or, for a coroutine run as
         a task, where the task is awaited (with the guards that can catch it there)."""
         sites = self.call_sites(func)
-        node = func.node
-        if not (isinstance(node, cst.FunctionDef) and node.asynchronous is not None):
+        if not _is_coroutine(func):
             return sites
-        out: List[Tuple[cst.Call, Ctx]] = []
-        for call, ctx in sites:
-            out.extend(self._where_coroutine_raises(call, ctx))
-        return out
+        return [where for call, ctx in sites for where in self.surfacing(func, call, ctx)]
 
     def surfacing(self, func: FunctionInfo, call: cst.Call, ctx: Ctx) -> List[Tuple[cst.Call, Ctx]]:
         """Where an exception of `func` surfaces for one call of it (`caller_contexts` for
         a call found some other way): the call itself, or for a coroutine, where the task it
         becomes is awaited (none: a task nobody awaits)."""
-        node = func.node
-        if isinstance(node, cst.FunctionDef) and node.asynchronous is not None:
+        if _is_coroutine(func):
             return self._where_coroutine_raises(call, ctx)
         return [(call, ctx)]
 
@@ -421,6 +410,10 @@ def _param_index(func: FunctionInfo, name: str) -> Optional[int]:
         if b.kind == "param" and b.index is not None:
             return b.index
     return None
+
+
+def _is_coroutine(func: FunctionInfo) -> bool:
+    return isinstance(func.node, cst.FunctionDef) and func.node.asynchronous is not None
 
 
 def _not_awaited(call: cst.Call, ctx: Ctx) -> bool:
