@@ -963,17 +963,19 @@ class ModuleNames:
     # Calls that run a function later or elsewhere, with arguments for it:
     # name -> (qualified names accepted, None: any receiver's method of that name;
     #          index of the function; index where its positional arguments start, or the
-    #          index/keyword of an `args` tuple; keyword of a `kwargs` dict)
+    #          index/keyword of an `args` tuple; keyword of a `kwargs` dict; what runs the
+    #          function, for runs_in: a thread, an executor (the exception is kept in a
+    #          future) or an event loop's callback)
     _SPAWNERS = {
-        "start_new_thread": (("_thread.start_new_thread", "thread.start_new_thread"), 0, ("args", 1), ("kwargs", 2)),
-        "start_new": (("_thread.start_new",), 0, ("args", 1), ("kwargs", 2)),
-        "Timer": (("threading.Timer",), 1, ("args", 2), ("kwargs", 3)),
-        "submit": (None, 0, ("star", 1), "star"),
-        "run_in_executor": (None, 1, ("star", 2), None),
-        "call_soon": (None, 0, ("star", 1), None),
-        "call_soon_threadsafe": (None, 0, ("star", 1), None),
-        "call_later": (None, 1, ("star", 2), None),
-        "apply_async": (None, 0, ("args", 1), ("kwds", 2)),
+        "start_new_thread": (("_thread.start_new_thread", "thread.start_new_thread"), 0, ("args", 1), ("kwargs", 2), "thread"),
+        "start_new": (("_thread.start_new",), 0, ("args", 1), ("kwargs", 2), "thread"),
+        "Timer": (("threading.Timer",), 1, ("args", 2), ("kwargs", 3), "thread"),
+        "submit": (None, 0, ("star", 1), "star", "executor"),
+        "run_in_executor": (None, 1, ("star", 2), None, "executor"),
+        "call_soon": (None, 0, ("star", 1), None, "callback"),
+        "call_soon_threadsafe": (None, 0, ("star", 1), None, "callback"),
+        "call_later": (None, 1, ("star", 2), None, "callback"),
+        "apply_async": (None, 0, ("args", 1), ("kwds", 2), "executor"),
     }
     # gevent: a greenlet runs a function with the arguments it is given; an uncaught
     # exception is printed and ends the greenlet, as in a thread. name -> qualified name ->
@@ -1006,7 +1008,7 @@ class ModuleNames:
             args = keyword_arg(call, "args")
             kwargs = keyword_arg(call, "kwargs")
             out.append((keyword_arg(call, "target"), _literal_items(args, ()), _literal_dict(kwargs, {}), call, ctx))
-        for name, (qnames, fi, (akind, ai), kw) in self._SPAWNERS.items():
+        for name, (qnames, fi, (akind, ai), kw, _runs_in) in self._SPAWNERS.items():
             for call, ctx in self.calls_by_name.get(name, ()):
                 if qnames is not None:
                     if self.qname(call.func, ctx.scope) not in qnames:
@@ -1188,21 +1190,12 @@ class ModuleNames:
                 return False
         return True
 
-    # What runs a spawned function, by the spawner: where an exception that escapes it goes
-    # differs (semantics.md 13 for a thread: only that thread dies).
-    _SPAWN_KINDS = {
+    # What a `target=` call runs its function in (the other spawners say it in _SPAWNERS):
+    # where an exception that escapes it goes differs (semantics.md 13 for a thread).
+    _TARGET_KINDS = {
         "threading.Thread": "thread",
         "multiprocessing.Process": "process",
         "multiprocessing.context.Process": "process",
-        "start_new_thread": "thread",
-        "start_new": "thread",
-        "Timer": "thread",
-        "submit": "executor",
-        "run_in_executor": "executor",
-        "apply_async": "executor",
-        "call_soon": "callback",
-        "call_soon_threadsafe": "callback",
-        "call_later": "callback",
     }
 
     def runs_in(self, func: Optional[FunctionInfo], sites=None, _depth: int = 3) -> Optional[str]:
@@ -1265,11 +1258,12 @@ class ModuleNames:
         "executor" (the exception is kept in a future), "callback" (an event loop's), or
         None (a server's handler, or unknown)."""
         if keyword_arg(call, "target") is not None:  # Thread(target=f) or Process(target=f)
-            return self._SPAWN_KINDS.get(self.qname(call.func, ctx.scope) or "")
+            return self._TARGET_KINDS.get(self.qname(call.func, ctx.scope) or "")
         name = call_name(call)
         if name in self._GEVENT_SPAWNS:
             return "greenlet"  # spawned_calls took it as gevent's, or a gevent pool's, spawn
-        return self._SPAWN_KINDS.get(name or "")  # spawned_calls checked its qualified name
+        spawner = self._SPAWNERS.get(name or "")  # spawned_calls checked its qualified name
+        return spawner[4] if spawner is not None else None
 
     def _local_bases(self, cls: ClassInfo, _seen=None) -> List[ClassInfo]:
         seen = _seen or set()
