@@ -498,3 +498,103 @@ while True:
 """
     found = analyze_source(star, "t.py", ["SPL001"]).findings
     assert [f.line for f in found] == [6] and "out of this thread" in found[0].message
+
+
+RELAY = b'''\
+import select
+import socket
+
+
+def relay(host):
+    client = socket.create_connection((host, 80))
+    target = {target}
+    conns = [client, target]
+    while True:
+        rlist, _, _ = select.select(conns, [], [])
+        for r in rlist:
+            other = conns[1] if r is conns[0] else conns[0]
+            data = r.recv(65535)
+            if not data:
+                return
+            other.sendall(data)
+'''
+
+
+def test_a_relays_other_end_picked_by_a_conditional_from_a_list_of_sockets_is_a_socket():
+    # sjmikee/rdef (original set): `other = conns[1] if r is conns[0] else conns[0]`
+    source = RELAY.replace(b"{target}", b"socket.create_connection((host, 81))")
+    assert [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings] == [(16, "SPL001")]
+    # the twin: neither end is known as a socket, so neither is the one written to
+    unknown = source.replace(b"    client = socket.create_connection((host, 80))\n", b"    client = host.peer()\n")
+    unknown = unknown.replace(b"socket.create_connection((host, 81))", b"host.other()")
+    assert unknown.count(b"host.") == 2
+    assert analyze_source(unknown, "t.py", CODES).findings == []
+
+
+@pytest.mark.parametrize("value, reported", [
+    ("self._sock or socket.create_connection(addr)", True),
+    ("self._sock or make_queue()", False),
+    ("socket.create_connection(addr) if fresh else self._sock", True),
+    ("make_queue() if fresh else self._sock", False),
+])
+def test_a_socket_chosen_by_or_or_a_conditional_is_a_socket_when_a_choice_is(value, reported):
+    source = f'''\
+import socket
+
+
+def make_queue():
+    return []
+
+
+class Client:
+    _sock = None
+
+    def send(self, addr, data, fresh=False):
+        sock = {value}
+        sock.sendall(data)
+'''.encode()
+    found = [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings]
+    assert found == ([(13, "SPL001")] if reported else [])
+
+
+SUBCLASS_SOCK = b'''\
+import socket
+
+
+class StreamClientBase:
+    def connect(self):
+        raise NotImplementedError()
+
+    def close(self):
+        if self._sock:
+            self._sock.close()
+        self._sock = None
+
+    def _send(self, data):
+        if not self._sock:
+            self.connect()
+        self._sock.sendall(data)
+
+
+class TCPStatsClient(StreamClientBase):
+    def __init__(self, host):
+        self._host = host
+        self._sock = None
+
+    def connect(self):
+        self._sock = {made}
+'''
+
+
+def test_a_base_class_writes_to_the_socket_its_subclass_makes():
+    # jsocol/pystatsd (original set): the base's `_do_send` writes `self._sock`, which only
+    # the subclasses' `connect()` make
+    source = SUBCLASS_SOCK.replace(b"{made}", b"socket.create_connection((self._host, 8125))")
+    assert [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings] == [(16, "SPL001")]
+    # the twin: the subclass keeps a generator there (it has .send too): nothing is a socket
+    gen = SUBCLASS_SOCK.replace(b"{made}", b"(x for x in range(3))").replace(b"sendall(data)", b"send(data)")
+    assert gen.count(b".send(data)") == 1
+    assert analyze_source(gen, "t.py", CODES).findings == []
+    # an unrelated class binding the same attribute to a socket says nothing of the base
+    other = source.replace(b"class TCPStatsClient(StreamClientBase):", b"class TCPStatsClient:")
+    assert analyze_source(other, "t.py", CODES).findings == []

@@ -213,6 +213,8 @@ class SocketFacts:
         found = _merge(infos)
         if found is not None and local and not found.local:
             found = dataclasses.replace(found, local=True)
+        if found is None:
+            found = self._attr_of_subclasses(cls, attr, depth)
         if found is None and self.program is not None:
             # `self.<attr> = self._create_socket()` in a base elsewhere: this class's own
             # `_create_socket` says what it is here, before what the base's would make
@@ -220,6 +222,22 @@ class SocketFacts:
             if found is None:
                 found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
         return found
+
+    def _attr_of_subclasses(self, cls: ClassInfo, attr: str, depth: int) -> Optional[SockInfo]:
+        """`self.<attr>` in a method of a base class that never binds it to a socket itself,
+        while a subclass in this module does (`StreamClientBase._do_send` writes
+        `self._sock`, which `TCPStatsClient.connect` makes): when `self` is that subclass,
+        the base's method writes to its socket."""
+        below = self.__dict__.get("_subclasses")
+        if below is None:  # id(class) -> the classes of this module below it
+            below = self._subclasses = {}
+            for sub in self.classes:
+                for base in self._local_bases(sub):
+                    below.setdefault(id(base), []).append(sub)
+        infos = []
+        for sub in below.get(id(cls), ()):
+            infos.extend(self.sock_info(v, s, depth + 1, sub) for v, s in sub.attrs.get(attr, ()))
+        return _merge(infos)
 
     def attr_self_calls(self, cls: ClassInfo, attr: str) -> Tuple[str, ...]:
         """The methods M of `self.<attr> = self.M(...)` (awaited or not) in `cls`: in a
@@ -512,6 +530,11 @@ class SocketFacts:
                 both = second is not None and second.kind == "socket" and second.peerless == first.peerless
                 return dataclasses.replace(first, kind="pair", pair_both=both)
             return self._stream_of_tuple(expr, scope, depth, self_cls)  # return reader, writer
+        if isinstance(expr, cst.IfExp):  # other = conns[1] if r is conns[0] else conns[0]
+            return _merge(self.sock_info(e, scope, depth + 1, self_cls) for e in (expr.body, expr.orelse))
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            # sock = self._sock or socket.create_connection(addr)
+            return _merge(self.sock_info(e, scope, depth + 1, self_cls) for e in (expr.left, expr.right))
         if isinstance(expr, cst.Subscript):
             inner = self.sock_info(expr.value, scope, depth + 1, self_cls)
             item = _item_of(inner, _subscript_index(expr))
