@@ -79,6 +79,13 @@ EXCEPTION_ANCESTORS = {
 PEER_DEATH = ("BrokenPipeError", "ConnectionResetError")
 # Methods a request handler runs outside `handle()`.
 _NOT_DISPATCHED = frozenset({"handle", "setup", "finish", "__init__", "__del__"})
+# Methods that code outside the program calls on objects it is given: a file's (print,
+# shutil, logging, io wrappers), a socket's, a thread's, a handler's.
+_CALLED_IMPLICITLY = frozenset({
+    "write", "writelines", "flush", "close", "read", "readline", "readinto", "fileno",
+    "send", "sendall", "sendto", "sendmsg", "sendfile", "recv", "run", "emit", "process_request",
+    "finish_request", "handle_error", "serve_forever",
+})
 # The errno a write to a dead peer raises each exception with (semantics.md, fact 2).
 PEER_DEATH_ERRNOS = {"BrokenPipeError": frozenset({"EPIPE"}), "ConnectionResetError": frozenset({"ECONNRESET"})}
 _ERRNO_NAMES = {v: k for k, v in _errno.errorcode.items()}  # number -> name, on this platform
@@ -202,11 +209,17 @@ class GuardFacts:
             ok = all(set(still) <= set(r.handled) for r in remote)
         elif ok and self.program is not None and func.cls is not None:
             found = self.method_callers_elsewhere(func, alone=not callers)
-            if found is None and not callers:
-                memo[key] = False  # callers unknown
-                return False
+            if not found and not callers:
+                # no call on a receiver of a known class: every call of the name may be one
+                named = self._every_call_of_name(func, still)
+                if named is None:
+                    memo[key] = False  # callers unknown
+                    return False
+                callers = [(c, depth - 1) for c in named]
+                ok = all(self.handled_at(c, depth - 1, memo, still, sites) for c in named)
+                found = []
             remote = found or []
-            ok = all(set(still) <= set(r.handled) for r in remote)
+            ok = ok and all(set(still) <= set(r.handled) for r in remote)
         result = bool(callers or remote) and ok
         memo[key] = result
         return result
@@ -361,6 +374,33 @@ class GuardFacts:
                 if scope is not None:
                     return True
         return False
+
+    def _every_call_of_name(self, func: FunctionInfo, still) -> Optional[List[Ctx]]:
+        """The contexts of every `x.<name>(...)` of this module, as the callers of method
+        `func` when no receiver's class says which of them call it: all of them may, so all
+        must catch what `func` lets out (python-memcached's `server.send_cmds(...)` on
+        servers taken from a dict). Only when the name is used nowhere in this module but
+        in such calls and its definitions, every call of it in the program's other modules
+        catches `still` too, and it is not a name the standard library calls by itself
+        (`write` for `print(file=...)`, `handle`, `run`, dunders). None: not known."""
+        from sigpipe_lint.program.view import name_uses
+
+        name = func.name
+        if name.startswith("__") or name in _NOT_DISPATCHED or name in _CALLED_IMPLICITLY or not self.path:
+            return None
+        named = [(call, ctx) for call, ctx in self.calls_by_name.get(name, ()) if isinstance(call.func, cst.Attribute)]
+        # where each call's exception surfaces (a coroutine made a task: where it is awaited)
+        surfaces = [c for call, ctx in named for _, c in self.surfacing(func, call, ctx)]
+        if not surfaces:
+            return None
+        data = self.program.read(self.path)
+        uses = name_uses(data, name) if data is not None else None
+        if uses is None or uses[2] or uses[0] != len(named):
+            return None
+        elsewhere = self.program.method_calls(name, self.path)
+        if elsewhere is None or not all(set(still) <= set(r.handled) for r in elsewhere):
+            return None
+        return surfaces
 
     def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
         """Every `x.<name>(...)` in this module (but `func`'s callers) has a receiver of a

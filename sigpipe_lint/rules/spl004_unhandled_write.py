@@ -27,7 +27,11 @@ class UnhandledWrite(Rule):
     in test code itself); for a method, its calls there on receivers of a known class
     (`self.transport.transmit()` after `self.transport = transport.TCPTransport(...)`),
     as long as every call of that name in the project has a receiver of known class and
-    the name is not used otherwise. A method of a request handler whose `handle()` (here or in a
+    the name is not used otherwise. A method no call names a known receiver for (`server.
+    send_cmds(...)` on servers taken from a dict) is handled when every call of its name
+    in the module is, the name is used only in those calls, and no other module calls it
+    (not for names the standard library calls on objects it is given: `write`, `flush`,
+    `send`, `run`, ...). A method of a request handler whose `handle()` (here or in a
     base class elsewhere) runs the dispatch under a guard is handled there. A context
     manager that swallows or translates `OSError` (`with self._socket_errors():`, here or
     imported) guards its body; exception tuples are resolved across modules
