@@ -598,3 +598,36 @@ def test_a_base_class_writes_to_the_socket_its_subclass_makes():
     # an unrelated class binding the same attribute to a socket says nothing of the base
     other = source.replace(b"class TCPStatsClient(StreamClientBase):", b"class TCPStatsClient:")
     assert analyze_source(other, "t.py", CODES).findings == []
+
+
+HANDLER_PARAM = b'''\
+import http.server
+
+
+def send_page(handler{annotation}):
+    handler.send_response(200)
+    handler.end_headers()
+    handler.wfile.write(b"<html></html>")
+
+
+class Handler({base}):
+    def do_GET(self):
+        send_page(self)
+'''
+
+
+@pytest.mark.parametrize("annotation, base, reported", [
+    # Densaugeo/uploadserver (holdout 3): the page helper gets the handler's self
+    ("", "http.server.BaseHTTPRequestHandler", True),
+    (": http.server.BaseHTTPRequestHandler", "object", True),
+    (": http.server.SimpleHTTPRequestHandler", "http.server.SimpleHTTPRequestHandler", True),
+    # twins: the self passed in is not a request handler's, nor is the annotated class one
+    ("", "object", False),
+    (": Handler", "object", False),
+])
+def test_a_request_handler_passed_to_a_helper_writes_to_its_client_there(annotation, base, reported):
+    source = HANDLER_PARAM.replace(b"{annotation}", annotation.encode()).replace(b"{base}", base.encode())
+    findings = analyze_source(source, "t.py", CODES).findings
+    assert [(f.line, f.code) for f in findings] == ([(7, "SPL001")] if reported else [])
+    if reported:
+        assert "out of this request handler" in findings[0].message

@@ -191,6 +191,37 @@ class SocketFacts:
                         attrs.update(found[0].handler_attrs)
         return tuple(sorted(attrs))
 
+    def _handler_param_attrs(self, name: cst.Name, scope: Scope, depth: int) -> Tuple[str, ...]:
+        """The socket attributes of the request handler a parameter is: one annotated with a
+        handler class (`handler: http.server.BaseHTTPRequestHandler`), or one that every
+        call of its function in this module fills with a handler method's `self`
+        (`send_upload_page(self)` in `do_GET`). () for anything else."""
+        bs, _ = self.lookup(name.value, scope)
+        if not bs or len(bs) != 1 or bs[0].kind != "param":
+            return ()
+        b = bs[0]
+        if b.value is not None:  # annotated
+            out: Set[str] = set()
+            for q in self.qnames(b.value, b.scope):
+                if q in HANDLER_BASES:
+                    out.update(HANDLER_BASES[q])
+            for local in self._local_classes(b.value, b.scope):
+                out.update(self.handler_attrs(local))
+            return tuple(out)
+        if b.info is None or depth > 10:
+            return ()
+        _, passed = self._param_arguments(b)
+        common = None
+        for arg, ctx in passed:
+            if not isinstance(arg, cst.Name):
+                return ()
+            abs_, _ = self.lookup(arg.value, ctx.scope)
+            if not abs_ or len(abs_) != 1 or abs_[0].kind != "self":
+                return ()
+            attrs = set(self.handler_attrs(abs_[0].info))
+            common = attrs if common is None else common & attrs
+        return tuple(common or ())
+
     # -- what other modules ask (summaries) ---------------------------------------------
 
     def function_returns_sock(self, func: FunctionInfo) -> Optional[SockInfo]:
@@ -516,6 +547,12 @@ class SocketFacts:
             owner = self.instance_class(expr.value, scope, self_cls)
             if owner is not None:
                 return self._instance_attr_sock(owner, expr.attr.value, depth)
+            if isinstance(expr.value, cst.Name) and expr.attr.value in self._handler_param_attrs(expr.value, scope, depth):
+                # send_page(handler): handler.wfile of the request handler passed in
+                kind = "file" if expr.attr.value == "wfile" else "socket"
+                return SockInfo(
+                    kind, tls=self.module_mentions_ssl(), origin=f"{expr.value.value}.{expr.attr.value} of a request handler", handler=True
+                )
             return None
         if isinstance(expr, cst.Tuple) and expr.elements:
             # return conn, size: a tuple whose first item is a socket, like accept()'s

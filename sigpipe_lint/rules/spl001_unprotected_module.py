@@ -31,7 +31,9 @@ class UnprotectedSocketWrite(Rule):
     A `.send()` counts only when something in the module says the receiver is a socket:
     `socket.socket()`, `create_connection()`, `socketpair()`, `fromfd()`, `create_server()`,
     `accept()`, `wrap_socket()`, a parameter annotated `socket.socket`, a request handler's
-    `self.request`/`self.connection`/`self.wfile`, or a name or `self.x` bound to one of
+    `self.request`/`self.connection`/`self.wfile` (also `handler.wfile` in a helper whose
+    parameter is annotated with a handler class or filled with a handler's `self` by every
+    call in the module), or a name or `self.x` bound to one of
     those (through helpers and methods that return one, and parameters that every call in
     the module fills with one, thread, executor and event-loop calls included:
     `Thread(target=f, args=(conn,))`, `_thread.start_new_thread(f, (conn,))`,
