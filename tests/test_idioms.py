@@ -631,3 +631,68 @@ def test_a_request_handler_passed_to_a_helper_writes_to_its_client_there(annotat
     assert [(f.line, f.code) for f in findings] == ([(7, "SPL001")] if reported else [])
     if reported:
         assert "out of this request handler" in findings[0].message
+
+
+SELECT_RELAY = b'''\
+import select
+import socket
+import threading
+
+
+class ProxyConnection:
+    def __init__(self, local_skt, proxy_skt):
+        self.local_skt = local_skt
+        self.proxy_skt = proxy_skt
+
+    def fileno(self):
+        return self.proxy_skt.fileno()
+
+    def read(self):
+        data = self.proxy_skt.recv(4096)
+        self.local_skt.sendall(data)
+
+
+class LocalConnection:
+    def __init__(self, local_skt, proxy_skt):
+        self.local_skt = local_skt
+        self.proxy_skt = proxy_skt
+
+    def fileno(self):
+        return self.local_skt.fileno()
+
+    def read(self):
+        data = self.local_skt.recv(4096)
+        self.proxy_skt.sendall(data)
+
+
+def relay(local_conn, proxy_conn):
+    inputs = [proxy_conn, local_conn]
+    while True:
+        rlist, _, _ = select.select(inputs, [], [], 3)
+        for r in rlist:
+{call}
+
+
+def serve():
+    server = socket.create_server(("", 1081))
+    while True:
+        local_skt, _ = server.accept()
+        proxy_skt = socket.create_connection(("proxy", 1080))
+        local_conn = LocalConnection(local_skt, proxy_skt)
+        proxy_conn = ProxyConnection(local_skt, proxy_skt)
+        threading.Thread(target=relay, args=(local_conn, proxy_conn)).start()
+'''
+
+
+def test_a_call_on_an_item_of_objects_of_two_classes_is_a_caller_of_both_methods():
+    # kaiwk/messsocks (holdout 3's false positives): select() over the two connection
+    # objects, `r.read()` guarded; each class's read() writes to the other socket
+    guarded = SELECT_RELAY.replace(
+        b"{call}", b"            try:\n                r.read()\n            except OSError:\n                return"
+    )
+    source = guarded + b"\n\ndef guarded(host):\n    try:\n        socket.create_connection((host, 1)).sendall(b'x')\n    except OSError:\n        pass\n"
+    assert analyze_source(source, "t.py", CODES).findings == []
+    # the twin: the same call unguarded lets both writes out of the relay thread
+    bare = SELECT_RELAY.replace(b"{call}", b"            r.read()") + source[len(guarded):]
+    found = [(f.line, f.code) for f in analyze_source(bare, "t.py", CODES).findings]
+    assert found == [(16, "SPL004"), (29, "SPL004")]

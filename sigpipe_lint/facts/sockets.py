@@ -1500,6 +1500,27 @@ def _item_of(inner: Optional[SockInfo], index: Optional[int]) -> Optional[SockIn
     return None
 
 
+def expr_at(desc, path):
+    """(expression, scope) at `path` inside an item descriptor (as `_sock_at` walks it), or
+    None when the item there is not an expression of this module."""
+    while desc is not None and desc[0] == "tuple":
+        if not path:
+            return None
+        parts = desc[1]
+        desc = parts[path[0]] if path[0] < len(parts) else None
+        path = path[1:]
+    if desc is None or desc[0] != "expr":
+        return None
+    _, expr, scope = desc
+    while path and isinstance(expr, (cst.Tuple, cst.List)):
+        els = expr.elements
+        if path[0] >= len(els) or not isinstance(els[path[0]], cst.Element):
+            return None
+        expr = els[path[0]].value
+        path = path[1:]
+    return None if path else (expr, scope)
+
+
 def _merge(infos) -> Optional[SockInfo]:
     found = [i for i in infos if i is not None]
     if not found:

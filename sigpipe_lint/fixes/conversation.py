@@ -31,6 +31,7 @@ import libcst as cst
 
 from sigpipe_lint.facts import PEER_DEATH, ModuleFacts, Write, arg_at, dotted, keyword_arg
 from sigpipe_lint.facts.names import _is_node, method_kind
+from sigpipe_lint.facts.sockets import expr_at
 from sigpipe_lint.fixes.streams import IMPORTS as STREAM_CLOSE_IMPORTS
 from sigpipe_lint.fixes.streams import close_stream_lines
 
@@ -201,6 +202,11 @@ def _instance_classes(facts: ModuleFacts, expr, scope, depth: int = 0) -> List[o
                 for arg, actx in _param_args(facts, b.info, b.index):
                     if arg is not None:
                         out.extend(_instance_classes(facts, arg, actx.scope, depth + 1))
+            elif b.kind == "elem":  # for r in rlist: an item of a container (or of select's lists)
+                for desc in facts._items_of(b.value, b.scope, depth, None):
+                    at = expr_at(desc, b.index)
+                    if at is not None:
+                        out.extend(_instance_classes(facts, at[0], at[1], depth + 1))
         return out
     if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
         bs, _ = facts.lookup(expr.value.value, scope)
@@ -248,7 +254,9 @@ def call_sites(facts: ModuleFacts, func) -> List[Tuple[cst.Call, object]]:
             if id(call) in seen or not isinstance(call.func, cst.Attribute):
                 continue
             classes = _instance_classes(facts, call.func.value, ctx.scope)
-            if classes and all(_is_or_inherits(facts, c, func.cls) for c in classes):
+            # a receiver that may be of func's class (`for r in rlist` over instances of
+            # two classes) may call it: a caller, whose guard must count
+            if any(_is_or_inherits(facts, c, func.cls) for c in classes):
                 sites.extend(facts.surfacing(func, call, ctx))
                 seen.add(id(call))
     cache[key] = sites

@@ -27,7 +27,10 @@ class UnhandledWrite(Rule):
     in test code itself); for a method, its calls there on receivers of a known class
     (`self.transport.transmit()` after `self.transport = transport.TCPTransport(...)`),
     as long as every call of that name in the project has a receiver of known class and
-    the name is not used otherwise. A method no call names a known receiver for (`server.
+    the name is not used otherwise. In the module, a call on a receiver that may be an
+    instance of the method's class counts as a caller (`for r in rlist: r.read()` after
+    `select.select([proxy_conn, local_conn], ...)` calls both classes' `read`). A method no
+    call names a known receiver for (`server.
     send_cmds(...)` on servers taken from a dict) is handled when every call of its name
     in the module is, the name is used only in those calls, and no other module calls it
     (not for names the standard library calls on objects it is given: `write`, `flush`,
