@@ -696,3 +696,39 @@ def test_a_call_on_an_item_of_objects_of_two_classes_is_a_caller_of_both_methods
     bare = SELECT_RELAY.replace(b"{call}", b"            r.read()") + source[len(guarded):]
     found = [(f.line, f.code) for f in analyze_source(bare, "t.py", CODES).findings]
     assert found == [(16, "SPL004"), (29, "SPL004")]
+
+
+@pytest.mark.parametrize("body, reported", [
+    # jasonrbriggs/stomp.py (holdout 3): the caught exception fetched again and re-raised
+    ("_, e, _ = sys.exc_info()\n        log.error('send failed')\n        raise e", True),
+    ("e = sys.exc_info()[1]\n        raise e", True),
+    ("e = sys.exception()\n        raise e", True),
+    ("err = exc\n        raise err", True),
+    # twins: something else is raised (a translation), or the names are not the exception
+    ("_, e, _ = sys.exc_info()\n        raise ConnectionLost(e)", False),
+    ("t = sys.exc_info()[0]\n        raise ConnectionLost(t)", False),
+    ("e = ConnectionLost()\n        raise e", False),
+])
+def test_an_exception_fetched_from_sys_exc_info_and_raised_is_sent_on(body, reported):
+    source = f'''\
+import logging
+import socket
+import sys
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionLost(Exception):
+    pass
+
+
+def send(host, data):
+    sock = socket.create_connection((host, 61613))
+    try:
+        sock.sendall(data)
+    except Exception as exc:
+        {body}
+'''.encode()
+    # (SPL001 when nothing else in the module handles it: the clause does not)
+    found = [f.line for f in analyze_source(source, "t.py", CODES).findings]
+    assert found == ([15] if reported else [])

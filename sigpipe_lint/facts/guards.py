@@ -532,16 +532,50 @@ class GuardFacts:
             name = None
             if handler.name is not None and isinstance(handler.name.name, cst.Name):
                 name = handler.name.name.value
-            memo[key] = not self._reraises(list(handler.body.body), scope, exc, name, False)
+            body = list(handler.body.body)
+            memo[key] = not self._reraises(body, scope, exc, name, False, self._caught_aliases(body, scope, name))
         return memo[key]
 
-    def _reraises(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool) -> bool:
-        """Whether a path through `stmts` sends the caught exception on."""
-        return self._flow(stmts, scope, exc, name, cleaned)[0]
+    def _caught_aliases(self, body, scope: Scope, name: Optional[str]) -> FrozenSet[str]:
+        """Names a handler's body binds to the exception it caught, besides `as name`:
+        `_, e, _ = sys.exc_info()`, `e = sys.exc_info()[1]`, `e = sys.exception()`,
+        `err = name`. `raise e` with one of them re-raises it, as stomp.py's send does."""
+        out: Set[str] = set()
+        for stmt in body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                    continue
+                target, value = small.targets[0].target, small.value
+                index = None
+                if isinstance(value, cst.Subscript) and len(value.slice) == 1:
+                    sl = value.slice[0].slice
+                    if isinstance(sl, cst.Index) and isinstance(sl.value, cst.Integer):
+                        index, value = sl.value.value, value.value
+                if isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)):
+                    q = self.qname(value.func, scope)
+                    if q == "sys.exception" and index is None and isinstance(target, cst.Name):
+                        out.add(target.value)
+                    elif q == "sys.exc_info" and index == "1" and isinstance(target, cst.Name):
+                        out.add(target.value)
+                    elif q == "sys.exc_info" and index is None and isinstance(target, (cst.Tuple, cst.List)):
+                        els = target.elements
+                        if len(els) == 3 and isinstance(els[1].value, cst.Name):
+                            out.add(els[1].value.value)
+                elif isinstance(value, cst.Name) and name is not None and value.value in ({name} | out):
+                    if isinstance(target, cst.Name):
+                        out.add(target.value)
+        return frozenset(out)
 
-    def _flow(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool):
+    def _reraises(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool, aliases=frozenset()) -> bool:
+        """Whether a path through `stmts` sends the caught exception on."""
+        return self._flow(stmts, scope, exc, name, cleaned, aliases)[0]
+
+    def _flow(self, stmts, scope: Scope, exc: str, name: Optional[str], cleaned: bool, aliases=frozenset()):
         """(whether a path through `stmts` sends the caught exception on with no decision
-        before it, the set of `cleaned` values of the paths that run off the end)."""
+        before it, the set of `cleaned` values of the paths that run off the end).
+        `aliases`: other names of the caught exception (`_caught_aliases`)."""
         states = {cleaned}  # the live paths, by whether they made a decision
         for stmt in stmts:
             if not states:
@@ -549,7 +583,9 @@ class GuardFacts:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Raise):
-                        if small.exc is None or (isinstance(small.exc, cst.Name) and small.exc.value == name):
+                        if small.exc is None or (
+                            isinstance(small.exc, cst.Name) and (small.exc.value == name or small.exc.value in aliases)
+                        ):
                             if False in states:
                                 return True, frozenset()  # re-raise (after cleanup: a decision)
                         states = set()  # raises something else: translated
@@ -575,7 +611,7 @@ class GuardFacts:
                 after = set()
                 for state in states:
                     for b in branches:
-                        sends, out = self._flow(b, scope, exc, name, state)
+                        sends, out = self._flow(b, scope, exc, name, state, aliases)
                         if sends:
                             return True, frozenset()
                         after |= out
@@ -586,7 +622,7 @@ class GuardFacts:
                 states = after
             elif isinstance(stmt, (cst.With, cst.For, cst.While)):
                 for state in states:
-                    if self._flow(list(stmt.body.body), scope, exc, name, state)[0]:
+                    if self._flow(list(stmt.body.body), scope, exc, name, state, aliases)[0]:
                         return True, frozenset()
                 states = {True}
             elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):

@@ -50,7 +50,8 @@ class UnhandledWrite(Rule):
     callers: both count as unhandled.
 
     Caught means handled, as SPL003 says: a clause that sends the exception on with a bare
-    `raise` handles it only after a decision (`self.close(); raise`), not after logging.
+    `raise` (or `raise e` of it, also fetched again as `_, e, _ = sys.exc_info()`) handles
+    it only after a decision (`self.close(); raise`), not after logging.
     A test of the program's state does not say whether the peer died (it can die in any
     state): `if not self.closing: raise` handles nothing, while `if self.sock is not None:
     self.sock.close()` then `raise` decided in each state and handles it.
