@@ -732,3 +732,44 @@ def send(host, data):
     # (SPL001 when nothing else in the module handles it: the clause does not)
     found = [f.line for f in analyze_source(source, "t.py", CODES).findings]
     assert found == ([15] if reported else [])
+
+
+STREAM_SUBCLASS = b'''\
+import asyncio
+from asyncio import StreamWriter
+
+
+class TCPStream({base}):
+    def __init__(self, writer):
+        super().__init__(writer._transport, writer._protocol, writer._reader, writer._loop)
+
+
+class Client:
+    def __init__(self):
+        self.stream: TCPStream = None
+
+    async def connect(self, host):
+        _, writer = await asyncio.open_connection(host, 25565)
+        self.stream = TCPStream(writer)
+
+    async def write_packet(self, data):
+        self.stream.write(data)
+        await self.stream.drain()
+
+
+async def send(stream: TCPStream, data):
+    stream.write(data)
+    await stream.drain()
+'''
+
+
+@pytest.mark.parametrize("base, reported", [
+    # py-mine/PyMine-Net (holdout 3): a StreamWriter subclass wrapping open_connection's writer
+    ("StreamWriter", [(20, "SPL001"), (25, "SPL001")]),
+    ("asyncio.StreamWriter", [(20, "SPL001"), (25, "SPL001")]),
+    # the twin: a class of its own with write() and drain() (a buffer, a test double)
+    ("object", []),
+])
+def test_instances_of_a_stream_writer_subclass_are_streams(base, reported):
+    source = STREAM_SUBCLASS.replace(b"{base}", base.encode())
+    assert [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings] == reported

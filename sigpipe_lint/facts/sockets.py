@@ -29,6 +29,7 @@ from sigpipe_lint.facts.names import (
     keyword_arg,
     positional_args,
 )
+from sigpipe_lint.facts.streams import STREAM_WRITER_TYPES
 
 # Calls whose result is a socket.
 SOCKET_CONSTRUCTORS = {
@@ -306,6 +307,8 @@ class SocketFacts:
             q = self.qname(base.value, cls.outer)
             if q in SOCKET_TYPES:
                 return SockInfo("socket", tls=SOCKET_TYPES[q], origin=f"a subclass of {q}")
+            if q in STREAM_WRITER_TYPES:  # a StreamWriter subclass: its drain() raises
+                return SockInfo("stream", origin=f"a subclass of {q}", stream=True)
             for other in self._local_classes(base.value, cls.outer):
                 found = self.class_is_socket(other, seen)
                 if found is not None:
@@ -743,7 +746,22 @@ class SocketFacts:
                 if q == "socket" and isinstance(e, cst.Name):
                     # `conn: socket` after `import socket`: the module where the class was meant
                     return SockInfo("socket", tls=self.module_mentions_ssl(), origin="annotated socket (the module)")
+                # a class whose instances are sockets or streams (a subclass of one), here or elsewhere
+                found = self._class_instances_sock(e, q, scope)
+                if found is not None:
+                    return found
         return None
+
+    def _class_instances_sock(self, expr, q: Optional[str], scope) -> Optional[SockInfo]:
+        """What instances of the class `expr` names are: a socket or stream when it
+        subclasses one, in this module or (program view) elsewhere."""
+        local = self._local_classes(expr, scope)
+        if local:
+            return self.class_is_socket(local[0]) if len(local) == 1 else None
+        if q is None or q.startswith(("builtins.", "<local>.")) or self.program is None:
+            return None
+        found = self.program.class_summary(q, self.search_paths)
+        return found[0].is_socket if found is not None else None
 
     def _sock_of_call(self, call: cst.Call, scope: Scope, depth: int, self_cls) -> Optional[SockInfo]:
         func = call.func

@@ -58,7 +58,8 @@ class UnprotectedSocketWrite(Rule):
 
     asyncio: the writer of `asyncio.open_connection()`/`open_unix_connection()` and the
     second parameter of a `start_server`/`start_unix_server` callback (or a parameter
-    annotated `asyncio.StreamWriter`) is a stream, followed through names, `self.x`,
+    annotated `asyncio.StreamWriter`, an instance of a subclass of it, here or in another
+    module, or a name annotated with such a class) is a stream, followed through names, `self.x`,
     helpers and parameters like a socket. `writer.write()`, `writelines()` and
     `write_eof()` never raise (they fill a buffer), so they are never reported; the
     `await writer.drain()` after them is, because that is where the exception comes out
