@@ -773,3 +773,44 @@ async def send(stream: TCPStream, data):
 def test_instances_of_a_stream_writer_subclass_are_streams(base, reported):
     source = STREAM_SUBCLASS.replace(b"{base}", base.encode())
     assert [(f.line, f.code) for f in analyze_source(source, "t.py", CODES).findings] == reported
+
+
+OPTION = '''\
+import logging
+import socket
+
+
+class Sender:
+    def __init__(self, host, raise_send_errors={raise_default}):
+        self.sock = socket.create_connection((host, 2003))
+        self.raise_send_errors = raise_send_errors
+        self.closing = False
+
+    def close(self):
+        self.closing = True
+
+    def send(self, message, ignore_errors={ignore_default}):
+        try:
+            self.sock.sendall(message)
+        except OSError:
+            {clause}
+            logging.error("send failed")
+'''
+
+
+@pytest.mark.parametrize("raise_default, ignore_default, clause, reported", [
+    # benhoyt/graphyte (holdout 1), richardpenman/whois (holdout 3): the clause re-raises
+    # only for a caller who asked for it; by default it logs and goes on
+    ("False", "True", "if self.raise_send_errors:\n                raise", False),
+    ("False", "True", "if not ignore_errors:\n                raise", False),
+    # the twins: the default is to raise
+    ("True", "True", "if self.raise_send_errors:\n                raise", True),
+    ("False", "False", "if not ignore_errors:\n                raise", True),
+    # a test of the program's state is not an option: it says nothing of the peer
+    ("False", "True", "if not self.closing:\n                raise", True),
+    # an option the function rebinds is not its default any more
+    ("False", "True", "ignore_errors = message.startswith(b'x')\n            if not ignore_errors:\n                raise", True),
+])
+def test_a_re_raise_that_a_caller_must_opt_into_leaves_the_exception_handled(raise_default, ignore_default, clause, reported):
+    source = OPTION.format(raise_default=raise_default, ignore_default=ignore_default, clause=clause).encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([16] if reported else [])

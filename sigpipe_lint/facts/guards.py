@@ -597,6 +597,8 @@ class GuardFacts:
                         states = {True}
             elif isinstance(stmt, cst.If):
                 verdict = self._condition(stmt.test, scope, exc, name)
+                if verdict is None:
+                    verdict = self._option_default(stmt.test, scope)
                 branches = []
                 if verdict is not False:
                     branches.append(list(stmt.body.body))
@@ -630,6 +632,49 @@ class GuardFacts:
             else:  # try, match: something the handler decided to do
                 states = {True}
         return False, frozenset(states)
+
+    def _option_default(self, test, scope: Scope) -> Optional[bool]:
+        """The value of an `if` test in a handler when it reads only an option the caller
+        may set and the test follows its default: a parameter of the function with a
+        literal default that the function never rebinds (`ignore_socket_errors=True`), or
+        `self.x` bound only in `__init__`, to such a parameter of it
+        (`self.raise_send_errors = raise_send_errors`, default False). The clause then
+        re-raises only for a caller who asked for the exception: by default it handles it
+        (whois, graphyte). A test of other state (`self.closing`) is not an option: None."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            v = self._option_default(test.expression, scope)
+            return None if v is None else not v
+        if isinstance(test, cst.Name):
+            return self._param_default(test.value, scope)
+        if isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name):
+            cls = self._self_class(test.value.value, scope)
+            if cls is None:
+                return None
+            bound = self._class_attr_bindings(cls, test.attr.value)
+            init = cls.methods.get("__init__")
+            if not bound or init is None or any(s is not init.scope or not isinstance(v, cst.Name) for v, s in bound):
+                return None
+            values = {self._param_default(v.value, s) for v, s in bound}
+            return values.pop() if len(values) == 1 else None
+        return None
+
+    def _param_default(self, name: str, scope: Scope) -> Optional[bool]:
+        """The truth of parameter `name`'s literal default (True, False, None, a number or
+        a string), when it is the only binding of the name in its function; else None."""
+        bs, _ = self.lookup(name, scope)
+        if not bs or len(bs) != 1 or bs[0].kind != "param" or bs[0].info is None:
+            return None
+        params = bs[0].info.node.params
+        for param in list(params.params) + list(params.kwonly_params):
+            if param.name.value == name and param.default is not None:
+                d = param.default
+                if isinstance(d, cst.Name) and d.value in ("True", "False", "None"):
+                    return d.value == "True"
+                if isinstance(d, (cst.Integer, cst.Float)):
+                    return float(d.value) != 0
+                if isinstance(d, cst.SimpleString):
+                    return len(d.evaluated_value) > 0
+        return None
 
     def _condition(self, test, scope: Scope, exc: str, name: Optional[str]) -> Optional[bool]:
         """The value of an `if` test in a handler that caught `exc` (as `name`); None: unknown."""

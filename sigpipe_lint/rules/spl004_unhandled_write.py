@@ -54,7 +54,11 @@ class UnhandledWrite(Rule):
     it only after a decision (`self.close(); raise`), not after logging.
     A test of the program's state does not say whether the peer died (it can die in any
     state): `if not self.closing: raise` handles nothing, while `if self.sock is not None:
-    self.sock.close()` then `raise` decided in each state and handles it.
+    self.sock.close()` then `raise` decided in each state and handles it. An option the
+    caller sets is not state: `if self.raise_send_errors: raise` (bound only in `__init__`
+    from a parameter defaulting to False) or `if not ignore_errors: raise` (a parameter
+    defaulting to True) re-raises only for a caller who asked for the exception, and the
+    clause handles it by default.
 
     When something in the program resets SIGPIPE to `SIG_DFL` (this module, a package
     `__init__` above it, its package's `__main__.py`, or a project script importing its
