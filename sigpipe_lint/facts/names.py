@@ -341,6 +341,8 @@ class ModuleNames:
         self.subscript_stores: List[Tuple[cst.Subscript, cst.BaseExpression, Ctx]] = []
         self.awaits: List[Tuple[cst.Await, Ctx]] = []  # where each `await` stands (asyncio tasks)
         self.method_aliases: List[Tuple[cst.BaseExpression, cst.BaseExpression, Ctx]] = []  # (target, value, ctx)
+        # attribute name -> [(`obj.name` target, value, ctx)] for `obj.name = value` on a name not `self`
+        self.outside_attr_stores: Dict[str, List[Tuple[cst.Attribute, cst.BaseExpression, Ctx]]] = {}
         self.imported_modules: Set[str] = set()
         self.imported_names: Set[str] = set()  # qualified names brought in by `from X import y`
         # `from X import y as z`: {"X.y": {"z"}} (calls are indexed by the name called, z)
@@ -698,6 +700,8 @@ class ModuleNames:
                 cls = self._self_class(target.value.value, ctx.scope)
                 if cls is not None:
                     cls.attrs.setdefault(target.attr.value, []).append((value, ctx.scope))
+                else:  # obj.x = value: an attribute set on an instance from outside its class
+                    self.outside_attr_stores.setdefault(target.attr.value, []).append((target, value, ctx))
 
     # -- names --------------------------------------------------------------------------
 

@@ -232,6 +232,10 @@ class SocketFacts:
         """What `self.<attr>` is in methods of `cls`: its bindings and annotations here, a
         request handler's attributes, then (program view) bases elsewhere."""
         infos = [self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
+        # `handler.socket = client_socket` on an instance of cls made in this module
+        for target, v, ctx in self.outside_attr_stores.get(attr, ()):
+            if self.instance_class(target.value, ctx.scope, _method_class(ctx)) is cls:
+                infos.append(self.sock_info(v, ctx.scope, depth + 1, _method_class(ctx)))
         # An annotation says what type the attribute has, not where it is connected: when
         # every socket bound to it is one end of a loopback pair, `sock: socket.socket`
         # beside them does not make it a connection to a remote peer.

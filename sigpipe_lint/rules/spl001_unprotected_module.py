@@ -45,7 +45,8 @@ class UnprotectedSocketWrite(Rule):
     by `for` loops, subscripts, `pop()`/`get()`; a list literal of sockets too, as a relay's
     `other = conns[1] if r is conns[0] else conns[0]`). `a or b` and `a if c else b` are
     sockets when either choice is one, and `self.x` in a base class's method is a socket
-    when a subclass in the module binds it to one. gevent's `socket` module makes sockets,
+    when a subclass in the module binds it to one, or when the module sets it on an
+    instance from outside the class (`protocol.socket = client_socket`). gevent's `socket` module makes sockets,
     and a `gevent.server.StreamServer(listener, handle)` passes one to `handle` (and to the
     `handle` method of a subclass). A selector's key (`for key, mask in sel.select()`,
     `sel.get_key(...)`) has a socket as `key.fileobj` (or `key.data`) when a socket is
