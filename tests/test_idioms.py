@@ -854,3 +854,34 @@ if __name__ == "__main__":
 def test_an_attribute_set_on_an_instance_from_outside_its_class_is_what_was_set(store, reported):
     source = OUTSIDE_STORE.replace(b"{store}", store.encode())
     assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([10] if reported else [])
+
+
+COPYFILE = b'''\
+import http.server
+import io
+
+
+class UploadHandler(http.server.{base}):
+    def do_POST(self):
+        f = io.BytesIO(b"uploaded")
+        self.send_response(200)
+        self.end_headers()
+        self.copyfile(f, {out})
+{override}
+'''
+
+
+@pytest.mark.parametrize("base, out, override, reported", [
+    # sgrontflix/simplehttpserverwithupload (holdout 1): the inherited copyfile is
+    # shutil.copyfileobj into the handler's wfile
+    ("SimpleHTTPRequestHandler", "self.wfile", "", True),
+    ("CGIHTTPRequestHandler", "self.wfile", "", True),
+    # twins: into a file that is not the client's; a class whose copyfile is its own; a
+    # base that has no copyfile (the call fails, it writes nothing)
+    ("SimpleHTTPRequestHandler", "open('log', 'wb')", "", False),
+    ("SimpleHTTPRequestHandler", "self.wfile", "\n    def copyfile(self, source, outputfile):\n        pass\n", False),
+    ("BaseHTTPRequestHandler", "self.wfile", "", False),
+])
+def test_an_inherited_copyfile_into_the_handlers_wfile_is_a_write(base, out, override, reported):
+    source = COPYFILE.replace(b"{base}", base.encode()).replace(b"{out}", out.encode()).replace(b"{override}", override.encode())
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([10] if reported else [])

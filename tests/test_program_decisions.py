@@ -994,3 +994,29 @@ def test_a_stream_writer_subclass_of_another_module_makes_streams(tmp_path, caps
     root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/stream.py": stream, "pkg/client.py": client})
     got, _ = reported_in(root, capsys)
     assert [(Path(f).name, line) for f, line, code in got] == ([("client.py", 13), ("client.py", 18)] if reported else [])
+
+
+@pytest.mark.parametrize("base, reported", [("http.server.SimpleHTTPRequestHandler", True), ("http.server.BaseHTTPRequestHandler", False)])
+def test_copyfile_inherited_through_a_base_of_another_module_is_a_write(tmp_path, capsys, base, reported):
+    # the upload handler's base lives in the project's own module, which subclasses the
+    # stdlib's handler: copyfile is SimpleHTTPRequestHandler's only when that is above
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": f"import http.server\n\n\nclass Base({base}):\n    pass\n",
+        "pkg/upload.py": _src('''\
+            import io
+
+            from pkg.base import Base
+
+
+            class Upload(Base):
+                def do_POST(self):
+                    f = io.BytesIO(b"done")
+                    self.send_response(200)
+                    self.end_headers()
+                    self.copyfile(f, self.wfile)
+            '''),
+    }
+    root = _package(tmp_path / "p", files)
+    got, _ = reported_in(root, capsys)
+    assert [(Path(f).name, line) for f, line, code in got] == ([("upload.py", 11)] if reported else [])

@@ -120,6 +120,15 @@ WRITING_FUNCTIONS = {
     "marshal.dump": (1, "file"),
     "builtins.print": (-1, "file"),
 }
+# Methods a request-handler class inherits that write into a file argument, by the classes
+# that define them: SimpleHTTPRequestHandler.copyfile(source, outputfile) is
+# shutil.copyfileobj into outputfile (`self.copyfile(f, self.wfile)` in an upload handler).
+HANDLER_WRITING_METHODS = {
+    "copyfile": ((1, "outputfile"), frozenset({
+        "http.server.SimpleHTTPRequestHandler", "http.server.CGIHTTPRequestHandler",
+        "SimpleHTTPServer.SimpleHTTPRequestHandler",
+    })),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,6 +309,19 @@ class SocketFacts:
                     infos.extend(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
                     break
         return _merge(infos)
+
+    def _inherits(self, cls: ClassInfo, qnames: frozenset) -> bool:
+        """Whether `cls` has one of `qnames` among its bases, here or (program view) in the
+        chain of a base class elsewhere."""
+        for c in [cls] + self._local_bases(cls):
+            for base in c.node.bases:
+                for q in self.qnames(base.value, c.outer):
+                    if q in qnames:
+                        return True
+                    if self.program is not None and not q.startswith(("<local>.", "builtins.")):
+                        if any(b in qnames for cs in self._class_chain(q, self.search_paths) for b in cs.bases):
+                            return True
+        return False
 
     def class_is_socket(self, cls: ClassInfo, _seen=None) -> Optional[SockInfo]:
         """A class that subclasses `socket.socket` (or `ssl.SSLSocket`): its instances are sockets."""
@@ -1389,6 +1411,19 @@ class SocketFacts:
                     short = qualified.replace("builtins.", "")
                     label = f"{short}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, qualified, info, label, target=arg))
+        for method, ((index, keyword), owners) in HANDLER_WRITING_METHODS.items():
+            for call, ctx in self.calls_by_name.get(method, ()):
+                cls = _method_class(ctx)
+                func = call.func
+                if cls is None or not isinstance(func, cst.Attribute) or not self._self_class_name(func.value, ctx.scope):
+                    continue
+                if any(method in c.methods for c in [cls] + self._local_bases(cls)) or not self._inherits(cls, owners):
+                    continue  # overridden here: its own body's writes are found where they are
+                arg = arg_at(call, index, keyword)
+                info = self.sock_info(arg, ctx.scope, self_cls=cls) if arg is not None else None
+                if info is not None and info.kind == "file" and not info.peerless:
+                    label = f"self.{method}() into {dotted(arg) or 'a socket file'}"
+                    out.append(Write(call, ctx, method, info, label, target=arg))
         out.extend(self._find_stream_writes())  # asyncio: drains, wait_closed, loop.sock_sendall
         # In the order of the source: the loop above runs over a set of method names, whose
         # order changes from one process to the next (string hashes), and the order shows

@@ -15,7 +15,8 @@ class UnprotectedSocketWrite(Rule):
     socket; `write`/`writelines`/`flush` on a socket file from `makefile()` or a request
     handler's `wfile`; `os.write` on a socket's `fileno()`; `SSLSocket.write()`; and
     `shutil.copyfileobj`, `json.dump`, `pickle.dump`, `marshal.dump` or `print(file=...)`
-    into a socket file; and a write method passed on as a bound method: reported at the
+    into a socket file, as `self.copyfile(f, self.wfile)` does in a handler that inherits
+    `SimpleHTTPRequestHandler.copyfile`; and a write method passed on as a bound method: reported at the
     call that receives it, `retry(sock.sendall, data)`, since the write happens during that
     call and what is caught around it handles it; at each call of a name bound to it,
     `send = sock.sendall; send(data)` or a `functools.partial(sock.send, ...)`; at the
