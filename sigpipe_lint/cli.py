@@ -369,6 +369,9 @@ def _rule(args) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from sigpipe_lint.program import forget_program
+
+    forget_program()  # one command, one reading of the program (its workers fork after this)
     parser = _parser()
     try:
         args = parser.parse_args(argv)

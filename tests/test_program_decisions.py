@@ -1020,3 +1020,31 @@ def test_copyfile_inherited_through_a_base_of_another_module_is_a_write(tmp_path
     root = _package(tmp_path / "p", files)
     got, _ = reported_in(root, capsys)
     assert [(Path(f).name, line) for f, line, code in got] == ([("upload.py", 11)] if reported else [])
+
+
+def test_a_second_run_in_the_same_process_reads_the_program_again(tmp_path, capsys):
+    # An editor or a test suite that calls `main()` again after a file of the program
+    # changed: the second run must see the change, not the first run's reading of it.
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/errors.py": "NETWORK_ERRORS = (OSError,)\n",
+        "pkg/client.py": _src('''\
+            import socket
+
+            from pkg.errors import NETWORK_ERRORS
+
+
+            def push(host, data):
+                sock = socket.create_connection((host, 1))
+                try:
+                    sock.sendall(data)
+                except NETWORK_ERRORS:
+                    pass
+            '''),
+    }
+    root = _package(tmp_path / "p", files)
+    got, _ = reported_in(root, capsys)
+    assert got == []
+    (root / "pkg" / "errors.py").write_text("NETWORK_ERRORS = (ValueError,)\n")
+    got, _ = reported_in(root, capsys)
+    assert [(Path(f).name, line) for f, line, code in got] == [("client.py", 9)]

@@ -25,3 +25,11 @@ def get_program(cache_dir: Optional[str] = None):
     elif cache_dir and _PROGRAM.cache_dir is None:
         _PROGRAM.cache_dir = cache_dir
     return _PROGRAM
+
+
+def forget_program() -> None:
+    """Start the next reading of the program afresh: a command run again in the same
+    process (an editor, a test suite calling `main()`) must see the files as they are now,
+    not as the last run read and summarised them."""
+    global _PROGRAM
+    _PROGRAM = None
