@@ -1267,24 +1267,13 @@ class SocketFacts:
 
     def _sock_at(self, desc, path, depth: int, self_cls) -> Optional[SockInfo]:
         """sock_info of an item descriptor, at `path` inside it (a `for a, b in` target)."""
-        while desc is not None and desc[0] == "tuple":
-            if not path:
-                return None  # a tuple is not a socket
-            parts = desc[1]
-            desc = parts[path[0]] if path[0] < len(parts) else None
-            path = path[1:]
-        if desc is None:
+        found, path = _descend(desc, path)
+        if found is None:
             return None
-        if desc[0] == "info":  # what a library call yields (a selector's key)
-            return desc[1] if not path else (_item_of(desc[1], path[0]) if len(path) == 1 else None)
-        _, expr, scope = desc
-        while path and isinstance(expr, (cst.Tuple, cst.List)):
-            els = expr.elements
-            if path[0] >= len(els) or not isinstance(els[path[0]], cst.Element):
-                return None
-            expr = els[path[0]].value
-            path = path[1:]
-        info = self.sock_info(expr, scope, depth + 1, self_cls)
+        if found[0] == "info":  # what a library call yields (a selector's key)
+            info = found[1]
+        else:
+            info = self.sock_info(found[1], found[2], depth + 1, self_cls)
         if not path or info is None:
             return info
         return _item_of(info, path[0]) if len(path) == 1 else None
@@ -1557,25 +1546,34 @@ def _item_of(inner: Optional[SockInfo], index: Optional[int]) -> Optional[SockIn
     return None
 
 
-def expr_at(desc, path):
-    """(expression, scope) at `path` inside an item descriptor (as `_sock_at` walks it), or
-    None when the item there is not an expression of this module."""
+def _descend(desc, path):
+    """Walk an item descriptor down `path` (a `for a, b in` target's position), through
+    tuples of descriptors and tuple or list literals: (what stands there: ("info", x) or
+    ("expr", expression, scope); None when nothing known does, a tuple included, the rest
+    of the path)."""
     while desc is not None and desc[0] == "tuple":
         if not path:
-            return None
+            return None, path  # a tuple is not an item of its own
         parts = desc[1]
         desc = parts[path[0]] if path[0] < len(parts) else None
         path = path[1:]
-    if desc is None or desc[0] != "expr":
-        return None
+    if desc is None or desc[0] == "info":
+        return desc, path
     _, expr, scope = desc
     while path and isinstance(expr, (cst.Tuple, cst.List)):
         els = expr.elements
         if path[0] >= len(els) or not isinstance(els[path[0]], cst.Element):
-            return None
+            return None, path
         expr = els[path[0]].value
         path = path[1:]
-    return None if path else (expr, scope)
+    return ("expr", expr, scope), path
+
+
+def expr_at(desc, path):
+    """(expression, scope) at `path` inside an item descriptor, or None when the item
+    there is not an expression of this module."""
+    found, rest = _descend(desc, path)
+    return (found[1], found[2]) if found is not None and found[0] == "expr" and not rest else None
 
 
 def _merge(infos) -> Optional[SockInfo]:
