@@ -625,8 +625,15 @@ class Handler({base}):
     ("", "object", False),
     (": Handler", "object", False),
 ])
-def test_a_request_handler_passed_to_a_helper_writes_to_its_client_there(annotation, base, reported):
+@pytest.mark.parametrize("passed", ["self", "make_handler()", "other"])
+def test_a_request_handler_passed_to_a_helper_writes_to_its_client_there(annotation, base, reported, passed):
     source = HANDLER_PARAM.replace(b"{annotation}", annotation.encode()).replace(b"{base}", base.encode())
+    if passed != "self":
+        # what is passed is not a handler's `self` (a call, another name): only the
+        # annotation, when there is one, says the parameter is a handler
+        source = source.replace(b"        send_page(self)\n", f"        other = make_handler()\n        send_page({passed})\n".encode())
+        source += b"\n\ndef make_handler():\n    return object()\n"
+        reported = reported and bool(annotation)
     findings = analyze_source(source, "t.py", CODES).findings
     assert [(f.line, f.code) for f in findings] == ([(7, "SPL001")] if reported else [])
     if reported:
@@ -696,6 +703,14 @@ def test_a_call_on_an_item_of_objects_of_two_classes_is_a_caller_of_both_methods
     bare = SELECT_RELAY.replace(b"{call}", b"            r.read()") + source[len(guarded):]
     found = [(f.line, f.code) for f in analyze_source(bare, "t.py", CODES).findings]
     assert found == [(16, "SPL004"), (29, "SPL004")]
+    # the objects as first items of pairs, taken apart by the loop's target
+    pairs = source.replace(b"    inputs = [proxy_conn, local_conn]\n", b"    inputs = [proxy_conn, local_conn]\n    pairs = [(proxy_conn, 1), (local_conn, 2)]\n")
+    pairs = pairs.replace(b"        for r in rlist:\n", b"        for r, _n in pairs:\n")
+    assert pairs.count(b"for r, _n in pairs") == 1
+    assert analyze_source(pairs, "t.py", CODES).findings == []
+    # the second items are numbers: a call on them calls neither read()
+    seconds = pairs.replace(b"for r, _n in pairs", b"for _n, r in pairs")
+    assert len(analyze_source(seconds, "t.py", CODES).findings) == 2
 
 
 @pytest.mark.parametrize("body, reported", [
@@ -708,6 +723,8 @@ def test_a_call_on_an_item_of_objects_of_two_classes_is_a_caller_of_both_methods
     ("_, e, _ = sys.exc_info()\n        raise ConnectionLost(e)", False),
     ("t = sys.exc_info()[0]\n        raise ConnectionLost(t)", False),
     ("e = ConnectionLost()\n        raise e", False),
+    ("info = sys.exc_info()\n        raise ConnectionLost(info)", False),
+    ("err = LOST\n        raise err", False),
 ])
 def test_an_exception_fetched_from_sys_exc_info_and_raised_is_sent_on(body, reported):
     source = f'''\
@@ -722,6 +739,9 @@ class ConnectionLost(Exception):
     pass
 
 
+LOST = ConnectionLost("lost")
+
+
 def send(host, data):
     sock = socket.create_connection((host, 61613))
     try:
@@ -731,7 +751,7 @@ def send(host, data):
 '''.encode()
     # (SPL001 when nothing else in the module handles it: the clause does not)
     found = [f.line for f in analyze_source(source, "t.py", CODES).findings]
-    assert found == ([15] if reported else [])
+    assert found == ([18] if reported else [])
 
 
 STREAM_SUBCLASS = b'''\
@@ -789,7 +809,10 @@ class Sender:
     def close(self):
         self.closing = True
 
-    def send(self, message, ignore_errors={ignore_default}):
+    def set_option(self, raise_send_errors=False):
+        {set_option}
+
+    def send(self, message, retries=0, ignore_errors={ignore_default}):
         try:
             self.sock.sendall(message)
         except OSError:
@@ -812,8 +835,28 @@ class Sender:
     ("False", "True", "ignore_errors = message.startswith(b'x')\n            if not ignore_errors:\n                raise", True),
 ])
 def test_a_re_raise_that_a_caller_must_opt_into_leaves_the_exception_handled(raise_default, ignore_default, clause, reported):
-    source = OPTION.format(raise_default=raise_default, ignore_default=ignore_default, clause=clause).encode()
-    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([16] if reported else [])
+    source = OPTION.format(raise_default=raise_default, ignore_default=ignore_default, clause=clause, set_option="pass").encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([19] if reported else [])
+
+
+@pytest.mark.parametrize("ignore_default, reported", [
+    ("1", False), ("0", True), ("'yes'", False), ("''", True), ("2.5", False), ("0.0", True),
+])
+def test_an_options_default_of_any_literal_says_whether_it_raises(ignore_default, reported):
+    source = OPTION.format(
+        raise_default="False", ignore_default=ignore_default, set_option="pass",
+        clause="if not ignore_errors:\n                raise",
+    ).encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([19] if reported else [])
+
+
+def test_an_option_another_method_also_sets_is_state():
+    # set_option() rebinds it after construction: its value at the write is not the default
+    source = OPTION.format(
+        raise_default="False", ignore_default="True", set_option="self.raise_send_errors = raise_send_errors",
+        clause="if self.raise_send_errors:\n                raise",
+    ).encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == [19]
 
 
 OUTSIDE_STORE = b'''\
@@ -881,7 +924,33 @@ class UploadHandler(http.server.{base}):
     ("SimpleHTTPRequestHandler", "open('log', 'wb')", "", False),
     ("SimpleHTTPRequestHandler", "self.wfile", "\n    def copyfile(self, source, outputfile):\n        pass\n", False),
     ("BaseHTTPRequestHandler", "self.wfile", "", False),
+    # by keyword; and into the socket itself, which copyfileobj cannot write to
+    ("SimpleHTTPRequestHandler", "outputfile=self.wfile", "", True),
+    ("SimpleHTTPRequestHandler", "self.request", "", False),
 ])
 def test_an_inherited_copyfile_into_the_handlers_wfile_is_a_write(base, out, override, reported):
     source = COPYFILE.replace(b"{base}", base.encode()).replace(b"{out}", out.encode()).replace(b"{override}", override.encode())
     assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([10] if reported else [])
+
+
+@pytest.mark.parametrize("call, reported", [
+    # the Python 2 spelling, still imported under try/except ImportError
+    ("self.copyfile(f, self.wfile)", True),
+    # another object's copyfile: whatever it is, it is not the inherited one
+    ("helper.copyfile(f, self.wfile)", False),
+])
+def test_copyfile_of_the_python2_base_and_of_another_object(call, reported):
+    source = f'''\
+import io
+try:
+    from SimpleHTTPServer import SimpleHTTPRequestHandler
+except ImportError:
+    from http.server import SimpleHTTPRequestHandler
+
+
+class UploadHandler(SimpleHTTPRequestHandler):
+    def do_POST(self, helper):
+        f = io.BytesIO(b"uploaded")
+        {call}
+'''.encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([11] if reported else [])

@@ -124,10 +124,9 @@ WRITING_FUNCTIONS = {
 # that define them: SimpleHTTPRequestHandler.copyfile(source, outputfile) is
 # shutil.copyfileobj into outputfile (`self.copyfile(f, self.wfile)` in an upload handler).
 HANDLER_WRITING_METHODS = {
-    "copyfile": ((1, "outputfile"), frozenset({
-        "http.server.SimpleHTTPRequestHandler", "http.server.CGIHTTPRequestHandler",
-        "SimpleHTTPServer.SimpleHTTPRequestHandler",
-    })),
+    # (code that runs on 3 and imports the Python 2 name under try/except ImportError has
+    # the http.server meaning too: every meaning of a base is asked)
+    "copyfile": ((1, "outputfile"), frozenset({"http.server.SimpleHTTPRequestHandler", "http.server.CGIHTTPRequestHandler"})),
 }
 
 
