@@ -954,3 +954,34 @@ class UploadHandler(SimpleHTTPRequestHandler):
         {call}
 '''.encode()
     assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([11] if reported else [])
+
+
+@pytest.mark.parametrize("extra, reported", [
+    # a caller of the module passes the default, or its own option of the same default on
+    ("\n\ndef main():\n    Sender('h').send(b'x', ignore_errors=True)\n", False),
+    ("\n\ndef relay(sender, data, ignore_errors=True):\n    sender.send(data, 0, ignore_errors)\n\n\nrelay(Sender('h'), b'x')\n", False),
+    # a caller asks for the exception: that path re-raises
+    ("\n\ndef main():\n    Sender('h').send(b'x', ignore_errors=False)\n", True),
+    ("\n\ndef main():\n    Sender('h').send(b'x', 0, 0)\n", True),
+    ("\n\ndef relay(sender, data, ignore_errors=False):\n    sender.send(data, 0, ignore_errors)\n", True),
+])
+def test_an_option_a_caller_of_the_module_sets_otherwise_is_not_its_default(extra, reported):
+    source = OPTION.format(
+        raise_default="False", ignore_default="True", set_option="pass",
+        clause="if not ignore_errors:\n                raise",
+    ).encode() + extra.encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([19] if reported else [])
+
+
+@pytest.mark.parametrize("construction, reported", [
+    ("Sender('h')", False),
+    ("Sender('h', raise_send_errors=False)", False),
+    ("Sender('h', raise_send_errors=True)", True),
+    ("Sender('h', True)", True),
+])
+def test_an_option_the_module_constructs_with_otherwise_is_not_its_default(construction, reported):
+    source = OPTION.format(
+        raise_default="False", ignore_default="True", set_option="pass",
+        clause="if self.raise_send_errors:\n                raise",
+    ).encode() + f"\n\nSENDER = {construction}\n".encode()
+    assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([19] if reported else [])

@@ -49,6 +49,7 @@ from sigpipe_lint.facts.names import (
     call_name,
     dotted,
     filled_params,
+    keyword_arg,
 )
 
 EXCEPTION_ANCESTORS = {
@@ -100,6 +101,17 @@ _REPORTING_MODULES = frozenset({"warnings", "traceback"})  # warnings.warn, trac
 
 # `x.__class__(...)`, `type(x)(...)`: an instance of whatever class x has.
 _ANONYMOUS_INSTANCE = re.compile(rb"\.[ \t]*__class__[ \t]*\(|\btype[ \t]*\([^()\n]*\)[ \t]*\(")
+
+
+def _literal_truth(expr) -> Optional[bool]:
+    """The truth of a literal (True, False, None, a number, a string); None for anything else."""
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+        return expr.value == "True"
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return float(expr.value) != 0
+    if isinstance(expr, cst.SimpleString):
+        return len(expr.evaluated_value) > 0
+    return None
 
 
 class GuardFacts:
@@ -658,23 +670,44 @@ class GuardFacts:
             return values.pop() if len(values) == 1 else None
         return None
 
-    def _param_default(self, name: str, scope: Scope) -> Optional[bool]:
+    def _param_default(self, name: str, scope: Scope, _seen=None) -> Optional[bool]:
         """The truth of parameter `name`'s literal default (True, False, None, a number or
-        a string), when it is the only binding of the name in its function; else None."""
+        a string), when it is the only binding of the name in its function and no call of
+        the function in this module passes another value (a literal of the other truth, or
+        anything but the caller's own parameter of the same default); else None."""
         bs, _ = self.lookup(name, scope)
         if not bs or len(bs) != 1 or bs[0].kind != "param" or bs[0].info is None:
             return None
-        params = bs[0].info.node.params
+        func = bs[0].info
+        params = func.node.params
+        value = None
         for param in list(params.params) + list(params.kwonly_params):
             if param.name.value == name and param.default is not None:
-                d = param.default
-                if isinstance(d, cst.Name) and d.value in ("True", "False", "None"):
-                    return d.value == "True"
-                if isinstance(d, (cst.Integer, cst.Float)):
-                    return float(d.value) != 0
-                if isinstance(d, cst.SimpleString):
-                    return len(d.evaluated_value) > 0
-        return None
+                value = _literal_truth(param.default)
+                break
+        if value is None:
+            return None
+        seen = (_seen or frozenset()) | {(id(func), name)}
+        names = filled_params(func)
+        index = names.index(name) if name in names else None
+        sites = list(self.call_sites(func))
+        if func.cls is not None and func.name != "__init__":
+            # a method: any `x.<name>(...)` of the module may call it (its receivers' classes
+            # are not all known), and any of them may ask for the exception
+            known = {id(c) for c, _ in sites}
+            sites += [(c, x) for c, x in self.calls_by_name.get(func.name, ()) if isinstance(c.func, cst.Attribute) and id(c) not in known]
+        for call, ctx in sites:
+            arg = self.argument_for(func, call, ctx.scope, index) if index is not None else keyword_arg(call, name)
+            if arg is None:
+                continue  # the default
+            passed = _literal_truth(arg)
+            if passed is None and isinstance(arg, cst.Name) and ctx.func is not None:
+                caller = (id(ctx.func), arg.value)
+                # whois(..., ignore_socket_errors=ignore_socket_errors): the caller's own option
+                passed = value if caller in seen else self._param_default(arg.value, ctx.scope, seen)
+            if passed != value:
+                return None
+        return value
 
     def _condition(self, test, scope: Scope, exc: str, name: Optional[str]) -> Optional[bool]:
         """The value of an `if` test in a handler that caught `exc` (as `name`); None: unknown."""

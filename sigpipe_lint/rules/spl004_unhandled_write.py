@@ -58,7 +58,8 @@ class UnhandledWrite(Rule):
     caller sets is not state: `if self.raise_send_errors: raise` (bound only in `__init__`
     from a parameter defaulting to False) or `if not ignore_errors: raise` (a parameter
     defaulting to True) re-raises only for a caller who asked for the exception, and the
-    clause handles it by default.
+    clause handles it by default, unless a call in the module passes the other value
+    (`Sender(host, raise_send_errors=True)`, `x.send(data, ignore_errors=False)`).
 
     When something in the program resets SIGPIPE to `SIG_DFL` (this module, a package
     `__init__` above it, its package's `__main__.py`, or a project script importing its
