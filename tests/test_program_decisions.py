@@ -1059,3 +1059,24 @@ def test_a_second_run_in_the_same_process_reads_the_program_again(tmp_path, caps
     (root / "pkg" / "errors.py").write_text("NETWORK_ERRORS = (ValueError,)\n")
     got, _ = reported_in(root, capsys)
     assert [(Path(f).name, line) for f, line, code in got] == [("client.py", 9)]
+
+
+@pytest.mark.parametrize("base, reported", [("http.server.BaseHTTPRequestHandler", True), ("object", False)])
+def test_a_helper_annotated_with_a_handler_class_of_another_module_writes_to_its_client(tmp_path, capsys, base, reported):
+    # the annotation names the project's own handler class, defined in another module
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/handler.py": f"import http.server\n\n\nclass Handler({base}):\n    pass\n",
+        "pkg/pages.py": _src('''\
+            from pkg.handler import Handler
+
+
+            def send_page(handler: Handler):
+                handler.send_response(200)
+                handler.end_headers()
+                handler.wfile.write(b"<html></html>")
+            '''),
+    }
+    root = _package(tmp_path / "p", files)
+    got, _ = reported_in(root, capsys)
+    assert [(Path(f).name, line) for f, line, code in got] == ([("pages.py", 7)] if reported else [])

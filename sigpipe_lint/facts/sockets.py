@@ -184,21 +184,28 @@ class SocketFacts:
         seen.add(id(cls))
         attrs: Set[str] = set()
         for base in cls.node.bases:
-            # Every meaning the name can have: a base imported under `try/except
-            # ImportError` or `if PY3:` is either of two classes.
-            for q in self.qnames(base.value, cls.outer):
-                if q in NOT_HANDLER_BASES:
-                    continue
-                if q in HANDLER_BASES:
-                    attrs.update(HANDLER_BASES[q])
-                elif q.startswith("<local>."):
-                    for other in self._local_classes(base.value, cls.outer):
-                        attrs.update(self.handler_attrs(other, seen))
-                elif self.program is not None:
-                    found = self.program.class_summary(q, self.search_paths)
-                    if found is not None:
-                        attrs.update(found[0].handler_attrs)
+            attrs.update(self._class_handler_attrs(base.value, cls.outer, seen))
         return tuple(sorted(attrs))
+
+    def _class_handler_attrs(self, expr, scope: Scope, seen: Set[int]) -> Set[str]:
+        """The socket attributes of instances of the class `expr` names (a base in a class
+        statement, an annotation): a handler base of the stdlib, a class of this module,
+        or (program view) one elsewhere. Every meaning the name can have counts: a class
+        imported under `try/except ImportError` or `if PY3:` is either of two classes."""
+        attrs: Set[str] = set()
+        for q in self.qnames(expr, scope):
+            if q in NOT_HANDLER_BASES:
+                continue
+            if q in HANDLER_BASES:
+                attrs.update(HANDLER_BASES[q])
+            elif q.startswith("<local>."):
+                for other in self._local_classes(expr, scope):
+                    attrs.update(self.handler_attrs(other, seen))
+            elif self.program is not None:
+                found = self.program.class_summary(q, self.search_paths)
+                if found is not None:
+                    attrs.update(found[0].handler_attrs)
+        return attrs
 
     def _handler_param_attrs(self, name: cst.Name, scope: Scope, depth: int) -> Tuple[str, ...]:
         """The socket attributes of the request handler a parameter is: one annotated with a
@@ -210,13 +217,7 @@ class SocketFacts:
             return ()
         b = bs[0]
         if b.value is not None:  # annotated
-            out: Set[str] = set()
-            for q in self.qnames(b.value, b.scope):
-                if q in HANDLER_BASES:
-                    out.update(HANDLER_BASES[q])
-            for local in self._local_classes(b.value, b.scope):
-                out.update(self.handler_attrs(local))
-            return tuple(out)
+            return tuple(self._class_handler_attrs(b.value, b.scope, set()))
         if b.info is None or depth > 10:
             return ()
         _, passed = self._param_arguments(b)
