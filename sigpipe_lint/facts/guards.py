@@ -395,19 +395,13 @@ class GuardFacts:
         in such calls and its definitions, every call of it in the program's other modules
         catches `still` too, and it is not a name the standard library calls by itself
         (`write` for `print(file=...)`, `handle`, `run`, dunders). None: not known."""
-        from sigpipe_lint.program.view import name_uses
-
         name = func.name
         if name.startswith("__") or name in _NOT_DISPATCHED or name in _CALLED_IMPLICITLY or not self.path:
             return None
-        named = [(call, ctx) for call, ctx in self.calls_by_name.get(name, ()) if isinstance(call.func, cst.Attribute)]
+        named = self._method_calls_of(name)
         # where each call's exception surfaces (a coroutine made a task: where it is awaited)
         surfaces = [c for call, ctx in named for _, c in self.surfacing(func, call, ctx)]
-        if not surfaces:
-            return None
-        data = self.program.read(self.path)
-        uses = name_uses(data, name) if data is not None else None
-        if uses is None or uses[2] or uses[0] != len(named):
+        if not surfaces or not self._only_called(name, named):
             return None
         elsewhere = self.program.method_calls(name, self.path)
         if elsewhere is None or not all(set(still) <= set(r.handled) for r in elsewhere):
@@ -417,13 +411,8 @@ class GuardFacts:
     def _own_calls_unrelated(self, func: FunctionInfo) -> bool:
         """Every `x.<name>(...)` in this module (but `func`'s callers) has a receiver of a
         known class other than `func`'s, and the name is used nowhere else (values, strings)."""
-        from sigpipe_lint.program.view import name_uses
-
-        name = func.name
-        calls = [c for c, _ in self.calls_by_name.get(name, ()) if isinstance(c.func, cst.Attribute)]
-        for call, ctx in self.calls_by_name.get(name, ()):
-            if not isinstance(call.func, cst.Attribute):
-                continue
+        calls = self._method_calls_of(func.name)
+        for call, ctx in calls:
             cls = ctx.func.cls if ctx.func is not None else None
             found = self.receiver_classes(call.func.value, ctx.scope, cls)
             if not found:
@@ -431,6 +420,18 @@ class GuardFacts:
             for q, exact in found:
                 if self._class_related(q, exact, func.cls) is not False:
                     return False
+        return self._only_called(func.name, calls)
+
+    def _method_calls_of(self, name: str) -> List[Tuple[cst.Call, Ctx]]:
+        """Every `x.<name>(...)` of this module, whatever `x` is."""
+        return [(c, ctx) for c, ctx in self.calls_by_name.get(name, ()) if isinstance(c.func, cst.Attribute)]
+
+    def _only_called(self, name: str, calls) -> bool:
+        """Whether this module's text uses `name` only in `calls` (its `x.<name>(...)`
+        calls) and definitions: no value, keyword, string or `getattr` that could call it
+        unseen (program.view.name_uses)."""
+        from sigpipe_lint.program.view import name_uses
+
         data = self.program.read(self.path) if self.path else None
         uses = name_uses(data, name) if data is not None else None
         return uses is not None and not uses[2] and uses[0] == len(calls)
@@ -695,7 +696,7 @@ class GuardFacts:
             # a method: any `x.<name>(...)` of the module may call it (its receivers' classes
             # are not all known), and any of them may ask for the exception
             known = {id(c) for c, _ in sites}
-            sites += [(c, x) for c, x in self.calls_by_name.get(func.name, ()) if isinstance(c.func, cst.Attribute) and id(c) not in known]
+            sites += [(c, x) for c, x in self._method_calls_of(func.name) if id(c) not in known]
         for call, ctx in sites:
             arg = self.argument_for(func, call, ctx.scope, index) if index is not None else keyword_arg(call, name)
             if arg is None:
