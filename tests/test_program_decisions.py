@@ -20,6 +20,7 @@ import pytest
 
 from sigpipe_lint.cli import main
 from sigpipe_lint.program import resolve
+from test_idioms import STREAM_SUBCLASS
 from test_program_fixtures import expected_in, reported_in
 
 # A guarded write in every client module: the module handles BrokenPipeError somewhere, so
@@ -982,29 +983,12 @@ def test_a_stream_writer_subclass_of_another_module_makes_streams(tmp_path, caps
     # py-mine/PyMine-Net (holdout 3): the subclass lives in net/stream.py, the writes in
     # the client and server modules, through a constructor call and an annotation
     stream = f"from asyncio import StreamWriter\n\n\nclass TCPStream({base}):\n    pass\n"
-    client = _src('''\
-        import asyncio
-
-        from pkg.stream import TCPStream
-
-
-        class Client:
-            async def connect(self, host):
-                _, writer = await asyncio.open_connection(host, 25565)
-                self.stream = TCPStream(writer)
-
-            async def write_packet(self, data):
-                self.stream.write(data)
-                await self.stream.drain()
-
-
-        async def reply(stream: TCPStream, data):
-            stream.write(data)
-            await stream.drain()
-        ''')
+    # test_idioms' module-alone shape, with the class imported instead of defined here
+    client = "import asyncio\n\nfrom pkg.stream import TCPStream\n\n\n" + STREAM_SUBCLASS.decode().split("\n\n\n", 2)[2]
+    assert client.splitlines()[5] == "class Client:"
     root = _package(tmp_path / "p", {"pkg/__init__.py": "", "pkg/stream.py": stream, "pkg/client.py": client})
     got, _ = reported_in(root, capsys)
-    assert [(Path(f).name, line) for f, line, code in got] == ([("client.py", 13), ("client.py", 18)] if reported else [])
+    assert [(Path(f).name, line) for f, line, code in got] == ([("client.py", 16), ("client.py", 21)] if reported else [])
 
 
 @pytest.mark.parametrize("base, reported", [("http.server.SimpleHTTPRequestHandler", True), ("http.server.BaseHTTPRequestHandler", False)])
