@@ -66,17 +66,21 @@ def _engine_version() -> str:
 ENGINE_VERSION = _engine_version()
 
 
-def settings_key(codes: Sequence[str], version: str = ENGINE_VERSION) -> str:
-    """What every entry of one run shares: our version and the rules enabled."""
-    data = json.dumps({"version": version, "codes": sorted(codes)}, sort_keys=True)
+def settings_key(codes: Sequence[str], version: str = ENGINE_VERSION, per_file_ignores: Sequence = ()) -> str:
+    """What every entry of one run shares: our version and the rules enabled (everywhere,
+    and per file)."""
+    key = {"version": version, "codes": sorted(codes)}
+    if per_file_ignores:
+        key["per_file_ignores"] = [[glob, list(codes)] for glob, codes in per_file_ignores]
+    data = json.dumps(key, sort_keys=True)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
 class Cache:
-    def __init__(self, root: str, codes: Sequence[str], version: str = ENGINE_VERSION):
+    def __init__(self, root: str, codes: Sequence[str], version: str = ENGINE_VERSION, per_file_ignores: Sequence = ()):
         self.root = Path(root)
         self.version = version
-        self._settings = settings_key(codes, version)
+        self._settings = settings_key(codes, version, per_file_ignores)
         self._dir = self.root / _safe(version)
         self.hits = 0
         self.misses = 0

@@ -8,7 +8,7 @@ import sys
 from typing import Optional, Sequence
 
 from sigpipe_lint import __version__
-from sigpipe_lint.config import ConfigError, Settings, load_settings, split_codes, validate_codes
+from sigpipe_lint.config import ConfigError, Settings, load_settings, parse_per_file_ignores, split_codes, validate_codes
 from sigpipe_lint.discover import discover
 from sigpipe_lint.report import FORMATS, render
 from sigpipe_lint.rules import ALL_RULES, RULES_BY_CODE
@@ -54,6 +54,11 @@ def _add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", help="rule codes or prefixes to enable (replaces the defaults), e.g. SPL or SPL001,SPL004")
     p.add_argument("--extend-select", help="rule codes or prefixes to enable on top of the defaults")
     p.add_argument("--ignore", help="rule codes or prefixes to disable")
+    p.add_argument(
+        "--per-file-ignores", action="append", default=[], metavar="GLOB:CODES",
+        help="disable rule codes or prefixes in the files GLOB matches (relative to the project root), "
+        "e.g. 'tests/*:SPL001,SPL004'; repeatable, added to per-file-ignores in pyproject.toml",
+    )
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files and folders matching GLOB (repeatable)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     p.add_argument("--config", help="the pyproject.toml to read (default: the nearest one)")
@@ -78,7 +83,7 @@ def _positive_int(text: str) -> int:
 def _analyse(args, settings: Settings, stats=None):
     """Discover and analyse, the one way `check` and `audit` both do it: (results, problems)."""
     from sigpipe_lint.cache import Cache, default_cache_dir
-    from sigpipe_lint.runner import RunOptions, run
+    from sigpipe_lint.runner import run
 
     cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
     if (cache_dir is None or not os.path.isdir(cache_dir)) and any(os.path.isdir(p) for p in args.paths):
@@ -91,15 +96,22 @@ def _analyse(args, settings: Settings, stats=None):
     if getattr(args, "fix", False) or getattr(args, "diff", False):
         fix = "unsafe" if args.unsafe_fixes else "safe"
         held = _fix_baseline(args, settings, files)
-    options = RunOptions(
-        codes=tuple(settings.enabled_codes()), fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir,
-        baseline=held,
-    )
+    options = _run_options(settings, fix=fix, diff=getattr(args, "diff", False), summary_cache=cache_dir, baseline=held)
     cache = None
     if cache_dir is not None:
-        cache = Cache(cache_dir, options.codes)
+        cache = Cache(cache_dir, options.codes, per_file_ignores=options.per_file_ignores)
     results = run(files, options, jobs=args.jobs, cache=cache, progress=True, stats=stats)
     return results, problems
+
+
+def _run_options(settings: Settings, **kwargs):
+    """The runner's options for these settings: the rules, everywhere and per file."""
+    from sigpipe_lint.runner import RunOptions
+
+    return RunOptions(
+        codes=tuple(settings.enabled_codes()), per_file_ignores=tuple(settings.per_file_ignores),
+        root=settings.project_root, **kwargs,
+    )
 
 
 def _fix_baseline(args, settings: Settings, files):
@@ -120,20 +132,19 @@ def _with_declined(args, settings: Settings, results, baseline):
     """Report-only runs with --baseline: the fixes --fix would decline say so (baseline.with_declined)."""
     from sigpipe_lint.baseline import with_declined
     from sigpipe_lint.cache import default_cache_dir
-    from sigpipe_lint.runner import RunOptions
 
     cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
-    options = RunOptions(codes=tuple(settings.enabled_codes()), summary_cache=cache_dir)
+    options = _run_options(settings, summary_cache=cache_dir)
     return with_declined(results, baseline, settings.project_root, options, jobs=args.jobs)
 
 
 def _with_fix_edits(args, settings: Settings, results):
     """Each fixable finding's own diff, for the audit report and SARIF (cached apart)."""
     from sigpipe_lint.cache import default_cache_dir
-    from sigpipe_lint.runner import RunOptions, with_fix_edits
+    from sigpipe_lint.runner import with_fix_edits
 
     cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
-    options = RunOptions(codes=tuple(settings.enabled_codes()))
+    options = _run_options(settings)
     return with_fix_edits(results, options, jobs=args.jobs, cache_dir=cache_dir)
 
 
@@ -297,6 +308,7 @@ def _settings(args) -> Settings:
         settings.extend_select += validate_codes(split_codes(args.extend_select), "--extend-select")
     if args.ignore:
         settings.ignore += validate_codes(split_codes(args.ignore), "--ignore")
+    settings.per_file_ignores += parse_per_file_ignores(args.per_file_ignores, "--per-file-ignores")
     settings.exclude += args.exclude
     return settings
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +46,8 @@ class Settings:
     extend_select: List[str] = field(default_factory=list)
     ignore: List[str] = field(default_factory=list)
     exclude: List[str] = field(default_factory=list)
+    # (glob, codes or prefixes): those rules are off in the files the glob matches
+    per_file_ignores: List[Tuple[str, Tuple[str, ...]]] = field(default_factory=list)
     project_root: Optional[str] = None  # folder of the pyproject.toml that was read
 
     def enabled_codes(self) -> List[str]:
@@ -62,6 +65,55 @@ class Settings:
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
     return any(code.startswith(p) for p in prefixes if p)
+
+
+def codes_for(codes: Sequence[str], path: str, per_file_ignores: Sequence[Tuple[str, Sequence[str]]], root: Optional[str]) -> Tuple[str, ...]:
+    """`codes` without the ones that a per-file-ignores glob matching `path` turns off.
+
+    A glob matches the file's path relative to `root` (the project's folder, else the
+    current one), with `/` between folders, or its name alone: `tests/*` and `tests/**`
+    match every file under tests/ (fnmatch's `*` crosses folders), `**/tests/*` also
+    tests/ at the top, `__init__.py` every package's. A glob starting with `!` turns the
+    codes off in the files it does not match (as in ruff).
+    """
+    if not per_file_ignores or path == "-":
+        return tuple(codes)
+    full = os.path.abspath(path)
+    base = root or os.getcwd()
+    rel = os.path.relpath(full, base).replace(os.sep, "/")
+    if rel.startswith("../"):
+        rel = full.replace(os.sep, "/")
+    off: List[str] = []
+    for pattern, ignored in per_file_ignores:
+        negated = pattern.startswith("!")
+        if _path_matches(rel, pattern[1:] if negated else pattern) != negated:
+            off.extend(ignored)
+    return tuple(c for c in codes if not _matches(c, off))
+
+
+def _path_matches(rel: str, pattern: str) -> bool:
+    pattern = pattern.replace(os.sep, "/")
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    name = rel.rsplit("/", 1)[-1]
+    candidates = [pattern]
+    if pattern.startswith("**/"):
+        candidates.append(pattern[3:])  # `**/tests/*` also matches tests/ at the top
+    for pat in candidates:
+        if fnmatch.fnmatchcase(rel, pat) or ("/" not in pat and fnmatch.fnmatchcase(name, pat)):
+            return True
+    return False
+
+
+def parse_per_file_ignores(entries: Iterable[str], what: str) -> List[Tuple[str, Tuple[str, ...]]]:
+    """`GLOB:CODES` strings (the command line's form, as flake8's) as (glob, codes) pairs."""
+    out = []
+    for entry in entries:
+        glob, sep, codes = entry.rpartition(":")
+        if not sep or not glob.strip():
+            raise ConfigError(f"{what}: expected GLOB:CODES, got {entry!r}")
+        out.append((glob.strip(), tuple(validate_codes(split_codes(codes), what))))
+    return out
 
 
 def validate_codes(values: Sequence[str], what: str) -> List[str]:
@@ -116,7 +168,7 @@ def load_settings(paths: Sequence[str], config: Optional[str] = None) -> Setting
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.sigpipe-lint] must be a table")
     known = {"select", "extend-select", "ignore", "exclude"}
-    unknown = set(table) - known
+    unknown = set(table) - known - {"per-file-ignores"}
     if unknown:
         raise ConfigError(f"{pyproject}: unknown setting(s) in [tool.sigpipe-lint]: {', '.join(sorted(unknown))}")
     for key in known:
@@ -129,4 +181,12 @@ def load_settings(paths: Sequence[str], config: Optional[str] = None) -> Setting
     settings.extend_select = validate_codes(table.get("extend-select", []), f"{pyproject}: extend-select")
     settings.ignore = validate_codes(table.get("ignore", []), f"{pyproject}: ignore")
     settings.exclude = list(table.get("exclude", []))
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in per_file.values()
+    ):
+        raise ConfigError(f"{pyproject}: [tool.sigpipe-lint] per-file-ignores must be a table of globs to lists of codes")
+    settings.per_file_ignores = [
+        (glob, tuple(validate_codes(codes, f"{pyproject}: per-file-ignores {glob!r}"))) for glob, codes in per_file.items()
+    ]
     return settings

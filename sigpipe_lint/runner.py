@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from sigpipe_lint.config import codes_for
 from sigpipe_lint.findings import FileResult, line_count
 from sigpipe_lint.prefilter import may_match
 from sigpipe_lint.program.resolve import local_packages
@@ -30,6 +31,13 @@ class RunOptions:
     # --baseline: path (as given to process_file) -> the fingerprints it holds there; their
     # findings' fixes are not applied (sigpipe_lint.baseline.for_files, engine.analyze_source)
     baseline: Optional[Dict[str, Tuple[str, ...]]] = None
+    # per-file-ignores: (glob, codes) pairs and the folder their globs are relative to
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    root: Optional[str] = None
+
+    def codes_for(self, path: str) -> Tuple[str, ...]:
+        """The rules that run on `path`: `codes` less what per-file-ignores turns off there."""
+        return codes_for(self.codes, path, self.per_file_ignores, self.root)
 
 
 def read_source(path: str) -> bytes:
@@ -59,7 +67,7 @@ def process_file(path: str, options: RunOptions) -> FileResult:
 
         program = get_program(options.summary_cache)
     result = analyze_source(
-        source, path, options.codes, fix=options.fix, fix_edits=options.fix_edits, program=program,
+        source, path, options.codes_for(path), fix=options.fix, fix_edits=options.fix_edits, program=program,
         baseline=(options.baseline or {}).get(path, ()),
     )
     if path == "-":
@@ -397,11 +405,11 @@ def _run(files, options, jobs, cache, progress, stats) -> List[FileResult]:
 FIX_EDITS_KEY = "+fix-edits"
 
 
-def edits_cache(cache_dir: str, codes: Sequence[str]):
+def edits_cache(cache_dir: str, options: RunOptions):
     """A cache for results with fix edits: its settings key differs from the plain one's."""
     from sigpipe_lint.cache import Cache
 
-    return Cache(cache_dir, tuple(codes) + (FIX_EDITS_KEY,))
+    return Cache(cache_dir, tuple(options.codes) + (FIX_EDITS_KEY,), per_file_ignores=options.per_file_ignores)
 
 
 def with_fix_edits(
@@ -418,8 +426,11 @@ def with_fix_edits(
     todo = [r.path for r in results if r.path != "-" and any(f.fix is not None and f.fix.applicability != "none" for f in r.findings)]
     if not todo:
         return results
-    cache = edits_cache(cache_dir, options.codes) if cache_dir else None
-    again = {r.path: r for r in run(todo, RunOptions(codes=options.codes, fix_edits=True), jobs=jobs, cache=cache)}
+    cache = edits_cache(cache_dir, options) if cache_dir else None
+    again = {r.path: r for r in run(
+        todo, RunOptions(codes=options.codes, fix_edits=True, per_file_ignores=options.per_file_ignores, root=options.root),
+        jobs=jobs, cache=cache,
+    )}
     out = []
     for r in results:
         # Only the fixes are taken from the second pass: the findings stay those given

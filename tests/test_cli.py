@@ -115,6 +115,86 @@ def test_default_and_given_excludes(tree):
     assert [l.split(":")[0] for l in r.stdout.splitlines()[:-1]] == ["pos.py"]
 
 
+def _reported(out: str):
+    """{path: [codes]} of a text report."""
+    found = {}
+    for line in out.splitlines():
+        if ": SPL" in line:
+            path, _, _, rest = line.split(":", 3)
+            found.setdefault(path, []).append(rest.split()[0])
+    return found
+
+
+def test_per_file_ignores_turn_rules_off_where_their_globs_match(tree, monkeypatch, capsys):
+    """As ruff's per-file-ignores: globs relative to the project root (wherever the run
+    starts), a file's name alone, prefixes, `!` for the files a glob does not match."""
+    for rel, text in (("tests/test_srv.py", POSITIVE), ("pkg/a.py", POSITIVE), ("pkg/legacy.py", SPL003_FILE)):
+        (tree / rel).parent.mkdir(exist_ok=True)
+        (tree / rel).write_text(text)
+    pyproject = tree / "pyproject.toml"
+    base = "[project]\nname = 'x'\n[tool.sigpipe-lint]\nselect = ['SPL']\n"
+
+    def check(*args, cwd=tree):
+        monkeypatch.chdir(cwd)
+        status = main(["check", "--no-cache", *args])
+        return status, _reported(capsys.readouterr().out)
+
+    status, everything = check(".")
+    assert status == 1 and set(everything) == {"pos.py", "tests/test_srv.py", "pkg/a.py", "pkg/legacy.py"}
+    assert "SPL003" in everything["pkg/legacy.py"] and "SPL001" in everything["pkg/a.py"]
+
+    pyproject.write_text(base + "[tool.sigpipe-lint.per-file-ignores]\n'tests/*' = ['SPL']\n'legacy.py' = ['SPL003']\n")
+    status, found = check(".")
+    assert "tests/test_srv.py" not in found and found["pkg/a.py"] == everything["pkg/a.py"]
+    assert "SPL003" not in found["pkg/legacy.py"] and found["pkg/legacy.py"]  # its other rules still run
+    status, found = check(".", cwd=tree / "tests")  # globs stay relative to the project root
+    assert status == 0 and found == {}
+
+    pyproject.write_text(base + "[tool.sigpipe-lint.per-file-ignores]\n'!pkg/*' = ['SPL001', 'SPL004']\n")
+    status, found = check(".")
+    # pos.py's and the test's one finding each is SPL001's: off outside pkg/, kept inside
+    assert set(everything["pos.py"]) == {"SPL001"}
+    assert set(found) == {"pkg/a.py", "pkg/legacy.py"} and found["pkg/a.py"] == everything["pkg/a.py"]
+
+    pyproject.write_text(base)  # the command line's form, added to the file's
+    status, found = check(".", "--per-file-ignores", "pkg/*:SPL001,SPL004", "--per-file-ignores", "**/tests/*:SPL")
+    assert "tests/test_srv.py" not in found and "pkg/a.py" not in found and "pos.py" in found
+    assert found["pkg/legacy.py"] == ["SPL003"]
+
+
+def test_per_file_ignores_hold_back_fixes_and_key_the_cache(tree, monkeypatch, capsys):
+    monkeypatch.chdir(tree)
+    (tree / "h.py").write_text(SPL003_FILE)
+    # With SPL003 off, SPL004 takes the write (as with --ignore) and fixes it; with both off
+    # nothing is fixed.
+    assert main(["check", "--no-cache", "--diff", "--per-file-ignores", "h.py:SPL003", "h.py"]) == 1
+    assert "+except (BrokenPipeError, ConnectionResetError):" in capsys.readouterr().out
+    assert main(["check", "--no-cache", "--fix", "--per-file-ignores", "h.py:SPL", "h.py"]) == 0
+    assert (tree / "h.py").read_text() == SPL003_FILE
+    cache = ["--cache-dir", str(tree / "cache")]
+    assert main(["check", *cache, "h.py"]) == 1
+    assert main(["check", *cache, "--per-file-ignores", "h.py:SPL", "h.py"]) == 0  # not the cached result
+    assert main(["check", *cache, "h.py"]) == 1
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "setting, args, message",
+    [
+        ("", ["--per-file-ignores", "no-colon"], "expected GLOB:CODES"),
+        ("", ["--per-file-ignores", "tests/*:XYZ1"], "unknown rule code"),
+        ("[tool.sigpipe-lint.per-file-ignores]\n'tests/*' = 'SPL'\n", [], "per-file-ignores must be a table"),
+        ("[tool.sigpipe-lint.per-file-ignores]\n'tests/*' = ['NOPE']\n", [], "unknown rule code"),
+        ("[tool.sigpipe-lint]\nper-file-ignores = ['tests/*:SPL']\n", [], "per-file-ignores must be a table"),
+    ],
+)
+def test_per_file_ignores_that_cannot_be_understood_are_usage_errors(tree, monkeypatch, capsys, setting, args, message):
+    monkeypatch.chdir(tree)
+    (tree / "pyproject.toml").write_text("[project]\nname = 'x'\n" + setting)
+    assert main(["check", "--no-cache", *args, "pos.py"]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_rule_pages_and_version(tree):
     r = run("rule", "SPL003", cwd=tree)
     assert r.returncode == 0 and "## Why is this bad?" in r.stdout and "## Fix safety" in r.stdout
