@@ -149,6 +149,15 @@ def test_per_file_ignores_turn_rules_off_where_their_globs_match(tree, monkeypat
     assert "SPL003" not in found["pkg/legacy.py"] and found["pkg/legacy.py"]  # its other rules still run
     status, found = check(".", cwd=tree / "tests")  # globs stay relative to the project root
     assert status == 0 and found == {}
+    # A file with every rule off is not even parsed (as one the pre-filter drops).
+    (tree / "tests" / "py2.py").write_text(POSITIVE + "print 'x'\n")
+    pyproject.write_text(base + "[tool.sigpipe-lint.per-file-ignores]\n'tests/*' = ['SPL']\n")
+    status, found = check(".", cwd=tree / "tests")
+    assert status == 0 and found == {} and "cannot" not in capsys.readouterr().err
+    pyproject.write_text(base + "[tool.sigpipe-lint.per-file-ignores]\n'tests/*' = ['SPL001']\n")
+    monkeypatch.chdir(tree / "tests")  # SPL002-4 still run there: it is parsed, and fails
+    assert main(["check", "--no-cache", "."]) == 2 and "py2.py" in capsys.readouterr().err
+    (tree / "tests" / "py2.py").unlink()
 
     pyproject.write_text(base + "[tool.sigpipe-lint.per-file-ignores]\n'!pkg/*' = ['SPL001', 'SPL004']\n")
     status, found = check(".")
