@@ -9,7 +9,8 @@ A rule can only report something in a file that
   those to exist; library functions such as `shutil.copyfileobj` write into those too), a
   descriptor (`fileno`, for `os.write(sock.fileno(), ...)`, with `os.write` in sight) or a TLS socket, whose
   `write()` is a write (`wrap_socket`, `SSLSocket`); for asyncio (an `asyncio` import),
-  `.drain(`, `.wait_closed(`, `.sock_sendall(`/`.sock_sendfile(`.
+  `.drain(`, `.wait_closed(`, `.sock_sendall(`/`.sock_sendfile(`; an override of a
+  handler's `copyfile` (`def copyfile(`: http.server hands it the client's socket file).
 
 With the program view, a socket can also come from another module of the project: a file
 that writes through `.send*(`/`.makefile(`/... also survives when it imports a module of its
@@ -37,10 +38,10 @@ _SOCKET_SOURCE = re.compile(
 )
 _WRITE = re.compile(
     rb"\.\s*send(?:all|to|msg|file)?\b|\.\s*makefile\s*\(|wfile|wrap_socket|SSLSocket"
-    rb"|\.\s*(?:drain|wait_closed|sock_send(?:all|file))\s*\("
+    rb"|\.\s*(?:drain|wait_closed|sock_send(?:all|file))\s*\(|\bdef\s+copyfile\s*\("
 )
 # Each alternative of _WRITE holds one of these (`sock_send...` holds "send").
-_WRITE_HINTS = (b"send", b"makefile", b"wfile", b"wrap_socket", b"SSLSocket", b"drain", b"wait_closed")
+_WRITE_HINTS = (b"send", b"makefile", b"wfile", b"wrap_socket", b"SSLSocket", b"drain", b"wait_closed", b"copyfile")
 # A descriptor from `fileno()` is written to only by `os.write` (or `posix.write`), which the
 # engine knows through `os.`/`posix.` or an import from (or of) those modules: without one
 # of those, `fileno` alone (mailbox.py, logging/config.py: 150 KB of the stdlib's survivors)

@@ -427,6 +427,35 @@ TWINS = {
         """,
         {"await send(writer, b'x')": [(9, "SPL001")], "print(writer)": []},
     ),
+    "wait_closed() in a close() method, after another method wrote to the same writer": (
+        # mcstatus (holdout 4): `close()` of a connection class awaits `self.writer.wait_closed()`
+        """
+        import asyncio
+        class Conn:
+            async def connect(self, host, port):
+                self.reader, self.writer = await asyncio.open_connection(host, port)
+            async def talk(self):
+                {stmt}
+            async def close(self):
+                self.writer.close()
+                await self.writer.wait_closed()
+        """,
+        {"self.writer.write(b'x')": [(10, "SPL001")], "await self.reader.read(10)": []},
+    ),
+    "wait_closed() in a helper that every caller hands a writer it wrote to": (
+        # rcon (holdout 4): `async def close(writer)`, called after the exchange
+        """
+        import asyncio
+        async def close(writer):
+            writer.close()
+            await writer.wait_closed()
+        async def main(host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            {stmt}
+            await close(writer)
+        """,
+        {"writer.write(b'x')": [(5, "SPL001")], "await reader.read(10)": []},
+    ),
     "loop.sock_sendall needs a known socket": (
         """
         import asyncio, socket

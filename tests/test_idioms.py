@@ -142,6 +142,65 @@ def main(loop):
     assert "crashes" not in clause[0].message
 
 
+def test_a_write_in_a_request_handlers_method_says_the_server_goes_on_whatever_the_socket():
+    # semantics.md 14: the server catches what a handler raises, prints it and serves on;
+    # that holds for a write to an upstream socket the handler made (DarthWilliam36's
+    # do_CONNECT), not only for its own client's connection. The same methods outside a
+    # handler class, and a function main() runs, still crash the program.
+    source = b"""\
+import socket
+import socketserver
+from http.server import BaseHTTPRequestHandler
+
+UPSTREAM = ("backend", 80)
+
+
+class Proxy(BaseHTTPRequestHandler):
+    def do_GET(self):
+        s = socket.create_connection(UPSTREAM)
+        s.sendall(b"1")
+        self.forward(s)
+
+    def forward(self, s):
+        s.sendall(b"2")
+
+
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        up = socket.create_connection(UPSTREAM)
+        up.sendall(b"3")
+
+
+class Udp(socketserver.DatagramRequestHandler):
+    def handle(self):
+        up = socket.create_connection(UPSTREAM)
+        up.sendall(b"4")
+
+
+class NotAHandler:
+    def do_GET(self):
+        s = socket.create_connection(UPSTREAM)
+        s.sendall(b"5")
+
+
+def main():
+    s = socket.create_connection(UPSTREAM)
+    s.sendall(b"6")
+"""
+    lines = source.decode().splitlines()
+    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "sendall(b" in text}
+    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
+    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
+    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
+    handler = "out of this request handler: the server prints the traceback and keeps serving"
+    for mark in "1234":  # a datagram handler's server goes on too
+        assert handler in one[line_of[mark]] and "crashes" not in one[line_of[mark]], mark
+        assert "it is raised " + handler in per_call[line_of[mark]], mark
+    for mark in "56":
+        assert "request handler" not in one[line_of[mark]] + per_call[line_of[mark]], mark
+        assert "and the program crashes with a traceback" in one[line_of[mark]], mark
+
+
 def test_a_start_server_callback_run_by_a_thread_says_asyncio_logs_it_and_star_imports_spawn():
     # A start_server callback's exception is logged by asyncio (semantics.md 17), even when
     # the loop runs in a thread: SPL004 says so as SPL001 does. `from threading import *`

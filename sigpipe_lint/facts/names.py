@@ -1204,7 +1204,8 @@ class ModuleNames:
 
     def runs_in(self, func: Optional[FunctionInfo], sites=None, _depth: int = 3) -> Optional[str]:
         """What runs `func` when only a spawner of this module does ("thread", "greenlet",
-        "process", "executor", "callback": see `_spawn_kind`; "start_server callback"): it is the target
+        "process", "executor", "callback": see `_spawn_kind`; "start_server callback"; "handler":
+        the entry points of a request-handler class, `handle`, `setup`, `finish`, `do_*`): it is the target
         (`Thread(target=f)`, `start_new_thread(f, ...)`, `gevent.spawn(f, ...)`,
         `executor.submit(f)`, the `run` of a `threading.Thread` subclass), or every place
         the module runs it from is such a function, of one kind. None when it also runs
@@ -1222,6 +1223,12 @@ class ModuleNames:
         if is_stream_callback is not None and is_stream_callback(func):
             # asyncio runs it for each client (start_server's argument is how it is named)
             memo[key] = "start_server callback"
+            return memo[key]
+        is_request_handler = getattr(self, "is_request_handler", None)  # the sockets layer's
+        if is_request_handler is not None and func.cls is not None and _is_handler_entry(func.name) and is_request_handler(func.cls):
+            # the server runs it for each request (socketserver/http.server, or a handler
+            # base of the program that subclasses theirs)
+            memo[key] = "handler"
             return memo[key]
         kinds: Set[Optional[str]] = set()
         callers: List[Ctx] = [ctx for _call, ctx in (sites or self.call_sites)(func)]
@@ -1350,3 +1357,9 @@ def _subscript_index(expr: cst.Subscript) -> Optional[int]:
             return None
     return None
 
+
+def _is_handler_entry(name: str) -> bool:
+    """A method a socketserver/http.server server calls on a request handler of its own:
+    `setup`/`handle`/`finish` (BaseRequestHandler's `__init__`), `handle_one_request` and
+    the `do_<COMMAND>` methods (BaseHTTPRequestHandler's `handle`)."""
+    return name in ("setup", "handle", "finish", "handle_one_request") or name.startswith("do_")

@@ -27,6 +27,7 @@ from sigpipe_lint.facts.names import (
     dotted,
     filled_params,
     keyword_arg,
+    method_kind,
     positional_args,
 )
 from sigpipe_lint.facts.streams import STREAM_WRITER_TYPES
@@ -108,6 +109,9 @@ HANDLER_BASES = {
     "SimpleXMLRPCServer.SimpleXMLRPCRequestHandler": ("request", "connection", "wfile"),
 }
 NOT_HANDLER_BASES = {"socketserver.DatagramRequestHandler"}
+# Every handler base whose server catches what the handler raises and serves on
+# (semantics.md 14), a datagram handler's included.
+SERVED_HANDLER_BASES = frozenset(HANDLER_BASES) | frozenset(NOT_HANDLER_BASES)
 
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 FLAG_METHODS = {"send": 1, "sendall": 1, "sendto": 1, "sendmsg": 2}  # index of `flags`
@@ -237,9 +241,12 @@ class SocketFacts:
     def function_returns_sock(self, func: FunctionInfo) -> Optional[SockInfo]:
         return _merge(self.sock_info(v, s, 0, func.cls) for v, s in func.returns)
 
-    def class_attr_sock(self, cls: ClassInfo, attr: str, depth: int = 0) -> Optional[SockInfo]:
+    def class_attr_sock(self, cls: ClassInfo, attr: str, depth: int = 0, subclasses: bool = True) -> Optional[SockInfo]:
         """What `self.<attr>` is in methods of `cls`: its bindings and annotations here, a
-        request handler's attributes, then (program view) bases elsewhere."""
+        request handler's attributes, then (program view) bases elsewhere, and last what
+        its subclasses make it (`subclasses`), which holds only in `cls`'s own methods: a
+        summary leaves it out, or every other subclass would inherit a sibling's socket
+        (pexpect's `fdspawn` would take `SocketSpawn`'s `child_fd` through `SpawnBase`)."""
         infos = [self.sock_info(v, s, depth + 1, cls) for v, s in self._class_attr_bindings(cls, attr)]
         # `handler.socket = client_socket` on an instance of cls made in this module
         for target, v, ctx in self.outside_attr_stores.get(attr, ()):
@@ -258,7 +265,7 @@ class SocketFacts:
         found = _merge(infos)
         if found is not None and local and not found.local:
             found = dataclasses.replace(found, local=True)
-        if found is None:
+        if found is None and subclasses:
             found = self._attr_of_subclasses(cls, attr, depth)
         if found is None and self.program is not None:
             # `self.<attr> = self._create_socket()` in a base elsewhere: this class's own
@@ -266,7 +273,26 @@ class SocketFacts:
             found = self._attr_from_own_method(cls, attr, depth)
             if found is None:
                 found = _merge(self._remote_bases_ask(cls, lambda cs: cs.attrs.get(attr)))
+            if found is None and subclasses:
+                found = self._attr_of_remote_subclasses(cls, attr)
         return found
+
+    def _attr_of_remote_subclasses(self, cls: ClassInfo, attr: str) -> Optional[SockInfo]:
+        """`self.<attr>` in a method of a class that never binds it, while its subclasses in
+        other modules of the program do, or are request handlers that have it: a mixin
+        (`class Handler(BaseHTTPRequestHandler, RelayMixin)`, whose `connect_relay` writes
+        to `self.connection`). A handler elsewhere may be served over TLS: the server that
+        would say is not read, so `tls` is assumed."""
+        if self.modname is None or cls.outer is not self.module_scope:
+            return None
+        infos = []
+        for cs in self.program.subclasses(f"{self.modname}.{cls.name}", self.path):
+            if attr in cs.handler_attrs:
+                kind = "file" if attr == "wfile" else "socket"
+                infos.append(SockInfo(kind, tls=True, origin=f"self.{attr} of request handler {cs.qname.rsplit('.', 1)[-1]}", handler=True))
+            elif attr in cs.attrs:
+                infos.append(cs.attrs[attr])
+        return _merge(infos)
 
     def _attr_of_subclasses(self, cls: ClassInfo, attr: str, depth: int) -> Optional[SockInfo]:
         """`self.<attr>` in a method of a base class that never binds it to a socket itself,
@@ -309,6 +335,11 @@ class SocketFacts:
                     infos.extend(self.sock_info(v, s, depth + 1, cls) for v, s in m.returns)
                     break
         return _merge(infos)
+
+    def is_request_handler(self, cls: ClassInfo) -> bool:
+        """A socketserver/http.server request handler class (a datagram one too): its server
+        runs its methods for each request and survives what they raise."""
+        return bool(self.handler_attrs(cls)) or self._inherits(cls, SERVED_HANDLER_BASES)
 
     def _inherits(self, cls: ClassInfo, qnames: frozenset) -> bool:
         """Whether `cls` has one of `qnames` among its bases, here or (program view) in the
@@ -641,8 +672,9 @@ class SocketFacts:
             return callback
         if b.index == 0 and id(func) in self.gevent_handles():
             return self.gevent_handles()[id(func)]  # StreamServer's handle(socket, address)
+        served = self._served_param(func, b.index)
         name, passed = self._param_arguments(b)
-        infos = []
+        infos = [served] if served is not None else []
         for arg, ctx in passed:  # first: a call here passing something else settles it
             info = self.sock_info(arg, ctx.scope, depth + 1, _method_class(ctx)) if arg is not None else None
             if info is None:
@@ -657,13 +689,26 @@ class SocketFacts:
             elif func.cls is not None:
                 remote = self.method_callers_elsewhere(func, alone=not passed) or []  # None: not all known
         if not passed and not remote:
-            return None
+            return served
         for record in remote:  # calls made in other modules of the project
             info = self.argument_sock(record, b.index, name)
             if info is None:
                 return None
             infos.append(info)
         return _merge(infos)
+
+    def _served_param(self, func: FunctionInfo, index: Optional[int]) -> Optional[SockInfo]:
+        """What the server's own code passes for a parameter of a handler method it calls: an
+        override of `copyfile(source, outputfile)` in a SimpleHTTPRequestHandler subclass
+        gets the client's `self.wfile` from do_GET/do_HEAD (RangeHTTPServer)."""
+        entry = HANDLER_WRITING_METHODS.get(func.name)
+        if entry is None or func.cls is None or index is None or method_kind(func) != "instance":
+            return None
+        (position, keyword), owners = entry
+        if index != position or not self._inherits(func.cls, owners):
+            return None
+        origin = f"{func.name}()'s {keyword}, which http.server fills with self.wfile"
+        return SockInfo("file", tls=self.module_mentions_ssl(), origin=origin, handler=True)
 
     def argument_sock(self, record, index: Optional[int], name: Optional[str]) -> Optional[SockInfo]:
         """What a call recorded in another module's summary (a CallRecord or MethodCallRecord)
@@ -1404,14 +1449,24 @@ class SocketFacts:
             for call, ctx in self.calls_by_name.get(method, ()):
                 cls = _method_class(ctx)
                 func = call.func
-                if cls is None or not isinstance(func, cst.Attribute) or not self._self_class_name(func.value, ctx.scope):
+                if cls is None or not isinstance(func, cst.Attribute):
                     continue
-                if any(method in c.methods for c in [cls] + self._local_bases(cls)) or not self._inherits(cls, owners):
-                    continue  # overridden here: its own body's writes are found where they are
+                if self._self_class_name(func.value, ctx.scope):
+                    if any(method in c.methods for c in [cls] + self._local_bases(cls)) or not self._inherits(cls, owners):
+                        continue  # overridden here: its own body's writes are found where they are
+                elif (
+                    set(self.qnames(func.value, ctx.scope)) & owners
+                    and call.args and self._self_class_name(call.args[0].value, ctx.scope)
+                ):
+                    # `SimpleHTTPRequestHandler.copyfile(self, source, outputfile)` from an
+                    # override: the stdlib's own body, run on this handler
+                    index += 1
+                else:
+                    continue
                 arg = arg_at(call, index, keyword)
                 info = self.sock_info(arg, ctx.scope, self_cls=cls) if arg is not None else None
                 if info is not None and info.kind == "file" and not info.peerless:
-                    label = f"self.{method}() into {dotted(arg) or 'a socket file'}"
+                    label = f"{dotted(func) or 'self.' + method}() into {dotted(arg) or 'a socket file'}"
                     out.append(Write(call, ctx, method, info, label, target=arg))
         out.extend(self._find_stream_writes())  # asyncio: drains, wait_closed, loop.sock_sendall
         # In the order of the source: the loop above runs over a set of method names, whose

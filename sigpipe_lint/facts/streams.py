@@ -75,6 +75,11 @@ TASK_MAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 # Where the exception goes out of a function that only a thread, a greenlet, a process, an
 # executor or an event loop runs (names.runs_in).
 _SPAWNED_ESCAPES = {
+    "handler": (
+        "out of this request handler: the server prints the traceback and keeps "
+        "serving, but this client's response is cut short and the rest of the "
+        "handler never runs"
+    ),
     "thread": (
         "out of this thread: only the thread dies, with the traceback on stderr as the only "
         "sign, and the process goes on without it (it may even exit 0)"
@@ -248,23 +253,52 @@ class StreamFacts:
             out.append(Write(call, ctx, "loop.sendfile", info, label, target=transport.value, raises=SENDFILE_RAISES))
         return out
 
-    def _writes_before_closing(self, writer, ctx: Ctx) -> bool:
+    def _writes_before_closing(self, writer, ctx: Ctx, _depth: int = 3, _closer=None) -> bool:
         """Whether the function awaiting `writer.wait_closed()` wrote to a stream (or handed
-        the writer to a helper): after writing to a dead peer, wait_closed() raises too."""
+        the writer to a helper), or the writer is one that was written to before: a
+        `self.writer` that another method of the class writes to (a connection's
+        `close()`), a parameter that every caller fills with a writer it wrote to (rcon's
+        `close(writer)`). After writing to a dead peer, wait_closed() raises too."""
+        if self._wrote_in(ctx.func):
+            return True
         text = dotted(writer)
+        if text is None or ctx.func is None:
+            return False
+        if isinstance(writer, cst.Attribute) and ctx.func.cls is not None:
+            for method in STREAM_BUFFER_METHODS | {"drain"}:
+                for call, c in self.calls_by_name.get(method, ()):
+                    if (
+                        c.func is not None and c.func.cls is ctx.func.cls and isinstance(call.func, cst.Attribute)
+                        and dotted(call.func.value) == text
+                    ):
+                        return True
+        if isinstance(writer, cst.Name) and _depth > 0:
+            bs, _ = self.lookup(writer.value, ctx.scope)
+            if bs and len(bs) == 1 and bs[0].kind == "param" and bs[0].info is ctx.func:
+                _, passed = self._param_arguments(bs[0])
+                if passed and all(
+                    arg is not None and self._writes_before_closing(arg, c, _depth - 1, _closer=ctx.func) for arg, c in passed
+                ):
+                    return True
+        return self._hands_on(text, ctx, _closer)
+
+    def _wrote_in(self, func) -> bool:
+        """Whether `func` writes to a stream (a buffer method or a drain on one)."""
         for method in STREAM_BUFFER_METHODS | {"drain"}:
             for call, c in self.calls_by_name.get(method, ()):
-                if c.func is ctx.func and isinstance(call.func, cst.Attribute):
+                if c.func is func and isinstance(call.func, cst.Attribute):
                     info = self._receiver_info(call.func.value, call, c)
                     if info is not None and info.kind == "stream":
                         return True
-        if text is None or ctx.func is None:
-            return False
-        # await send(writer, data): a local helper that is handed the writer
+        return False
+
+    def _hands_on(self, text: str, ctx: Ctx, closer=None) -> bool:
+        """`await send(writer, data)` in the function: a local helper is handed the writer
+        (other than `closer`, the helper that closes it, whose callers are being asked)."""
         for calls in self.calls_by_name.values():
             for call, c in calls:
                 if c.func is ctx.func and any(dotted(a.value) == text for a in call.args):
-                    if self._functions_named_by(call.func, c):
+                    if [f for f in self._functions_named_by(call.func, c) if f is not closer]:
                         return True
         return False
 
@@ -278,11 +312,7 @@ class StreamFacts:
         program crashes, or the module cannot tell where the write runs. SPL001 (through
         `write_outcome`), SPL003 and SPL004 all say it. `sites`: as for `runs_in`."""
         if write.receiver.handler:
-            return (
-                "out of this request handler: the server prints the traceback and keeps "
-                "serving, but this client's response is cut short and the rest of the "
-                "handler never runs"
-            )
+            return _SPAWNED_ESCAPES["handler"]
         func = write.ctx.func
         if func is not None and _is_coroutine(func) and self.call_sites(func) and not self.caller_contexts(func):
             return _SPAWNED_ESCAPES["unawaited task"]  # every call made a task nobody awaits

@@ -158,7 +158,7 @@ def summarise(facts, path: str, sha: str) -> ModuleSummary:
         cs = ClassSummary(qname=f"{mod}.{c.name}" if mod else c.name)
         cs.bases = tuple(absolute(facts.qname(b.value, c.outer)) or "" for b in c.node.bases)
         for attr in c.attrs:
-            info = facts.class_attr_sock(c, attr)
+            info = facts.class_attr_sock(c, attr, subclasses=False)  # what it is in every subclass
             if info is not None:
                 cs.attrs[attr] = info
             made = facts.attr_self_calls(c, attr)

@@ -682,6 +682,37 @@ class Program:
             ("class", qname, path), path, name, count, lambda f, s: self._calls_of(qname, f, s)
         )
 
+    def subclasses(self, qname: str, path: str) -> List[ClassSummary]:
+        """The summaries of the classes in the program's other modules whose bases name class
+        `qname` (defined in `path`): a mixin's subclasses, which say what the attributes its
+        methods use are. [] when none is known (or too many modules name it to read)."""
+        name = qname.rsplit(".", 1)[-1]
+        key = ("subclasses", qname, path, self._level())
+        self._scanned(path)
+        if key in self._callers:
+            return self._callers[key] or []
+        self._callers[key] = []  # asked again while its modules are summarised: none yet
+        mentioned = self._files_naming(path, name)
+        based = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\([^)]*\b" + re.escape(name.encode()) + rb"\b", re.MULTILINE)
+        candidates = [f for f, data in mentioned or () if based.search(data)]
+        if not candidates:
+            return []
+        if self._too_far():
+            del self._callers[key]
+            return []  # unknown at this level, as in callers()
+        out = []
+        for f in candidates:
+            s = self.summary(f)
+            if s is None:
+                continue
+            paths = resolve.search_path(f)
+            out.extend(
+                cs for cs in s.classes.values()
+                if any(b == qname or (b.rsplit(".", 1)[-1] == name and self._same(b, qname, paths)) for b in cs.bases)
+            )
+        self._callers[key] = out
+        return out
+
     def _every_call(self, key: tuple, path: str, name: str, count, records_of) -> Optional[list]:
         """The records of every call of `name` in the program's other files (for `path`),
         while each one is known: `count(bytes)` is a file's number of calls of the name, or

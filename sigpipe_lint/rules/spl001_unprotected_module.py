@@ -16,7 +16,9 @@ class UnprotectedSocketWrite(Rule):
     handler's `wfile`; `os.write` on a socket's `fileno()`; `SSLSocket.write()`; and
     `shutil.copyfileobj`, `json.dump`, `pickle.dump`, `marshal.dump` or `print(file=...)`
     into a socket file, as `self.copyfile(f, self.wfile)` does in a handler that inherits
-    `SimpleHTTPRequestHandler.copyfile`; and a write method passed on as a bound method: reported at the
+    `SimpleHTTPRequestHandler.copyfile` (and `SimpleHTTPRequestHandler.copyfile(self, src,
+    out)` from an override, whose `outputfile` parameter is the client's socket file:
+    http.server's `do_GET` passes `self.wfile`); and a write method passed on as a bound method: reported at the
     call that receives it, `retry(sock.sendall, data)`, since the write happens during that
     call and what is caught around it handles it; at each call of a name bound to it,
     `send = sock.sendall; send(data)` or a `functools.partial(sock.send, ...)`; at the
@@ -46,8 +48,10 @@ class UnprotectedSocketWrite(Rule):
     by `for` loops, subscripts, `pop()`/`get()`; a list literal of sockets too, as a relay's
     `other = conns[1] if r is conns[0] else conns[0]`). `a or b` and `a if c else b` are
     sockets when either choice is one, and `self.x` in a base class's method is a socket
-    when a subclass in the module binds it to one, or when the module sets it on an
-    instance from outside the class (`protocol.socket = client_socket`). gevent's `socket` module makes sockets,
+    when a subclass (in the module, or in another module of the program) binds it to one
+    or is a request handler that has it (a mixin's `self.connection`), or when the module
+    sets it on an instance from outside the class (`protocol.socket = client_socket`). What
+    one subclass binds holds only in the base's own methods, never in its other subclasses. gevent's `socket` module makes sockets,
     and a `gevent.server.StreamServer(listener, handle)` passes one to `handle` (and to the
     `handle` method of a subclass). A selector's key (`for key, mask in sel.select()`,
     `sel.get_key(...)`) has a socket as `key.fileobj` (or `key.data`) when a socket is
@@ -65,8 +69,10 @@ class UnprotectedSocketWrite(Rule):
     helpers and parameters like a socket. `writer.write()`, `writelines()` and
     `write_eof()` never raise (they fill a buffer), so they are never reported; the
     `await writer.drain()` after them is, because that is where the exception comes out
-    (and where a traceback points). `await writer.wait_closed()` in a function that wrote
-    to a stream is reported too: after a dead peer it raises as well. `await
+    (and where a traceback points). `await writer.wait_closed()` on a writer that was
+    written to is reported too (in a function that wrote to a stream, a `close()` method
+    whose class writes to the same `self.writer`, a helper that every caller hands a
+    writer it wrote to): after a dead peer it raises as well. `await
     loop.sock_sendall(sock, ...)` and `loop.sock_sendfile(sock, ...)` on a socket and `await
     loop.sendfile(writer.transport, ...)` are writes. A `Protocol`'s `transport.write()`
     never raises (asyncio hands the error to `connection_lost()`) and is never reported.
@@ -86,8 +92,9 @@ class UnprotectedSocketWrite(Rule):
     (exit 1); in a `start_server` callback asyncio logs "Unhandled exception in
     client_connected_cb" and that client's conversation ends without any cleanup.
 
-    A request handler's write (socketserver, http.server, gevent's StreamServer) does not end
-    the server: it prints the traceback (`handle_error`) and keeps serving the others, but
+    A request handler's write (socketserver, http.server, gevent's StreamServer; any write in
+    a handler's `handle`/`setup`/`finish`/`do_*` method or a method only those call, to its
+    client or to a socket it opened) does not end the server: it prints the traceback (`handle_error`) and keeps serving the others, but
     that client's response is cut short and the rest of the handler never runs. A write in
     a function that only a thread of the module runs (a `Thread` target, a `Thread`
     subclass's `run()`, or a function only those call) ends that thread alone, with the
