@@ -165,7 +165,7 @@ def analyze_source(
         from sigpipe_lint.program.resolve import local_packages
 
         local = lambda: local_packages(path)  # noqa: E731 - asked for only if the bytes need it
-    if prefilter and not may_match(source, local):
+    if prefilter and not may_match(source, local, path if local else None):
         result.prefiltered = True
         return result
     if len(source) > MAX_SOURCE_BYTES:

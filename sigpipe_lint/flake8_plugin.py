@@ -62,7 +62,7 @@ class SigpipeChecker:
         # modules resolve through their (cached) summaries. stdin is analysed alone.
         real = self.filename not in ("-", "stdin") and os.path.isfile(self.filename)
         local = (lambda: local_packages(self.filename)) if real else ()
-        if not may_match(source, local):
+        if not may_match(source, local, self.filename if real else None):
             return
         from sigpipe_lint.engine import analyze_source
         from sigpipe_lint.program import get_program

@@ -351,7 +351,7 @@ def _run(files, options, jobs, cache, progress, stats) -> List[FileResult]:
         except OSError:
             local.append((i, path, 0, None, None))  # process_file says why, in its words
             continue
-        if not options.codes_for(path) or not may_match(source, (lambda: local_packages(path)) if options.program else ()):
+        if not options.codes_for(path) or not may_match(source, (lambda: local_packages(path)) if options.program else (), path):
             # (per-file-ignores turning every rule off there: nothing to parse for either)
             results[i] = _prefiltered(path, source)
             stats.prefiltered += 1

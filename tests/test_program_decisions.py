@@ -1179,3 +1179,34 @@ def test_an_override_of_copyfile_gets_the_clients_socket_file_from_the_server(tm
         out = capsys.readouterr().out
         assert "http.server.SimpleHTTPRequestHandler.copyfile() into outputfile" in out
         assert out.count("out of this request handler: the server prints the traceback") == 2, out
+
+
+@pytest.mark.parametrize("server_imports_socket", [True, False])
+def test_a_helper_module_that_only_sends_is_kept_when_a_socket_module_imports_it(tmp_path, capsys, server_imports_socket):
+    # the Python Cookbook's zerocopy.py (holdout 4): `dest.send(view)` in a module that
+    # imports nothing; the server script imports it and passes the accepted socket. A
+    # `.send(` alone is too common (generators) to keep every file for: the pre-filter
+    # keeps it because a module that imports a source of sockets imports it by name.
+    from sigpipe_lint.prefilter import may_match
+
+    helper = _src('''\
+        def send_from(data, dest):
+            view = memoryview(data)
+            while len(view):
+                nsent = dest.send(view)
+                view = view[nsent:]
+        ''')
+    if server_imports_socket:
+        server = "import socket\nfrom zerocopy import send_from\n\ns = socket.socket()\nc, a = s.accept()\nsend_from(b'x', c)\n"
+    else:
+        server = "from zerocopy import send_from\n\n\ndef gen():\n    yield\n\n\nsend_from(b'x', gen())\n"
+    root = _package(tmp_path / "p", {"zerocopy.py": helper, "server.py": server})
+    helper_path = str(root / "zerocopy.py")
+    assert may_match(helper.encode(), ("zerocopy", "server"), helper_path) is server_imports_socket
+    assert may_match(helper.encode(), ("zerocopy", "server")) is False  # no path: the question is not asked
+    got, _ = reported_in(root, capsys)
+    assert [(Path(f).name, line) for f, line, code in got] == ([("zerocopy.py", 4)] if server_imports_socket else [])
+    if server_imports_socket:  # a second command in the same process reads the project again
+        (root / "server.py").write_text(server.replace("import socket\n", "").replace("s = socket.socket()", "s = None"))
+        got, _ = reported_in(root, capsys)
+        assert got == [] and may_match(helper.encode(), ("zerocopy", "server"), helper_path) is False

@@ -32,4 +32,7 @@ def forget_program() -> None:
     process (an editor, a test suite calling `main()`) must see the files as they are now,
     not as the last run read and summarised them."""
     global _PROGRAM
+    from sigpipe_lint.prefilter import forget_projects
+
     _PROGRAM = None
+    forget_projects()

@@ -823,7 +823,7 @@ class Program:
             if os.path.abspath(f) == me:
                 continue
             data = self.read(f)
-            if data is None or not may_match(data, local):
+            if data is None or not may_match(data, local, f):
                 continue
             s = self.summary(f)
             if s is not None and s.writes:
