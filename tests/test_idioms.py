@@ -142,6 +142,59 @@ def main(loop):
     assert "crashes" not in clause[0].message
 
 
+WAKEUP_PAIR = """\
+import select
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+
+class ThreadPoolHandler:
+    def __init__(self):
+        self.signal_done_sock, self.done_sock = socket.socketpair()
+        self.pool = ThreadPoolExecutor(4)
+
+    def fileno(self):
+        return self.done_sock.fileno()
+
+    def _complete(self, r):
+        self.signal_done_sock.send(b"x")
+
+    def run(self, func):
+        self.pool.submit(func).add_done_callback(self._complete)
+
+    def handle_receive(self):
+        select.select([self.done_sock], [], [], 1.0)
+        self.done_sock.recv(1)
+        {extra}
+
+
+def loop():
+    r, w = socket.socketpair()
+    select.select([r], [], [])
+    w.send(b"y")
+    r.recv(1)
+    {extra_names}
+"""
+
+
+@pytest.mark.parametrize(
+    "extra, extra_names, reported",
+    [
+        ("pass", "pass", ()),  # both ends stay here: wake-up pairs, no remote peer
+        ("start_reader(self.done_sock)", "pass", (15,)),  # the reading end handed on
+        ("self.peers.append(self.done_sock)", "pass", (15,)),  # stored where anything may take it
+        ("pass", "return r", (29,)),  # returned
+        ("pass", "import os\n    os.fork()", (15, 29)),  # a child gets both ends, unnamed
+    ],
+)
+def test_a_socketpair_whose_other_end_this_module_only_reads_has_no_remote_peer(extra, extra_names, reported):
+    # the Python Cookbook's threadpool.py (holdout 4): a worker's callback writes a byte to
+    # wake the event loop, which reads the other end
+    source = WAKEUP_PAIR.replace("{extra}", extra).replace("{extra_names}", extra_names).encode()
+    lines = [f.line for f in analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings]
+    assert sorted(set(lines)) == sorted(reported)
+
+
 def test_a_write_in_a_request_handlers_method_says_the_server_goes_on_whatever_the_socket():
     # semantics.md 14: the server catches what a handler raises, prints it and serves on;
     # that holds for a write to an upstream socket the handler made (DarthWilliam36's

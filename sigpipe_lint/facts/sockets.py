@@ -1385,11 +1385,56 @@ class SocketFacts:
         return self._loopback_keys
 
     def _mark_local(self, info: Optional[SockInfo], expr, scope: Scope, self_cls) -> Optional[SockInfo]:
-        if info is None or info.local or info.kind != "socket" or not self.calls_by_name.get("getsockname"):
+        if info is None or info.local or info.kind != "socket":
             return info
-        if self._container_key(expr, scope, self_cls) in self._loopback()[0]:
+        if not self.calls_by_name.get("getsockname") and not self.calls_by_name.get("socketpair"):
+            return info
+        key = self._container_key(expr, scope, self_cls)
+        if key is not None and (key in self._loopback()[0] or key in self._wakeup_ends()):
             return dataclasses.replace(info, local=True)
         return info
+
+    def _wakeup_ends(self) -> Set[tuple]:
+        """Keys of the ends of `a, b = socket.socketpair()` (names or `self.x`) whose other
+        end this module only reads: every use of it is a call of one of its own reading
+        methods (`recv`, `fileno`, `close`...) or an item of a list handed to `select()`/a
+        selector, never an argument, a return value or a stored value. Both ends then stay
+        in this process (a wake-up pair: a worker's callback writes a byte, the event loop
+        reads it): no remote peer can die. None in a module that forks or starts processes,
+        which copy both ends without naming them. Memoised."""
+        cached = getattr(self, "_wakeup_keys", None)
+        if cached is not None:
+            return cached
+        self._wakeup_keys = ends = set()
+        if any(self.calls_by_name.get(n) for n in _CHILD_SPAWNERS):
+            return ends
+        for call, ctx in self.calls_by_name.get("socketpair", ()):
+            stmt = ctx.stmt
+            if (
+                self.qname(call.func, ctx.scope) not in SOCKET_PAIR_CONSTRUCTORS
+                or not isinstance(stmt, cst.SimpleStatementLine)
+                or len(stmt.body) != 1
+                or not isinstance(stmt.body[0], cst.Assign)
+                or stmt.body[0].value is not call
+                or len(stmt.body[0].targets) != 1
+                or not isinstance(stmt.body[0].targets[0].target, (cst.Tuple, cst.List))
+            ):
+                continue
+            elems = stmt.body[0].targets[0].target.elements
+            texts = [dotted(e.value) for e in elems]
+            if len(elems) != 2 or None in texts or texts[0] == texts[1]:
+                continue
+            keys = [self._container_key(e.value, ctx.scope, _method_class(ctx)) for e in elems]
+            if None in keys:
+                continue
+            # a name is used in its function (or the module); `self.x` anywhere in the module
+            where = [
+                self.module if isinstance(e.value, cst.Attribute) or ctx.func is None else ctx.func.node for e in elems
+            ]
+            for mine, other in ((0, 1), (1, 0)):
+                if _only_read(where[other], texts[other]):
+                    ends.add(keys[mine])
+        return ends
 
     # -- writes and signals -------------------------------------------------------------
 
@@ -1673,3 +1718,70 @@ def _is_docstring(stmt) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+# Calls that copy a process's descriptors into another (a socketpair's end among them,
+# unnamed): after one, a wake-up pair may have its other end in a child.
+# (Sockets are not inherited through exec since Python 3.4 unless passed: `Popen`'s
+# `pass_fds` names them by `fileno()`, which a reading end may call.)
+_CHILD_SPAWNERS = ("fork", "forkpty", "Process", "Popen", "posix_spawn")
+# What a wake-up pair's reading end may do without leaving the process.
+_READING_METHODS = frozenset({"recv", "recv_into", "recvfrom", "fileno", "close", "setblocking", "settimeout", "getsockname", "shutdown"})
+# Calls whose list arguments only watch what they hold.
+_WATCHERS = frozenset({"select", "register", "unregister", "modify", "poll"})
+_RECEIVING_METHODS = frozenset({"recv", "recv_into", "recvfrom"})
+
+
+def _only_read(node: cst.CSTNode, text: str) -> bool:
+    """Whether the dotted `text` (`self.done_sock`, `r`) is read in `node` (the module, or
+    a function: recv'd, or watched by select()/a selector) and used there only so: as the
+    receiver of a reading method, an item of a list given to a watcher call, or the target
+    of an assignment; never passed, returned, stored, yielded."""
+    visitor = _EndUses(text)
+    node.visit(visitor)
+    return visitor.read and not visitor.misused
+
+
+class _EndUses(cst.CSTVisitor):
+    def __init__(self, text: str):
+        self.text = text
+        self.stack: List[cst.CSTNode] = []
+        self.misused = False
+        self.read = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.stack.append(node)
+        if isinstance(node, (cst.Name, cst.Attribute)) and dotted(node) == self.text:
+            if not self._reading_use(node):
+                self.misused = True
+            return False
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+    def _reading_use(self, node) -> bool:
+        parents = self.stack[-4:-1][::-1]  # nearest first
+        parent = parents[0] if parents else None
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            return True  # `x.r`: another object's attribute of that name
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = parents[1] if len(parents) > 1 else None
+            self.read = self.read or parent.attr.value in _RECEIVING_METHODS
+            return parent.attr.value in _READING_METHODS and isinstance(call, cst.Call) and call.func is parent
+        if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Element) and len(parents) > 2 and isinstance(parents[2], cst.AssignTarget)):
+            return True  # (re)bound here: the socketpair() assignment, `self.r = None`
+        if isinstance(parent, cst.Element):
+            # [r, sock] given to select.select(), a selector's register(r, ...)
+            for outer in reversed(self.stack[:-2]):
+                if isinstance(outer, cst.Call):
+                    name = outer.func.attr.value if isinstance(outer.func, cst.Attribute) else dotted(outer.func)
+                    self.read = self.read or name in _WATCHERS
+                    return name in _WATCHERS
+            return False
+        if isinstance(parent, cst.Arg):
+            call = parents[1] if len(parents) > 1 else None
+            name = call.func.attr.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) else None
+            self.read = self.read or name in _WATCHERS
+            return name in _WATCHERS
+        return False

@@ -60,7 +60,11 @@ class UnprotectedSocketWrite(Rule):
     `select.select(rlist, wlist, xlist)` returns hold items of the lists it was given.
     Generators, queues, ZeroMQ (`zmq.green` too) and websocket objects are never
     reported. Datagram sockets (`SOCK_DGRAM`) and peerless families (`AF_ALG`,
-    `AF_NETLINK`, ...) are not reported: they never get EPIPE.
+    `AF_NETLINK`, ...) are not reported: they never get EPIPE. Nor is a wake-up pair, whose
+    both ends stay in this process: a loopback pair built by hand (listen on 127.0.0.1,
+    connect to the listener's `getsockname()`, accept), or a `socketpair()` whose other end
+    the module only reads (`recv`, `select()`, a selector) and never hands on, in a module
+    that neither forks nor starts processes.
 
     asyncio: the writer of `asyncio.open_connection()`/`open_unix_connection()` and the
     second parameter of a `start_server`/`start_unix_server` callback (or a parameter
