@@ -91,6 +91,19 @@ class Pusher(threading.Thread):
         CONN.sendall(b"9")
 
 
+class Child(multiprocessing.Process):
+    def run(self):
+        CONN.sendall(b"A")
+
+
+def in_context_child():
+    CONN.sendall(b"B")
+
+
+def in_named_context_child():
+    CONN.sendall(b"C")
+
+
 def main(loop):
     threading.Thread(target=in_thread).start()
     threading.Thread(target=thread_body).start()
@@ -103,6 +116,9 @@ def main(loop):
     threading.Thread(target=two_kinds).start()
     gevent.spawn(two_kinds)
     Pusher().start()
+    multiprocessing.get_context("fork").Process(target=in_context_child).start()
+    mp = multiprocessing.get_context("spawn")
+    mp.Process(target=in_named_context_child).start()
 """
     lines = source.decode().splitlines()
     line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "CONN.sendall" in text}
@@ -117,6 +133,9 @@ def main(loop):
         "7": "out of this event-loop callback: the loop logs 'Exception in callback' and goes on",
         "8": None,
         "9": thread,
+        "A": "out of this child process: it prints the traceback and exits with status 1",
+        "B": "out of this child process: it prints the traceback and exits with status 1",
+        "C": "out of this child process: it prints the traceback and exits with status 1",
     }
     one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
     per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
@@ -140,6 +159,55 @@ def main(loop):
     clause = [f for f in analyze_source(partial, "t.py", ["SPL003"]).findings]
     assert len(clause) == 1 and "the write raises ConnectionResetError " + thread in clause[0].message
     assert "crashes" not in clause[0].message
+
+
+def test_a_write_that_only_a_forked_child_runs_says_the_child_exits():
+    # a forking server (q737645224's dict_server.py, the precision sample): the child of
+    # os.fork() serves the client; an exception ends the child (traceback, status 1) and
+    # the parent's accept loop goes on. The parent's own writes still crash the program.
+    source = b"""\
+import os
+import socket
+
+
+def serve(c):
+    c.sendall(b"1")
+
+
+def both(c):
+    c.sendall(b"2")
+
+
+def main():
+    s = socket.create_server(("", 0))
+    while True:
+        c, a = s.accept()
+        pid = os.fork()
+        if pid == 0:
+            serve(c)
+            both(c)
+            c.sendall(b"3")
+        else:
+            both(c)
+            c.sendall(b"4")
+        pid = os.fork()
+        if pid:
+            c.sendall(b"5")
+        else:
+            c.sendall(b"6")
+"""
+    lines = source.decode().splitlines()
+    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "sendall(b" in text}
+    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
+    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
+    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
+    child = "out of this child process: it prints the traceback and exits with status 1"
+    for mark in "136":
+        assert child in one[line_of[mark]] and "crashes" not in one[line_of[mark]], mark
+        assert "it is raised " + child in per_call[line_of[mark]], mark
+    for mark in "245":
+        assert "child process" not in one[line_of[mark]] + per_call[line_of[mark]], mark
+        assert "and the program crashes with a traceback" in one[line_of[mark]], mark
 
 
 WAKEUP_PAIR = """\

@@ -1225,7 +1225,7 @@ class ModuleNames:
             memo[key] = "start_server callback"
             return memo[key]
         is_request_handler = getattr(self, "is_request_handler", None)  # the sockets layer's
-        if is_request_handler is not None and func.cls is not None and _is_handler_entry(func.name) and is_request_handler(func.cls):
+        if is_request_handler is not None and func.cls is not None and is_handler_entry(func.name) and is_request_handler(func.cls):
             # the server runs it for each request (socketserver/http.server, or a handler
             # base of the program that subclasses theirs)
             memo[key] = "handler"
@@ -1241,24 +1241,63 @@ class ModuleNames:
                 kinds.add(None)
         if self.is_thread_run(func):
             kinds.add("thread")
+        elif self.is_process_run(func):
+            kinds.add("process")
         if kinds:
             found = kinds.pop() if len(kinds) == 1 and not callers else None
         elif callers and _depth > 0:
-            outer = {self.runs_in(ctx.func, sites, _depth - 1) for ctx in callers}
+            outer = {"process" if self.in_fork_child(ctx) else self.runs_in(ctx.func, sites, _depth - 1) for ctx in callers}
             found = outer.pop() if len(outer) == 1 else None
         else:
             found = None
         memo[key] = found
         return found
 
+    def in_fork_child(self, ctx: Ctx) -> bool:
+        """Whether the statement of `ctx` runs only in the child of an `os.fork()`: in the
+        branch of `if pid == 0:` (`if not pid:`, or the `else` of `if pid:`/`if pid > 0:`/
+        `if pid != 0:`) that follows `pid = os.fork()` in the same block."""
+        nodes = self.__dict__.get("_fork_child_nodes")
+        if nodes is None:
+            nodes = self._fork_child_nodes = set()
+            for call, fctx in self.calls_by_name.get("fork", ()):
+                stmt = fctx.stmt
+                if (
+                    self.qname(call.func, fctx.scope) != "os.fork"
+                    or fctx.block is None
+                    or not isinstance(stmt, cst.SimpleStatementLine)
+                    or not isinstance(stmt.body[0], cst.Assign)
+                    or stmt.body[0].value is not call
+                    or not isinstance(stmt.body[0].targets[0].target, cst.Name)
+                ):
+                    continue
+                pid = stmt.body[0].targets[0].target.value
+                after = list(fctx.block)
+                after = after[after.index(stmt) + 1:] if stmt in after else []
+                for nxt in after:
+                    if isinstance(nxt, cst.If):
+                        branch = _fork_child_branch(nxt, pid)
+                        if branch is not None:
+                            nodes.update(_node_ids(branch))
+                        break
+        return ctx.stmt is not None and id(ctx.stmt) in nodes
+
     def is_thread_run(self, func: FunctionInfo) -> bool:
         """The `run()` of a `threading.Thread` subclass (here or through this module's
         bases): `start()` runs it in a thread of its own."""
+        return self._run_of_subclass(func, _THREAD_CLASSES)
+
+    def is_process_run(self, func: FunctionInfo) -> bool:
+        """The `run()` of a `multiprocessing.Process` subclass: `start()` runs it in a child
+        process, which prints an exception's traceback and exits 1."""
+        return self._run_of_subclass(func, _PROCESS_CLASSES)
+
+    def _run_of_subclass(self, func: FunctionInfo, bases: frozenset) -> bool:
         return (
             func.cls is not None
             and func.name == "run"
             and any(
-                self.qname(b.value, c.outer) == "threading.Thread"
+                self.qname(b.value, c.outer) in bases
                 for c in [func.cls] + self._local_bases(func.cls)
                 for b in c.node.bases
             )
@@ -1269,12 +1308,29 @@ class ModuleNames:
         "executor" (the exception is kept in a future), "callback" (an event loop's), or
         None (a server's handler, or unknown)."""
         if keyword_arg(call, "target") is not None:  # Thread(target=f) or Process(target=f)
+            if self._context_process(call.func, ctx.scope):
+                return "process"  # multiprocessing.get_context("fork").Process(target=f)
             return self._TARGET_KINDS.get(self.qname(call.func, ctx.scope) or "")
         name = call_name(call)
         if name in self._GEVENT_SPAWNS:
             return "greenlet"  # spawned_calls took it as gevent's, or a gevent pool's, spawn
         spawner = self._SPAWNERS.get(name or "")  # spawned_calls checked its qualified name
         return spawner[4] if spawner is not None else None
+
+    def _context_process(self, func, scope) -> bool:
+        """`ctx.Process` of a multiprocessing context: `multiprocessing.get_context(...)`,
+        called there or bound to a name."""
+        if not isinstance(func, cst.Attribute) or func.attr.value != "Process":
+            return False
+        values = [(func.value, scope)]
+        if isinstance(func.value, cst.Name):
+            bs, _ = self.lookup(func.value.value, scope)
+            if not bs or any(b.kind != "value" for b in bs):
+                return False
+            values = [(b.value, b.scope) for b in bs]
+        return all(
+            isinstance(v, cst.Call) and self.qname(v.func, sc) == "multiprocessing.get_context" for v, sc in values
+        )
 
     def _local_bases(self, cls: ClassInfo, _seen=None) -> List[ClassInfo]:
         seen = _seen or set()
@@ -1358,8 +1414,42 @@ def _subscript_index(expr: cst.Subscript) -> Optional[int]:
     return None
 
 
-def _is_handler_entry(name: str) -> bool:
+def is_handler_entry(name: str) -> bool:
     """A method a socketserver/http.server server calls on a request handler of its own:
     `setup`/`handle`/`finish` (BaseRequestHandler's `__init__`), `handle_one_request` and
     the `do_<COMMAND>` methods (BaseHTTPRequestHandler's `handle`)."""
     return name in ("setup", "handle", "finish", "handle_one_request") or name.startswith("do_")
+
+
+_THREAD_CLASSES = frozenset({"threading.Thread"})
+_PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
+
+
+def _fork_child_branch(node: cst.If, pid: str):
+    """The block of `node` that runs in a fork's child, for `pid = os.fork()`; None."""
+    test = node.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and isinstance(test.expression, cst.Name) and test.expression.value == pid:
+        return node.body
+    if isinstance(test, cst.Name) and test.value == pid:
+        return node.orelse.body if isinstance(node.orelse, cst.Else) else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) and test.left.value == pid:
+        op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(right, cst.Integer) and right.value == "0":
+            if isinstance(op, cst.Equal):
+                return node.body
+            if isinstance(op, (cst.NotEqual, cst.GreaterThan)):
+                return node.orelse.body if isinstance(node.orelse, cst.Else) else None
+    return None
+
+
+def _node_ids(node) -> Set[int]:
+    """The ids of `node` and every node below it."""
+    out: Set[int] = set()
+
+    class _All(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            out.add(id(n))
+            return True
+
+    node.visit(_All())
+    return out

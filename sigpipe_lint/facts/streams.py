@@ -313,6 +313,8 @@ class StreamFacts:
         `write_outcome`), SPL003 and SPL004 all say it. `sites`: as for `runs_in`."""
         if write.receiver.handler:
             return _SPAWNED_ESCAPES["handler"]
+        if self.in_fork_child(write.ctx):
+            return _SPAWNED_ESCAPES["process"]
         func = write.ctx.func
         if func is not None and _is_coroutine(func) and self.call_sites(func) and not self.caller_contexts(func):
             return _SPAWNED_ESCAPES["unawaited task"]  # every call made a task nobody awaits

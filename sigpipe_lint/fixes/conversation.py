@@ -30,7 +30,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 import libcst as cst
 
 from sigpipe_lint.facts import PEER_DEATH, ModuleFacts, Write, arg_at, dotted, keyword_arg
-from sigpipe_lint.facts.names import _is_node, method_kind
+from sigpipe_lint.facts.names import _is_node, is_handler_entry, method_kind
 from sigpipe_lint.facts.sockets import expr_at
 from sigpipe_lint.fixes.streams import IMPORTS as STREAM_CLOSE_IMPORTS
 from sigpipe_lint.fixes.streams import close_stream_lines
@@ -49,11 +49,6 @@ _SAME_CONNECTION = frozenset({"makefile", "dup"})
 _SETUP_CALLS = frozenset(
     {"connect", "connect_ex", "settimeout", "setsockopt", "setblocking", "bind", "fileno", "getsockname", "getpeername"}
 )
-# A request handler's methods that the server calls (entries).
-_HANDLER_ENTRY_PREFIXES = ("do_",)
-_HANDLER_ENTRIES = frozenset({"handle", "handle_one_request"})
-
-
 class NoOwner(Exception):
     """No place in this module can end the conversation: the reason, for the finding's fix."""
 
@@ -303,7 +298,7 @@ def _entry_kind(facts: ModuleFacts, func) -> Optional[str]:
         return None
     if facts.is_thread_run(func):
         return "run"
-    if facts.handler_attrs(cls) and (func.name in _HANDLER_ENTRIES or func.name.startswith(_HANDLER_ENTRY_PREFIXES)):
+    if facts.handler_attrs(cls) and is_handler_entry(func.name):
         return "handler"
     return None
 
