@@ -33,6 +33,28 @@ def test_mixed_indentation_is_analysed_in_the_users_columns_and_never_fixed():
         assert not any(f.fix.has_unsafe_part for f in fixed.findings)  # no unsafe fix held back
 
 
+def assert_escapes(source: bytes, expected: dict, marker: str = "sendall(b") -> None:
+    """Each write line holding `marker` and `b"<mark>` says, in SPL001's and SPL004's
+    messages, where its exception goes: `expected[mark]`, or (None) that the program
+    crashes."""
+    lines = source.decode().splitlines()
+    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if marker in text}
+    assert sorted(line_of) == sorted(expected)
+    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
+    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
+    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
+    for mark, says in expected.items():
+        line = line_of[mark]
+        if says is None:
+            assert "and the program crashes with a traceback" in one[line], mark
+            assert "the program (or this thread) crashes" in per_call[line], mark
+            assert "out of this" not in one[line] + per_call[line], mark
+        else:
+            assert "ConnectionResetError " + says in one[line], mark
+            assert "it is raised " + says in per_call[line], mark
+            assert "crashes" not in one[line] + per_call[line], mark
+
+
 def test_a_write_that_only_a_thread_greenlet_process_executor_or_loop_runs_says_where_it_goes():
     # semantics.md 13: a thread that dies with the exception ends alone (the process may
     # exit 0); the same holds for a greenlet. A child process prints the traceback and exits
@@ -120,8 +142,6 @@ def main(loop):
     mp = multiprocessing.get_context("spawn")
     mp.Process(target=in_named_context_child).start()
 """
-    lines = source.decode().splitlines()
-    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "CONN.sendall" in text}
     thread = "out of this thread: only the thread dies, with the traceback on stderr as the only sign"
     expected = {
         "1": thread,
@@ -137,19 +157,7 @@ def main(loop):
         "B": "out of this child process: it prints the traceback and exits with status 1",
         "C": "out of this child process: it prints the traceback and exits with status 1",
     }
-    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
-    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
-    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
-    for mark, says in expected.items():
-        line = line_of[mark]
-        if says is None:
-            assert "and the program crashes with a traceback" in one[line], mark
-            assert "the program (or this thread) crashes" in per_call[line], mark
-            assert "out of this" not in one[line] + per_call[line], mark
-        else:
-            assert "ConnectionResetError " + says in one[line], mark
-            assert "it is raised " + says in per_call[line], mark
-            assert "crashes" not in one[line] + per_call[line], mark
+    assert_escapes(source, expected, "CONN.sendall")
     # SPL003 says it too, for an except that lets ConnectionResetError through
     partial = source.replace(
         b'def in_thread():\n    CONN.sendall(b"1")\n',
@@ -196,18 +204,8 @@ def main():
         else:
             c.sendall(b"6")
 """
-    lines = source.decode().splitlines()
-    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "sendall(b" in text}
-    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
-    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
-    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
     child = "out of this child process: it prints the traceback and exits with status 1"
-    for mark in "136":
-        assert child in one[line_of[mark]] and "crashes" not in one[line_of[mark]], mark
-        assert "it is raised " + child in per_call[line_of[mark]], mark
-    for mark in "245":
-        assert "child process" not in one[line_of[mark]] + per_call[line_of[mark]], mark
-        assert "and the program crashes with a traceback" in one[line_of[mark]], mark
+    assert_escapes(source, {"1": child, "3": child, "6": child, "2": None, "4": None, "5": None})
 
 
 WAKEUP_PAIR = """\
@@ -308,18 +306,9 @@ def main():
     s = socket.create_connection(UPSTREAM)
     s.sendall(b"6")
 """
-    lines = source.decode().splitlines()
-    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "sendall(b" in text}
-    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
-    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
-    assert sorted(one) == sorted(per_call) == sorted(line_of.values())
     handler = "out of this request handler: the server prints the traceback and keeps serving"
-    for mark in "1234":  # a datagram handler's server goes on too
-        assert handler in one[line_of[mark]] and "crashes" not in one[line_of[mark]], mark
-        assert "it is raised " + handler in per_call[line_of[mark]], mark
-    for mark in "56":
-        assert "request handler" not in one[line_of[mark]] + per_call[line_of[mark]], mark
-        assert "and the program crashes with a traceback" in one[line_of[mark]], mark
+    # a datagram handler's server goes on too
+    assert_escapes(source, {"1": handler, "2": handler, "3": handler, "4": handler, "5": None, "6": None})
 
 
 def test_a_start_server_callback_run_by_a_thread_says_asyncio_logs_it_and_star_imports_spawn():
