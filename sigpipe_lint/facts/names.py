@@ -1416,9 +1416,10 @@ def _subscript_index(expr: cst.Subscript) -> Optional[int]:
 
 def is_handler_entry(name: str) -> bool:
     """A method a socketserver/http.server server calls on a request handler of its own:
-    `setup`/`handle`/`finish` (BaseRequestHandler's `__init__`), `handle_one_request` and
-    the `do_<COMMAND>` methods (BaseHTTPRequestHandler's `handle`)."""
-    return name in ("setup", "handle", "finish", "handle_one_request") or name.startswith("do_")
+    `setup`/`handle`/`finish` (BaseRequestHandler's `__init__`), `handle_one_request`, the
+    `do_<COMMAND>` methods (BaseHTTPRequestHandler's `handle`) and `copyfile`
+    (SimpleHTTPRequestHandler's `do_GET`, with the client's socket file)."""
+    return name in ("setup", "handle", "finish", "handle_one_request", "copyfile") or name.startswith("do_")
 
 
 _THREAD_CLASSES = frozenset({"threading.Thread"})
