@@ -285,6 +285,8 @@ class SocketFacts:
         would say is not read, so `tls` is assumed."""
         if self.modname is None or cls.outer is not self.module_scope:
             return None
+        if not all(_placeholder(v) for v, _ in self._class_attr_bindings(cls, attr)):
+            return None  # bound here to something real (a parameter, a call): that is what it is
         infos = []
         for cs in self.program.subclasses(f"{self.modname}.{cls.name}", self.path):
             if attr in cs.handler_attrs:
@@ -1390,24 +1392,69 @@ class SocketFacts:
         if not self.calls_by_name.get("getsockname") and not self.calls_by_name.get("socketpair"):
             return info
         key = self._container_key(expr, scope, self_cls)
-        if key is not None and (key in self._loopback()[0] or key in self._wakeup_ends()):
+        if key is not None and (key in self._loopback()[0] or self._is_wakeup_end(key)):
             return dataclasses.replace(info, local=True)
         return info
 
-    def _wakeup_ends(self) -> Set[tuple]:
-        """Keys of the ends of `a, b = socket.socketpair()` (names or `self.x`) whose other
-        end this module only reads: every use of it is a call of one of its own reading
-        methods (`recv`, `fileno`, `close`...) or an item of a list handed to `select()`/a
-        selector, never an argument, a return value or a stored value. Both ends then stay
-        in this process (a wake-up pair: a worker's callback writes a byte, the event loop
-        reads it): no remote peer can die. None in a module that forks or starts processes,
-        which copy both ends without naming them. Memoised."""
-        cached = getattr(self, "_wakeup_keys", None)
+    def _is_wakeup_end(self, key: tuple) -> bool:
+        """Whether `key` (a name's or `self.x`'s) is one end of `a, b = socket.socketpair()`
+        whose other end this module only reads: every use of it is a call of one of its own
+        reading methods (`recv`, `fileno`, `close`...) or an item of a list handed to
+        `select()`/a selector, never an argument, a return value or a stored value. Both ends
+        then stay in this process (a wake-up pair: a worker's callback writes a byte, the
+        event loop reads it): no remote peer can die. Never in a module that forks or starts
+        processes, which copy both ends without naming them. The other end's uses are read
+        only for a key that is such an end (a walk of its class or function), once."""
+        pairs = self._socketpair_ends()
+        if key not in pairs:
+            return False
+        memo = self.__dict__.setdefault("_wakeup_memo", {})
+        text, where = pairs[key]
+        if (id(where), text) not in memo:
+            # one walk of that node for every end whose uses are there
+            texts = {t for t, w in pairs.values() if w is where}
+            memo.update(((id(where), t), ok) for t, ok in _only_read(where, texts).items())
+        return memo[(id(where), text)]
+
+    def _socketpair_ends(self) -> Dict[tuple, Tuple[str, cst.CSTNode]]:
+        """key of one end of `a, b = socket.socketpair()` -> (the other end's text, the node
+        its uses are in: the function of a name, the class of `self.x`); {} in a module
+        that forks or starts processes. Memoised."""
+        cached = getattr(self, "_pair_ends", None)
         if cached is not None:
             return cached
-        self._wakeup_keys = ends = set()
+        self._pair_ends = ends = {}
         if any(self.calls_by_name.get(n) for n in _CHILD_SPAWNERS):
             return ends
+        for call, ctx in self.calls_by_name.get("socketpair", ()):
+            stmt = ctx.stmt
+            if (
+                self.qname(call.func, ctx.scope) not in SOCKET_PAIR_CONSTRUCTORS
+                or not isinstance(stmt, cst.SimpleStatementLine)
+                or len(stmt.body) != 1
+                or not isinstance(stmt.body[0], cst.Assign)
+                or stmt.body[0].value is not call
+                or len(stmt.body[0].targets) != 1
+                or not isinstance(stmt.body[0].targets[0].target, (cst.Tuple, cst.List))
+            ):
+                continue
+            elems = stmt.body[0].targets[0].target.elements
+            texts = [dotted(e.value) for e in elems]
+            if len(elems) != 2 or None in texts or texts[0] == texts[1]:
+                continue
+            cls = _method_class(ctx)
+            keys = [self._container_key(e.value, ctx.scope, cls) for e in elems]
+            if None in keys:
+                continue
+            # a name is used in its function (or the module); `self.x` in its class's methods
+            where = [
+                (cls.node if cls is not None else self.module) if isinstance(e.value, cst.Attribute)
+                else (ctx.func.node if ctx.func is not None else self.module)
+                for e in elems
+            ]
+            for mine, other in ((0, 1), (1, 0)):
+                ends[keys[mine]] = (texts[other], where[other])
+        return ends
         for call, ctx in self.calls_by_name.get("socketpair", ()):
             stmt = ctx.stmt
             if (
@@ -1732,29 +1779,33 @@ _WATCHERS = frozenset({"select", "register", "unregister", "modify", "poll"})
 _RECEIVING_METHODS = frozenset({"recv", "recv_into", "recvfrom"})
 
 
-def _only_read(node: cst.CSTNode, text: str) -> bool:
-    """Whether the dotted `text` (`self.done_sock`, `r`) is read in `node` (the module, or
-    a function: recv'd, or watched by select()/a selector) and used there only so: as the
+def _only_read(node: cst.CSTNode, texts: Set[str]) -> Dict[str, bool]:
+    """For each dotted text (`self.done_sock`, `r`): whether it is read in `node` (a class
+    or a function: recv'd, or watched by select()/a selector) and used there only so: as the
     receiver of a reading method, an item of a list given to a watcher call, or the target
-    of an assignment; never passed, returned, stored, yielded."""
-    visitor = _EndUses(text)
+    of an assignment; never passed, returned, stored, yielded. One walk for all."""
+    visitor = _EndUses(texts)
     node.visit(visitor)
-    return visitor.read and not visitor.misused
+    return {t: t in visitor.read and t not in visitor.misused for t in texts}
 
 
 class _EndUses(cst.CSTVisitor):
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, texts: Set[str]):
+        self.texts = texts
         self.stack: List[cst.CSTNode] = []
-        self.misused = False
-        self.read = False
+        self.misused: Set[str] = set()
+        self.read: Set[str] = set()
+        self._text = ""
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.stack.append(node)
-        if isinstance(node, (cst.Name, cst.Attribute)) and dotted(node) == self.text:
-            if not self._reading_use(node):
-                self.misused = True
-            return False
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            text = dotted(node)
+            if text in self.texts:
+                self._text = text
+                if not self._reading_use(node):
+                    self.misused.add(text)
+                return False
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -1767,7 +1818,8 @@ class _EndUses(cst.CSTVisitor):
             return True  # `x.r`: another object's attribute of that name
         if isinstance(parent, cst.Attribute) and parent.value is node:
             call = parents[1] if len(parents) > 1 else None
-            self.read = self.read or parent.attr.value in _RECEIVING_METHODS
+            if parent.attr.value in _RECEIVING_METHODS:
+                self.read.add(self._text)
             return parent.attr.value in _READING_METHODS and isinstance(call, cst.Call) and call.func is parent
         if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Element) and len(parents) > 2 and isinstance(parents[2], cst.AssignTarget)):
             return True  # (re)bound here: the socketpair() assignment, `self.r = None`
@@ -1776,12 +1828,24 @@ class _EndUses(cst.CSTVisitor):
             for outer in reversed(self.stack[:-2]):
                 if isinstance(outer, cst.Call):
                     name = outer.func.attr.value if isinstance(outer.func, cst.Attribute) else dotted(outer.func)
-                    self.read = self.read or name in _WATCHERS
+                    if name in _WATCHERS:
+                        self.read.add(self._text)
                     return name in _WATCHERS
             return False
         if isinstance(parent, cst.Arg):
             call = parents[1] if len(parents) > 1 else None
             name = call.func.attr.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) else None
-            self.read = self.read or name in _WATCHERS
+            if name in _WATCHERS:
+                self.read.add(self._text)
             return name in _WATCHERS
         return False
+
+
+def _placeholder(value) -> bool:
+    """A value an attribute is bound to until a subclass (or a later call) sets it: None,
+    a number, a string, -1."""
+    if isinstance(value, cst.UnaryOperation):
+        value = value.expression
+    return isinstance(value, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)) and (
+        not isinstance(value, cst.Name) or value.value in ("None", "False", "True")
+    )
