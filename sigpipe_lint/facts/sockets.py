@@ -1455,33 +1455,6 @@ class SocketFacts:
             for mine, other in ((0, 1), (1, 0)):
                 ends[keys[mine]] = (texts[other], where[other])
         return ends
-        for call, ctx in self.calls_by_name.get("socketpair", ()):
-            stmt = ctx.stmt
-            if (
-                self.qname(call.func, ctx.scope) not in SOCKET_PAIR_CONSTRUCTORS
-                or not isinstance(stmt, cst.SimpleStatementLine)
-                or len(stmt.body) != 1
-                or not isinstance(stmt.body[0], cst.Assign)
-                or stmt.body[0].value is not call
-                or len(stmt.body[0].targets) != 1
-                or not isinstance(stmt.body[0].targets[0].target, (cst.Tuple, cst.List))
-            ):
-                continue
-            elems = stmt.body[0].targets[0].target.elements
-            texts = [dotted(e.value) for e in elems]
-            if len(elems) != 2 or None in texts or texts[0] == texts[1]:
-                continue
-            keys = [self._container_key(e.value, ctx.scope, _method_class(ctx)) for e in elems]
-            if None in keys:
-                continue
-            # a name is used in its function (or the module); `self.x` anywhere in the module
-            where = [
-                self.module if isinstance(e.value, cst.Attribute) or ctx.func is None else ctx.func.node for e in elems
-            ]
-            for mine, other in ((0, 1), (1, 0)):
-                if _only_read(where[other], texts[other]):
-                    ends.add(keys[mine])
-        return ends
 
     # -- writes and signals -------------------------------------------------------------
 
