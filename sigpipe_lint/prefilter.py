@@ -122,6 +122,13 @@ _IMPORT_LINE = re.compile(
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
+def may_depend_on_project(source: bytes) -> bool:
+    """Whether `may_match`'s False for `source` may turn True when another file of its
+    project changes (it writes, so the project's imports of it are asked): such a result
+    must not be remembered by the file's own stat alone."""
+    return any(hint in source for hint in _WRITE_HINTS) or b"fileno" in source
+
+
 def forget_projects() -> None:
     """Read the projects' import lines afresh at the next question (program.forget_program)."""
     _SOCKET_IMPORTS.clear()

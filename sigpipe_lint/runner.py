@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from sigpipe_lint.config import codes_for
 from sigpipe_lint.findings import FileResult, line_count
-from sigpipe_lint.prefilter import may_match
+from sigpipe_lint.prefilter import may_depend_on_project, may_match
 from sigpipe_lint.program.resolve import local_packages
 
 
@@ -355,7 +355,8 @@ def _run(files, options, jobs, cache, progress, stats) -> List[FileResult]:
             # (per-file-ignores turning every rule off there: nothing to parse for either)
             results[i] = _prefiltered(path, source)
             stats.prefiltered += 1
-            if use_cache:
+            if use_cache and not (options.program and may_depend_on_project(source) and local_packages(path)):
+                # (a file that writes may pass once another module imports it: read again)
                 cache.remember(path, sig, prefiltered_lines=results[i].lines)
             continue
         key = None

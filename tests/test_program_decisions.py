@@ -1210,3 +1210,22 @@ def test_a_helper_module_that_only_sends_is_kept_when_a_socket_module_imports_it
         (root / "server.py").write_text(server.replace("import socket\n", "").replace("s = socket.socket()", "s = None"))
         got, _ = reported_in(root, capsys)
         assert got == [] and may_match(helper.encode(), ("zerocopy", "server"), helper_path) is False
+
+
+def test_a_warm_run_keeps_a_helper_module_once_a_socket_module_imports_it(tmp_path, capsys):
+    # the pre-filter's answer for zerocopy.py depends on server.py's imports: a warm run
+    # must not keep the first run's "nothing to see" once server.py makes sockets
+    helper = "def send_from(data, dest):\n    dest.send(data)\n"
+    plain = "from zerocopy import send_from\n\nsend_from(b'x', None)\n"
+    root = _package(tmp_path / "p", {"zerocopy.py": helper, "server.py": plain})
+    for f in root.rglob("*.py"):  # old enough for the cache to remember them by their stat
+        os.utime(f, (f.stat().st_atime - 60, f.stat().st_mtime - 60))
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert main(["check", "--select", "SPL", *cache, str(root)]) == 0
+    assert main(["check", "--select", "SPL", *cache, str(root)]) == 0  # warm: from the index
+    (root / "server.py").write_text(
+        "import socket\nfrom zerocopy import send_from\n\nc, a = socket.socket().accept()\nsend_from(b'x', c)\n"
+    )
+    capsys.readouterr()
+    assert main(["check", "--select", "SPL", *cache, str(root)]) == 1
+    assert "zerocopy.py:2:5: SPL001" in capsys.readouterr().out
