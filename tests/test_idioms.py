@@ -261,6 +261,57 @@ def test_a_socketpair_whose_other_end_this_module_only_reads_has_no_remote_peer(
     assert sorted(set(lines)) == sorted(reported)
 
 
+@pytest.mark.parametrize(
+    "made",
+    [
+        "pair = socket.socketpair()\n    a, b = pair",  # not unpacked where it is made
+        "a, b = c = socket.socketpair()",  # two targets
+        "a, b = socket.socketpair() if True else (None, None)",  # not the call itself
+        "(a, b), x = socket.socketpair(), 1",  # a nested target
+    ],
+)
+def test_only_a_socketpair_unpacked_where_it_is_made_is_taken_for_a_wakeup_pair(made):
+    # the shapes the wake-up rule does not read: their writes stay reported
+    source = f"""\
+import select
+import socket
+
+
+def loop():
+    {made}
+    select.select([b], [], [])
+    a.send(b"y")
+    b.recv(1)
+""".encode()
+    line = source.decode().splitlines().index('    a.send(b"y")') + 1
+    assert [f.line for f in analyze_source(source, "t.py", ["SPL001"]).findings] == [line]
+
+
+def test_only_a_handlers_copyfile_method_gets_the_clients_file_from_the_server():
+    # http.server's do_GET calls self.copyfile(f, self.wfile): the override's outputfile is
+    # the client's socket file; a function or another class's method of that name is not
+    source = b"""\
+import http.server
+
+
+def copyfile(source, outputfile):
+    outputfile.write(source.read())
+
+
+class NotAHandler:
+    def copyfile(self, source, outputfile):
+        outputfile.write(source.read())
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def copyfile(self, source, outputfile):
+        outputfile.write(source.read())
+"""
+    findings = analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings
+    assert [f.line for f in findings] == [15]
+    assert "out of this request handler" in findings[0].message
+
+
 def test_a_write_in_a_request_handlers_method_says_the_server_goes_on_whatever_the_socket():
     # semantics.md 14: the server catches what a handler raises, prints it and serves on;
     # that holds for a write to an upstream socket the handler made (DarthWilliam36's
