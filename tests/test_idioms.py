@@ -251,6 +251,10 @@ def loop():
         ("self.peers.append(self.done_sock)", "pass", (15,)),  # stored where anything may take it
         ("pass", "return r", (29,)),  # returned
         ("pass", "import os\n    os.fork()", (15, 29)),  # a child gets both ends, unnamed
+        ("pass", "import os\n    os.forkpty()", (15, 29)),
+        ("pass", "import multiprocessing\n    multiprocessing.Process(target=print).start()", (15, 29)),
+        ("pass", "import subprocess\n    subprocess.Popen(['true'], pass_fds=(r.fileno(),))", (15, 29)),
+        ("pass", "import os\n    os.posix_spawn('/bin/true', ['true'], {})", (15, 29)),
     ],
 )
 def test_a_socketpair_whose_other_end_this_module_only_reads_has_no_remote_peer(extra, extra_names, reported):
@@ -268,6 +272,8 @@ def test_a_socketpair_whose_other_end_this_module_only_reads_has_no_remote_peer(
         "a, b = c = socket.socketpair()",  # two targets
         "a, b = socket.socketpair() if True else (None, None)",  # not the call itself
         "(a, b), x = socket.socketpair(), 1",  # a nested target
+        "a, b, c = socket.socketpair()",  # not two ends
+        "a, d[0] = socket.socketpair()\n    b = d[0]",  # an end that is not a name or self.x
     ],
 )
 def test_only_a_socketpair_unpacked_where_it_is_made_is_taken_for_a_wakeup_pair(made):
@@ -285,6 +291,21 @@ def loop():
 """.encode()
     line = source.decode().splitlines().index('    a.send(b"y")') + 1
     assert [f.line for f in analyze_source(source, "t.py", ["SPL001"]).findings] == [line]
+
+
+def test_a_wakeup_pairs_self_attributes_are_read_in_their_class_only():
+    # `self.done_sock` in another class of the module is another object's attribute: what
+    # that class does with it says nothing of this pair
+    source = WAKEUP_PAIR.replace("{extra}", "pass").replace("{extra_names}", "pass") + """
+
+class Other:
+    def __init__(self, done_sock):
+        self.done_sock = done_sock
+
+    def hand_on(self):
+        keep(self.done_sock)
+"""
+    assert [f.line for f in analyze_source(source.encode(), "t.py", ["SPL001", "SPL004"]).findings] == []
 
 
 def test_only_a_handlers_copyfile_method_gets_the_clients_file_from_the_server():
@@ -306,6 +327,11 @@ class NotAHandler:
 class Handler(http.server.SimpleHTTPRequestHandler):
     def copyfile(self, source, outputfile):
         outputfile.write(source.read())
+
+    def do_POST(self):
+        other = NotAHandler()
+        other.copyfile(self, self.rfile)  # ok: not the base's copyfile
+        http.server.SimpleHTTPRequestHandler.copyfile(self.rfile, self.wfile)  # ok: no self: a TypeError
 """
     findings = analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings
     assert [f.line for f in findings] == [15]
