@@ -293,6 +293,39 @@ def loop():
     assert [f.line for f in analyze_source(source, "t.py", ["SPL001"]).findings] == [line]
 
 
+@pytest.mark.parametrize(
+    "uses, local",
+    [
+        ("r.recv_into(buf)", True),
+        ("r.recvfrom(1)", True),
+        ("sel.register(r, selectors.EVENT_READ)", True),  # watched: an argument of a selector
+        ("sel.modify(r, selectors.EVENT_READ)\n    sel.unregister(r)\n    r.recv(1)", True),
+        ("select.poll().poll()\n    select.select([r], [], [])", True),  # an item of a watched list
+        ("r.setblocking(False)\n    r.settimeout(1)\n    r.getsockname()\n    r.recv(1)\n    r.shutdown(2)\n    r.close()", True),
+        ("r.fileno()", False),  # never read: not a wake-up pair
+        ("keep(r)\n    r.recv(1)", False),  # handed on
+        ("rs = [r]\n    r.recv(1)", False),  # stored in a list nobody watches
+        ("rs = {r: 1}\n    r.recv(1)", False),
+        ("r.sendall(b'x')\n    r.recv(1)", False),  # written to: a conversation
+        ("return r", False),
+    ],
+)
+def test_what_a_wakeup_pairs_reading_end_may_do(uses, local):
+    source = f"""\
+import select
+import selectors
+import socket
+
+
+def loop(sel, buf):
+    r, w = socket.socketpair()
+    w.send(b"y")
+    {uses}
+""".encode()
+    lines = [f.line for f in analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings]
+    assert (8 not in lines) is local, lines
+
+
 def test_a_wakeup_pairs_self_attributes_are_read_in_their_class_only():
     # `self.done_sock` in another class of the module is another object's attribute: what
     # that class does with it says nothing of this pair
