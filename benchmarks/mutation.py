@@ -222,6 +222,24 @@ killers TESTS plus tests/test_fix_conversation.py:
   Then 8ecb9b2 (an option a call of the module sets otherwise), every mutant of its lines:
   33 of 35 killed (154 s); alive: two and/or flips that only add calls already counted or
   calls that pass nothing for the option.
+
+The lines changed on 2026-12-01 (8a938aa..87f74f9: holdout 4's misses and false positives,
+mixins, wake-up socketpairs, wait_closed, copyfile overrides, forked children, the helper
+module pre-filter), every mutant of those lines (`--line` per changed line of facts/sockets.py,
+names.py, streams.py, program/view.py, summary.py and prefilter.py), killers TESTS plus
+tests/test_fix_conversation.py:
+    -> 335 mutants, killed 249, survived 86: 74.3 % (2,478 s, 2 workers)
+  Tests written for the survivors (what a wake-up pair's reading end may do, socketpair
+  shapes the rule does not read, every process spawner, copyfile as a function or another
+  class's method, no MSG_NOSIGNAL for a mixin's handler socket), then `--rerun`, cut by its
+  900 s limit after 76 of the 86: 39 of those 76 killed.
+    -> 288/335 = 86.0 %, with the 10 not rerun (view.py's writes_under pre-filter call and
+  prefilter.py's project question) counted as alive. Alive among the rerun: the fork-child
+  branch's test forms (`if pid > 0:`, `if pid != 0:`, the else of `if pid:`: only `== 0` and
+  `not pid` have tests), `multiprocessing.context.Process` as a base, the context-Process
+  binding checks, and/or flips in wait_closed's same-class check, `tls=`/`handler=` of
+  the served copyfile parameter (the handler entry says the same), and the subclass gate's
+  placeholder kinds.
 """
 
 from __future__ import annotations
