@@ -24,6 +24,7 @@ from sigpipe_lint.facts.names import (
     _subscript_index,
     arg_at,
     call_name,
+    child_nodes,
     dotted,
     filled_params,
     keyword_arg,
@@ -1757,61 +1758,62 @@ def _only_read(node: cst.CSTNode, texts: Set[str]) -> Dict[str, bool]:
     or a function: recv'd, or watched by select()/a selector) and used there only so: as the
     receiver of a reading method, an item of a list given to a watcher call, or the target
     of an assignment; never passed, returned, stored, yielded. One walk for all."""
-    visitor = _EndUses(texts)
-    node.visit(visitor)
-    return {t: t in visitor.read and t not in visitor.misused for t in texts}
+    read: Set[str] = set()
+    misused: Set[str] = set()
+    # (node, its ancestors as a linked list: (parent, (grandparent, ...)) or None)
+    stack: List[tuple] = [(node, None)]
+    while stack:
+        n, up = stack.pop()
+        t = type(n)
+        if t is cst.Name or t is cst.Attribute:
+            text = dotted(n)
+            if text in texts:
+                if not _reading_use(n, up, text, read):
+                    misused.add(text)
+                continue
+        here = (n, up)
+        stack.extend((c, here) for c in child_nodes(n))
+    return {t: t in read and t not in misused for t in texts}
 
 
-class _EndUses(cst.CSTVisitor):
-    def __init__(self, texts: Set[str]):
-        self.texts = texts
-        self.stack: List[cst.CSTNode] = []
-        self.misused: Set[str] = set()
-        self.read: Set[str] = set()
-        self._text = ""
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.stack.append(node)
-        if isinstance(node, (cst.Name, cst.Attribute)):
-            text = dotted(node)
-            if text in self.texts:
-                self._text = text
-                if not self._reading_use(node):
-                    self.misused.add(text)
-                return False
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-    def _reading_use(self, node) -> bool:
-        parents = self.stack[-4:-1][::-1]  # nearest first
-        parent = parents[0] if parents else None
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
-            return True  # `x.r`: another object's attribute of that name
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            call = parents[1] if len(parents) > 1 else None
-            if parent.attr.value in _RECEIVING_METHODS:
-                self.read.add(self._text)
-            return parent.attr.value in _READING_METHODS and isinstance(call, cst.Call) and call.func is parent
-        if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Element) and len(parents) > 2 and isinstance(parents[2], cst.AssignTarget)):
-            return True  # (re)bound here: the socketpair() assignment, `self.r = None`
-        if isinstance(parent, cst.Element):
-            # [r, sock] given to select.select(), a selector's register(r, ...)
-            for outer in reversed(self.stack[:-2]):
-                if isinstance(outer, cst.Call):
-                    name = outer.func.attr.value if isinstance(outer.func, cst.Attribute) else dotted(outer.func)
-                    if name in _WATCHERS:
-                        self.read.add(self._text)
-                    return name in _WATCHERS
-            return False
-        if isinstance(parent, cst.Arg):
-            call = parents[1] if len(parents) > 1 else None
-            name = call.func.attr.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) else None
-            if name in _WATCHERS:
-                self.read.add(self._text)
-            return name in _WATCHERS
+def _reading_use(node, up, text: str, read: Set[str]) -> bool:
+    """Whether this use of `text` (`node`, below the ancestors `up`) is one a reading end
+    may have; adds `text` to `read` when it reads."""
+    parents = []
+    above = up
+    while above is not None and len(parents) < 3:
+        parents.append(above[0])
+        above = above[1]
+    parent = parents[0] if parents else None
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        return True  # `x.r`: another object's attribute of that name
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        call = parents[1] if len(parents) > 1 else None
+        if parent.attr.value in _RECEIVING_METHODS:
+            read.add(text)
+        return parent.attr.value in _READING_METHODS and isinstance(call, cst.Call) and call.func is parent
+    if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Element) and len(parents) > 2 and isinstance(parents[2], cst.AssignTarget)):
+        return True  # (re)bound here: the socketpair() assignment, `self.r = None`
+    if isinstance(parent, cst.Element):
+        # [r, sock] given to select.select(), a selector's register(r, ...): the nearest
+        # call around the list
+        outer = up[1]  # from the list out
+        while outer is not None:
+            o = outer[0]
+            if isinstance(o, cst.Call):
+                name = o.func.attr.value if isinstance(o.func, cst.Attribute) else dotted(o.func)
+                if name in _WATCHERS:
+                    read.add(text)
+                return name in _WATCHERS
+            outer = outer[1]
         return False
+    if isinstance(parent, cst.Arg):
+        call = parents[1] if len(parents) > 1 else None
+        name = call.func.attr.value if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) else None
+        if name in _WATCHERS:
+            read.add(text)
+        return name in _WATCHERS
+    return False
 
 
 def _placeholder(value) -> bool:
