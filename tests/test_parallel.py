@@ -147,6 +147,18 @@ def test_workers_forked_before_discovery_serve_the_run_or_end_with_it(tmp_path, 
     assert taken[0] is early  # the pool is the early one
     assert any(f.code == "SPL001" for r in results for f in r.findings)
 
+    # Prestarted workers take even one small survivor: this process has not imported
+    # the engine, they have (or are about to).
+    one = tmp_path / "one.py"
+    one.write_text("import socket\n\ndef push(s: socket.socket):\n    s.sendall(b'x')\n")
+    assert one.stat().st_size < POOL_MIN_BYTES
+    runner.prestart(2)
+    stats = RunStats()
+    results = run([str(one)], RunOptions(codes=CODES), jobs=2, stats=stats)
+    assert stats.workers == 2 and runner._EARLY is None
+    # the one unprotected write, reported once (SPL001 or SPL004, never both)
+    assert [f.line for r in results for f in r.findings] == [4]
+
     small = tmp_path / "small.py"
     small.write_text("x = 1\n")
     runner.prestart(2)
