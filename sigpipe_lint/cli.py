@@ -82,14 +82,27 @@ def _positive_int(text: str) -> int:
 
 def _analyse(args, settings: Settings, stats=None):
     """Discover and analyse, the one way `check` and `audit` both do it: (results, problems)."""
-    from sigpipe_lint.cache import Cache, default_cache_dir
-    from sigpipe_lint.runner import run
+    from sigpipe_lint.cache import default_cache_dir
 
     cache_dir = None if args.no_cache else default_cache_dir(settings.project_root, args.cache_dir)
     if (cache_dir is None or not os.path.isdir(cache_dir)) and any(os.path.isdir(p) for p in args.paths):
-        from sigpipe_lint.runner import prestart
+        from sigpipe_lint.runner import discard_prestarted, prestart
 
         prestart(args.jobs)  # a cold run of a folder: the workers import while we discover
+        try:
+            return _discover_and_run(args, settings, stats, cache_dir)
+        finally:
+            # The run takes them; a command stopped before it (an unreadable baseline) must
+            # not leave them to the next command in this process: they were forked in this
+            # one's working folder and state.
+            discard_prestarted()
+    return _discover_and_run(args, settings, stats, cache_dir)
+
+
+def _discover_and_run(args, settings: Settings, stats, cache_dir):
+    from sigpipe_lint.cache import Cache
+    from sigpipe_lint.runner import run
+
     files, problems = discover(args.paths, settings.exclude)
     fix = None
     held = None

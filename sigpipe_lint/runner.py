@@ -279,6 +279,14 @@ def _take_early(jobs: int):
     return early
 
 
+def discard_prestarted() -> None:
+    """End the workers prestart() forked if no run took them."""
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is not None:
+        _end_early(early)
+
+
 def _end_early(executor) -> None:
     """End workers that were never used without waiting for their import (shutdown()
     forgets the processes: they are taken first)."""

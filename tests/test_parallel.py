@@ -177,3 +177,17 @@ def _dead(pid: int) -> bool:
             return "\nState:\tZ" in f.read()
     except FileNotFoundError:
         return True
+
+
+def test_workers_forked_for_a_command_that_stops_before_its_run_end_with_it(tmp_path, monkeypatch, capsys):
+    # An unreadable baseline stops `check --fix` after the workers were forked: they must
+    # not serve the next command of this process (forked in this one's folder: a relative
+    # path there named another file).
+    if runner._pool_context() is None:
+        return
+    tree = _big_tree(tmp_path / "tree")
+    monkeypatch.chdir(tree)
+    assert main(["check", ".", "--no-cache", "--baseline", "missing.json", "--fix"]) == 2
+    assert "no such file: missing.json" in capsys.readouterr().err
+    assert runner._EARLY is None
+
