@@ -1026,6 +1026,35 @@ HANDLED = [
         "        self.s = s\n    def _write(self, data):\n        self.s.sendall(data)  # W\n",
     ),
     (
+        # a test that expects the peer's death: the exception stops at the manager
+        "pytest-raises-both",
+        "import pytest\n" + _push("with pytest.raises((BrokenPipeError, ConnectionResetError)):\n    s.sendall(b'x')"),
+        "import pytest\n" + _push("with pytest.raises(BrokenPipeError):\n    s.sendall(b'x')  # W"),
+    ),
+    (
+        "pytest-raises-keyword",
+        "from pytest import raises\n" + _push("with raises(expected_exception=OSError):\n    s.sendall(b'x')"),
+        "def raises(**kw):\n    pass\n" + _push("with raises(expected_exception=OSError):\n    s.sendall(b'x')  # W"),
+    ),
+    (
+        "unittest-assert-raises",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
+        "        s = socket.create_connection(('h', 1))\n        with self.assertRaises(ConnectionError):\n"
+        "            s.sendall(b'x')\n",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
+        "        s = socket.create_connection(('h', 1))\n        with self.assertRaises(ConnectionResetError):\n"
+        "            s.sendall(b'x')  # W\n",
+    ),
+    (
+        "unittest-assert-raises-regex",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
+        "        s = socket.create_connection(('h', 1))\n        with self.assertRaisesRegex(OSError, 'pipe|reset'):\n"
+        "            s.sendall(b'x')\n",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
+        "        s = socket.create_connection(('h', 1))\n        with self.other.assertRaisesRegex(OSError, 'x'):\n"
+        "            s.sendall(b'x')  # W\n",
+    ),
+    (
         "static-method-called-through-its-class",
         "import socket\nclass C:\n    @staticmethod\n    def push(s: socket.socket):\n        s.sendall(b'x')\n"
         "def run(s):\n    try:\n        C.push(s)\n    except OSError:\n        pass\n",
@@ -1429,3 +1458,17 @@ def test_a_reset_through_an_imported_name_is_reported():
     other = "from signal import signal as on_signal, SIGINT, SIG_DFL\non_signal(SIGINT, SIG_DFL)\n"
     assert _lines(reset, "SPL002") == _marked(reset) == [2]
     assert _lines(other, "SPL002") == []
+
+
+@pytest.mark.parametrize("manager", ["pytest.raises(BrokenPipeError)", "self.assertRaises(ValueError)"])
+def test_no_wrap_inside_a_test_expectation(manager):
+    # The test expects an exception there: a try/except inside would catch it first and
+    # fail the test; the finding stays, with no fix but the advice to expect both.
+    source = (
+        "import socket, unittest, pytest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
+        f"        s = socket.create_connection(('h', 1))\n        with {manager}:\n            s.sendall(b'x')\n"
+    )
+    result = analyze_source(source.encode(), "case.py", ["SPL004"])
+    [finding] = result.findings
+    assert finding.line == 6 and finding.fix.applicability == "none"
+    assert manager.split("(")[0] in finding.fix.message and "expect both" in finding.fix.message

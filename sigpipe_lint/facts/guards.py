@@ -1,7 +1,8 @@
 """Module facts, layer 3: what catches a dead peer's exceptions.
 
 `except` clauses (their types resolved through names and tuples bound to names),
-`contextlib.suppress(...)`, context managers of this module that swallow or translate
+`contextlib.suppress(...)`, a test's `with pytest.raises(...)`/`self.assertRaises(...)`,
+context managers of this module that swallow or translate
 `OSError`, and the module-wide protection SPL001 asks about: `MSG_NOSIGNAL` or
 `SO_NOSIGPIPE` in use, an `errno.EPIPE` test, a handler covering `BrokenPipeError`.
 
@@ -150,11 +151,49 @@ class GuardFacts:
                 if isinstance(call, cst.Call) and self.qname(call.func, guard.scope) == "contextlib.suppress":
                     if any(self.covers(a.value, guard.scope, exc) for a in call.args if a.keyword is None):
                         return True
+                elif isinstance(call, cst.Call) and self._expects(call, guard.scope) is not None:
+                    # pytest.raises(E) / self.assertRaises(E): the block's E is caught there
+                    expected = self._expects(call, guard.scope)
+                    if expected is not False and self.covers(expected, guard.scope, exc):
+                        return True
                 elif exc in self.manager_call_swallows(call, guard.scope):
                     return True
             elif self.covers(t, guard.scope, exc):
                 return True
         return False
+
+    def _expects(self, call: cst.Call, scope):
+        """For a test's expectation of an exception, `with pytest.raises(E):` or
+        `with self.assertRaises(E):` (`assertRaisesRegex`): the expression of E, which the
+        block's exception is caught as when it is one (the test then passes, or fails with
+        its own report: no crash). False for such a call whose E cannot be read; None for
+        any other call."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _UNITTEST_EXPECTS:
+            if not (isinstance(func.value, cst.Name) and func.value.value == "self"):
+                return None
+            keyword = "expected_exception"
+        elif self.qname(func, scope) == "pytest.raises":
+            keyword = "expected_exception"
+        else:
+            return None
+        for a in call.args:
+            if a.keyword is None and not a.star:
+                return a.value
+            if a.keyword is not None and a.keyword.value == keyword:
+                return a.value
+        return False
+
+    def expectation_around(self, ctx: Ctx) -> Optional[cst.Call]:
+        """The innermost `pytest.raises(...)`/`self.assertRaises(...)` around ctx (same
+        function): the test expects an exception there, and catching it inside would
+        fail the test (the fixer offers no wrap there)."""
+        for guard in reversed(ctx.guards):
+            for t in guard.types:
+                if isinstance(t, tuple) and t[0] == "manager" and isinstance(t[1], cst.Call):
+                    if self._expects(t[1], guard.scope) is not None:
+                        return t[1]
+        return None
 
     def _first_catching(self, guard: Guard, exc: str) -> Optional[cst.ExceptHandler]:
         for h in guard.handlers:
@@ -954,6 +993,10 @@ class GuardFacts:
             if self.guard_covers(Guard(call, [("manager", call, None)], ctx.scope), "BrokenPipeError"):
                 return True
         return False
+
+
+# unittest.TestCase's context managers that expect an exception of the block
+_UNITTEST_EXPECTS = frozenset({"assertRaises", "assertRaisesRegex"})
 
 
 def _is_cleanup(small) -> bool:

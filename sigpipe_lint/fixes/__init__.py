@@ -147,6 +147,13 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         return no_fix(f"{write.label} raises {what}, which the wrap does not catch", write.call)
     if write.via == "partial":  # the write happens wherever the partial is called, not here
         return no_fix(f"the write happens where {write.label} is called, and nothing in this module calls it", write.call)
+    expecting = facts.expectation_around(write.ctx)
+    if expecting is not None:
+        return no_fix(
+            f"{write.label} is inside `{dotted(expecting.func) or 'raises'}(...)`: the test expects an exception "
+            "there, and a wrap would catch it first; let it expect both (BrokenPipeError, ConnectionResetError)",
+            write.call,
+        )
     try:
         convs = conversations(facts, write)
     except NoOwner as e:

@@ -28,8 +28,9 @@ class UnprotectedSocketWrite(Rule):
     `pthread_sigmask(SIG_BLOCK, {SIGPIPE})`), `MSG_NOSIGNAL`/`SO_NOSIGPIPE`, an `except`
     that handles `BrokenPipeError` (catches it: itself, `ConnectionError`, `OSError` and its
     aliases, `Exception`, `BaseException`, a bare `except:`; and does not re-raise it, see
-    SPL003), `contextlib.suppress(BrokenPipeError)` (or a base), a context manager class whose
-    `__exit__` swallows it, or an `errno.EPIPE` test.
+    SPL003), `contextlib.suppress(BrokenPipeError)` (or a base), a test's
+    `pytest.raises(BrokenPipeError)`/`self.assertRaises(...)` (or a base) around a write,
+    a context manager class whose `__exit__` swallows it, or an `errno.EPIPE` test.
 
     A `.send()` counts only when something in the module says the receiver is a socket:
     `socket.socket()`, `create_connection()`, `socketpair()`, `fromfd()`, `create_server()`,

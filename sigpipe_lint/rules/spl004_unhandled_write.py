@@ -37,7 +37,10 @@ class UnhandledWrite(Rule):
     `send`, `run`, ...). A method of a request handler whose `handle()` (here or in a
     base class elsewhere) runs the dispatch under a guard is handled there. A context
     manager that swallows or translates `OSError` (`with self._socket_errors():`, here or
-    imported) guards its body; exception tuples are resolved across modules
+    imported) guards its body, and so does a test's expectation of the exception,
+    `with pytest.raises((BrokenPipeError, ConnectionResetError)):` or
+    `with self.assertRaises(OSError):` (`assertRaisesRegex`), for the types it names (no
+    wrap is offered inside one: it would catch what the test expects); exception tuples are resolved across modules
     (`except errors.CONNECTION_ERRORS:`). Calls through a value count as call sites:
     `cb = self._flush; cb()`, `for fn in (self._a, self._b): fn()`, `retry(self._flush)`
     (the receiving call runs it), and a function returned by another is called by that
