@@ -181,7 +181,7 @@ def analyze_source(
             program.begin()
         else:
             module, shifts = parse_lenient(source)
-        facts = ModuleFacts(module, program=program, path=path if program is not None else None)
+        facts = ModuleFacts(module, program=program, path=path if program is not None else None, file=path if path != "-" else None)
         pairs: list = []  # (finding, its fix plans)
         result.findings = analyze_module(
             module, facts, path, codes, source, pairs, fix_edits=fix_edits and not fix and shifts is None

@@ -33,15 +33,15 @@ def test_mixed_indentation_is_analysed_in_the_users_columns_and_never_fixed():
         assert not any(f.fix.has_unsafe_part for f in fixed.findings)  # no unsafe fix held back
 
 
-def assert_escapes(source: bytes, expected: dict, marker: str = "sendall(b") -> None:
+def assert_escapes(source: bytes, expected: dict, marker: str = "sendall(b", path: str = "t.py") -> None:
     """Each write line holding `marker` and `b"<mark>` says, in SPL001's and SPL004's
     messages, where its exception goes: `expected[mark]`, or (None) that the program
     crashes."""
     lines = source.decode().splitlines()
     line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if marker in text}
     assert sorted(line_of) == sorted(expected)
-    one = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL001"]).findings}
-    per_call = {f.line: f.message for f in analyze_source(source, "t.py", ["SPL004"]).findings}
+    one = {f.line: f.message for f in analyze_source(source, path, ["SPL001"]).findings}
+    per_call = {f.line: f.message for f in analyze_source(source, path, ["SPL004"]).findings}
     assert sorted(one) == sorted(per_call) == sorted(line_of.values())
     for mark, says in expected.items():
         line = line_of[mark]
@@ -1264,3 +1264,63 @@ def test_an_option_the_module_constructs_with_otherwise_is_not_its_default(const
         clause="if self.raise_send_errors:\n                raise",
     ).encode() + f"\n\nSENDER = {construction}\n".encode()
     assert [f.line for f in analyze_source(source, "t.py", CODES).findings] == ([19] if reported else [])
+
+
+TEST_MODULE = b"""\
+import socket
+import unittest
+from unittest import TestCase as Case
+
+CONN = socket.create_connection(("db", 1))
+
+
+def test_push():
+    CONN.sendall(b"a")
+
+
+def helper():
+    CONN.sendall(b"h")
+
+
+class TestThing:
+    def test_push(self):
+        CONN.sendall(b"c")
+
+    def push(self):
+        CONN.sendall(b"d")
+
+
+class Checks(unittest.TestCase):
+    def test_push(self):
+        CONN.sendall(b"e")
+
+
+class Base(Case):
+    pass
+
+
+class MoreChecks(Base):
+    def test_push(self):
+        CONN.sendall(b"f")
+
+
+class Other:
+    def test_push(self):
+        CONN.sendall(b"g")
+"""
+
+
+def test_a_test_that_a_runner_calls_says_the_runner_goes_on(tmp_path):
+    # A test function or a TestCase's test method: the runner records the error and runs
+    # the other tests. A helper, another method, a class no runner collects, or the same
+    # code outside a test module: the program crashes, as far as the module can tell.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "tests").mkdir()
+    test = "out of this test: the test runner records it as an error and goes on with the other tests"
+    assert_escapes(
+        TEST_MODULE,
+        {"a": test, "h": None, "c": test, "d": None, "e": test, "f": test, "g": None},
+        path=str(tmp_path / "tests" / "test_client.py"),
+    )
+    assert_escapes(TEST_MODULE, dict.fromkeys("acdefgh"), path=str(tmp_path / "client.py"))
+

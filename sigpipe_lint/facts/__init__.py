@@ -53,10 +53,11 @@ class ModuleFacts(ModuleNames, SocketFacts, StreamFacts, GuardFacts, SignalFacts
     file's `path`, names imported from other modules are resolved through their summaries;
     without, the module is analysed alone."""
 
-    def __init__(self, module: cst.Module, program=None, path: Optional[str] = None):
+    def __init__(self, module: cst.Module, program=None, path: Optional[str] = None, file: Optional[str] = None):
         self._scache: Dict[tuple, Optional[SockInfo]] = {}
         self._gcache: Dict[tuple, object] = {}
         self.path = path
+        self.file = file or path  # the file's name even when the module is analysed alone (a test module?)
         self.program = program if path is not None else None
         modname, is_package = None, False
         if path is not None:

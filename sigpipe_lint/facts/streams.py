@@ -34,6 +34,7 @@ returns the exception instead of raising it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -108,7 +109,16 @@ _SPAWNED_ESCAPES = {
         "out of this event-loop callback: the loop logs 'Exception in callback' and goes "
         "on, and the rest of the callback never runs"
     ),
+    "test": (
+        "out of this test: the test runner records it as an error and goes on with the "
+        "other tests, and the rest of this test never runs"
+    ),
 }
+# Base classes whose `test*` methods a test runner calls (unittest's, under any alias).
+_TEST_CASES = frozenset({
+    "unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase",
+    "unittest.async_case.IsolatedAsyncioTestCase",
+})
 
 
 class StreamFacts:
@@ -318,7 +328,27 @@ class StreamFacts:
         func = write.ctx.func
         if func is not None and _is_coroutine(func) and self.call_sites(func) and not self.caller_contexts(func):
             return _SPAWNED_ESCAPES["unawaited task"]  # every call made a task nobody awaits
-        return _SPAWNED_ESCAPES.get(self.runs_in(func, sites))
+        spawned = _SPAWNED_ESCAPES.get(self.runs_in(func, sites))
+        if spawned is None and func is not None and self.is_test_function(func):
+            return _SPAWNED_ESCAPES["test"]
+        return spawned
+
+    def is_test_function(self, func) -> bool:
+        """A function a test runner calls, in a test module (a tests folder, `test_*.py`):
+        a module-level `test*` function (pytest), or a `test*` method of a class named
+        `Test*` (pytest) or of a `unittest.TestCase` subclass (here or through bases
+        elsewhere). Its exception is the runner's to report: the test errors, the run goes on."""
+        if not func.name.startswith("test") or not self.file:
+            return False
+        from sigpipe_lint.program.resolve import project_root
+        from sigpipe_lint.program.view import is_test_file
+
+        path = os.path.abspath(self.file)
+        if not is_test_file(path, project_root(os.path.dirname(path))):
+            return False
+        if func.cls is None:
+            return func.outer.kind == "module"
+        return func.cls.outer.kind == "module" and (func.cls.name.startswith("Test") or self._inherits(func.cls, _TEST_CASES))
 
     def write_outcome(self, write, sites=None) -> Optional[str]:
         """What a dead peer does to this write, when it differs from a crash with a

@@ -108,8 +108,10 @@ class UnprotectedSocketWrite(Rule):
     (`multiprocessing.Process(target=...)`) exits 1, an executor task (`submit`,
     `run_in_executor`) keeps the exception in its future, an event loop's callback
     (`call_soon`) is logged and skipped, and a coroutine made a task that nothing awaits
-    ends with asyncio's "Task exception was never retrieved". The message says which of
-    these happens.
+    ends with asyncio's "Task exception was never retrieved". A test that a runner calls
+    (in a test module, a `test*` function, or a `test*` method of a `Test*` class or of a
+    `unittest.TestCase` subclass) errors, and the runner goes on with the other tests.
+    The message says which of these happens.
 
     This rule looks at the module as a whole, as the project is specified. A SIGPIPE policy
     or `MSG_NOSIGNAL` stops the signal, **not** the exception: a module with either, or
