@@ -302,6 +302,7 @@ def loop():
         ("sel.modify(r, selectors.EVENT_READ)\n    sel.unregister(r)\n    r.recv(1)", True),
         ("select.poll().poll()\n    select.select([r], [], [])", True),  # an item of a watched list
         ("r.setblocking(False)\n    r.settimeout(1)\n    r.getsockname()\n    r.recv(1)\n    r.shutdown(2)\n    r.close()", True),
+        ("conf.r = 1\n    keep(conf.r)\n    r.recv(1)", True),  # `conf.r`: another object's attribute
         ("r.fileno()", False),  # never read: not a wake-up pair
         ("keep(r)\n    r.recv(1)", False),  # handed on
         ("rs = [r]\n    r.recv(1)", False),  # stored in a list nobody watches
@@ -1270,6 +1271,8 @@ TEST_MODULE = b"""\
 import socket
 import unittest
 from unittest import TestCase as Case
+from unittest.async_case import IsolatedAsyncioTestCase as AsyncCase
+from unittest.case import TestCase as PlainCase
 
 CONN = socket.create_connection(("db", 1))
 
@@ -1307,6 +1310,21 @@ class MoreChecks(Base):
 class Other:
     def test_push(self):
         CONN.sendall(b"g")
+
+
+class AsyncChecks(unittest.IsolatedAsyncioTestCase):
+    async def test_push(self):
+        CONN.sendall(b"i")
+
+
+class AsyncChecks2(AsyncCase):
+    async def test_push(self):
+        CONN.sendall(b"j")
+
+
+class PlainChecks(PlainCase):
+    def test_push(self):
+        CONN.sendall(b"k")
 """
 
 
@@ -1319,8 +1337,8 @@ def test_a_test_that_a_runner_calls_says_the_runner_goes_on(tmp_path):
     test = "out of this test: the test runner records it as an error and goes on with the other tests"
     assert_escapes(
         TEST_MODULE,
-        {"a": test, "h": None, "c": test, "d": None, "e": test, "f": test, "g": None},
+        {"a": test, "h": None, "c": test, "d": None, "e": test, "f": test, "g": None, "i": test, "j": test, "k": test},
         path=str(tmp_path / "tests" / "test_client.py"),
     )
-    assert_escapes(TEST_MODULE, dict.fromkeys("acdefgh"), path=str(tmp_path / "client.py"))
+    assert_escapes(TEST_MODULE, dict.fromkeys("acdefghijk"), path=str(tmp_path / "client.py"))
 

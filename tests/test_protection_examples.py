@@ -1037,6 +1037,23 @@ HANDLED = [
         "def raises(**kw):\n    pass\n" + _push("with raises(expected_exception=OSError):\n    s.sendall(b'x')  # W"),
     ),
     (
+        # the expected type by keyword, after another keyword
+        "pytest-raises-keyword-after-match",
+        "import pytest\n" + _push("with pytest.raises(match='pipe', expected_exception=OSError):\n    s.sendall(b'x')"),
+        "import pytest\n" + _push("with pytest.raises(match='pipe', expected_exception=ValueError):\n    s.sendall(b'x')  # W"),
+    ),
+    (
+        # unittest's managers count on `self` only: another object's method of that name
+        # may be anything
+        "unittest-assert-raises-on-self",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self, case):\n"
+        "        s = socket.create_connection(('h', 1))\n        with self.assertRaises(OSError):\n"
+        "            s.sendall(b'x')\n",
+        "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self, case):\n"
+        "        s = socket.create_connection(('h', 1))\n        with case.assertRaises(OSError):\n"
+        "            s.sendall(b'x')  # W\n",
+    ),
+    (
         "unittest-assert-raises",
         "import socket, unittest\nclass T(unittest.TestCase):\n    def test_dies(self):\n"
         "        s = socket.create_connection(('h', 1))\n        with self.assertRaises(ConnectionError):\n"

@@ -151,10 +151,11 @@ class GuardFacts:
                 if isinstance(call, cst.Call) and self.qname(call.func, guard.scope) == "contextlib.suppress":
                     if any(self.covers(a.value, guard.scope, exc) for a in call.args if a.keyword is None):
                         return True
-                elif isinstance(call, cst.Call) and self._expects(call, guard.scope) is not None:
+                elif isinstance(call, cst.Call) and self._is_expectation(call, guard.scope):
                     # pytest.raises(E) / self.assertRaises(E): the block's E is caught there
-                    expected = self._expects(call, guard.scope)
-                    if expected is not False and self.covers(expected, guard.scope, exc):
+                    # (the test then passes, or fails with its own report: no crash)
+                    expected = _expected_exception(call)
+                    if expected is not None and self.covers(expected, guard.scope, exc):
                         return True
                 elif exc in self.manager_call_swallows(call, guard.scope):
                     return True
@@ -162,27 +163,14 @@ class GuardFacts:
                 return True
         return False
 
-    def _expects(self, call: cst.Call, scope):
-        """For a test's expectation of an exception, `with pytest.raises(E):` or
-        `with self.assertRaises(E):` (`assertRaisesRegex`): the expression of E, which the
-        block's exception is caught as when it is one (the test then passes, or fails with
-        its own report: no crash). False for such a call whose E cannot be read; None for
-        any other call."""
+    def _is_expectation(self, call: cst.Call, scope) -> bool:
+        """A test's expectation of an exception: `pytest.raises(...)`, or unittest's
+        `self.assertRaises(...)`/`self.assertRaisesRegex(...)` (on `self` only: another
+        object's method of that name may be anything)."""
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _UNITTEST_EXPECTS:
-            if not (isinstance(func.value, cst.Name) and func.value.value == "self"):
-                return None
-            keyword = "expected_exception"
-        elif self.qname(func, scope) == "pytest.raises":
-            keyword = "expected_exception"
-        else:
-            return None
-        for a in call.args:
-            if a.keyword is None and not a.star:
-                return a.value
-            if a.keyword is not None and a.keyword.value == keyword:
-                return a.value
-        return False
+            return isinstance(func.value, cst.Name) and func.value.value == "self"
+        return self.qname(func, scope) == "pytest.raises"
 
     def expectation_around(self, ctx: Ctx) -> Optional[cst.Call]:
         """The innermost `pytest.raises(...)`/`self.assertRaises(...)` around ctx (same
@@ -191,7 +179,7 @@ class GuardFacts:
         for guard in reversed(ctx.guards):
             for t in guard.types:
                 if isinstance(t, tuple) and t[0] == "manager" and isinstance(t[1], cst.Call):
-                    if self._expects(t[1], guard.scope) is not None:
+                    if self._is_expectation(t[1], guard.scope):
                         return t[1]
         return None
 
@@ -997,6 +985,19 @@ class GuardFacts:
 
 # unittest.TestCase's context managers that expect an exception of the block
 _UNITTEST_EXPECTS = frozenset({"assertRaises", "assertRaisesRegex"})
+
+
+def _expected_exception(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """E of `pytest.raises(E)` / `self.assertRaises(E)`: the first positional argument, or
+    the `expected_exception=` keyword (both name it so); None when neither is given."""
+    for a in call.args:
+        if a.star:
+            return None  # raises(*types): what it holds is not read
+        if a.keyword is None:
+            return a.value
+        if a.keyword.value == "expected_exception":
+            return a.value
+    return None
 
 
 def _is_cleanup(small) -> bool:
