@@ -1342,3 +1342,62 @@ def test_a_test_that_a_runner_calls_says_the_runner_goes_on(tmp_path):
     )
     assert_escapes(TEST_MODULE, dict.fromkeys("acdefghijk"), path=str(tmp_path / "client.py"))
 
+
+
+FACTORY = """\
+import socket
+
+
+class Server:
+    def __init__(self, address, client_class):
+        self.sock = socket.create_server(address)
+        self.client_class = client_class
+
+    def serve(self):
+        conn, addr = self.sock.accept()
+        self.clients = [self.client_class(conn, addr)]
+
+
+class Client:
+    def __init__(self, sock, addr):
+        self.sock = sock
+
+    def push(self):
+        self.sock.send(b"x")
+
+
+class EchoClient(Client):
+    def echo(self):
+        self.sock.send(b"y")
+
+
+def make(sock, addr):
+    return sock
+
+
+class Other(Client):
+    def __init__(self, name, addr):
+        self.sock = None
+        self.name = name
+
+{calls}
+"""
+
+
+@pytest.mark.parametrize(
+    "calls, reported",
+    [
+        # the class handed to the server, which constructs it with an accepted connection:
+        # Client.__init__'s sock is that connection, in the class and its subclass
+        ("Server(('', 1), EchoClient).serve()", [19, 24]),
+        ("Server(('', 1), Client).serve()", [19, 24]),
+        # the value is also a function somewhere: what it constructs is not claimed
+        ("Server(('', 1), EchoClient).serve()\nServer(('', 2), make).serve()", []),
+        # a subclass with an __init__ of its own: Client's is not what the server runs
+        ("Server(('', 1), Other).serve()", []),
+    ],
+)
+def test_a_class_passed_as_a_value_is_constructed_where_the_value_is_called(calls, reported):
+    source = FACTORY.format(calls=calls).encode()
+    lines = sorted(f.line for f in analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings)
+    assert lines == reported

@@ -959,6 +959,75 @@ class ModuleNames:
             for call, ctx in self.calls_by_name.get(func.cls.name, ()):
                 if isinstance(call.func, cst.Name) and func.cls in self._local_classes(call.func, ctx.scope):
                     out.append((call, ctx))
+            # ... and so does a call of a value holding Cls, or a subclass that keeps this
+            # __init__ (`self.client_handler(client, ...)`)
+            through = self._constructions_through_values()
+            for c in self.classes:
+                if id(c) in through and self._init_of(c) is func:
+                    out.extend(through[id(c)])
+        return out
+
+    def _init_of(self, cls: ClassInfo) -> Optional[FunctionInfo]:
+        """The `__init__` that constructing `cls` runs, when this module defines it."""
+        for c in [cls] + self._local_bases(cls):
+            if "__init__" in c.methods:
+                return c.methods["__init__"]
+        return None
+
+    def _constructions_through_values(self) -> Dict[int, List[Tuple[cst.Call, Ctx]]]:
+        """id(ClassInfo) -> the calls that construct the class through a value holding it:
+        `factory = Handler; factory(conn)`, or `self.client_handler(client, ...)` where the
+        attribute holds a parameter that every call fills with classes (the Cookbook's
+        `TCPServer(addr, TCPEchoClient, handlers)`). Built once; while it is built, calls of
+        another `__init__` are its direct ones."""
+        index = getattr(self, "_classcalls", None)
+        if index is not None:
+            return index
+        self._classcalls = {}
+        out: Dict[int, List[Tuple[cst.Call, Ctx]]] = {}
+        for calls in self.calls_by_name.values():
+            for call, ctx in calls:
+                f = call.func
+                if isinstance(f, cst.Name) and self._local_classes(f, ctx.scope):
+                    continue  # Cls(...): a direct construction
+                for cls in self._classes_held(f, ctx.scope):
+                    out.setdefault(id(cls), []).append((call, ctx))
+        self._classcalls = out
+        return out
+
+    def _classes_held(self, f, scope: Scope, depth: int = 0) -> List[ClassInfo]:
+        """The module's classes a called name or `self.attr` holds: bound to a class, or to a
+        parameter that every call in the module fills with one. [] when any value it may
+        hold is something else (nothing is claimed then)."""
+        values: List[Tuple[cst.BaseExpression, Scope]] = []
+        if depth > 2:
+            return []
+        if isinstance(f, cst.Name):
+            bs, _ = self.lookup(f.value, scope)
+            for b in bs or ():
+                if b.kind == "value":
+                    values.append((b.value, b.scope))
+                elif b.kind == "param" and b.info is not None and b.index is not None and b.info.name != "<lambda>":
+                    sites = self.call_sites(b.info)
+                    args = [(self.argument_for(b.info, call, ctx.scope, b.index), ctx.scope) for call, ctx in sites]
+                    if not args or any(a is None for a, _ in args):
+                        return []
+                    values.extend(args)
+                else:
+                    return []
+        elif isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name):
+            cls = self._self_class(f.value.value, scope)
+            if cls is None or any(f.attr.value in c.methods for c in [cls] + self._local_bases(cls)):
+                return []
+            values = list(self._class_attr_bindings(cls, f.attr.value))
+        out: List[ClassInfo] = []
+        for v, s in values:
+            held = self._local_classes(v, s) or (
+                self._classes_held(v, s, depth + 1) if isinstance(v, (cst.Name, cst.Attribute)) else []
+            )
+            if not held:
+                return []
+            out.extend(held)
         return out
 
     def passes_instance(self, func: FunctionInfo, callee, scope: Scope) -> bool:
