@@ -1401,3 +1401,25 @@ def test_a_class_passed_as_a_value_is_constructed_where_the_value_is_called(call
     source = FACTORY.format(calls=calls).encode()
     lines = sorted(f.line for f in analyze_source(source, "t.py", ["SPL001", "SPL004"]).findings)
     assert lines == reported
+
+
+@pytest.mark.parametrize(
+    "body, reported",
+    [
+        # a local name bound to the class
+        ("    factory = Client\n    factory(conn)\n", [7]),
+        # a parameter every call fills with the class
+        ("    make(conn)\n\n\nserve(Client)\n", [7]),
+        # a call that fills it by ** only: what it holds is unknown
+        ("    make(conn)\n\n\nserve(**{'make': Client})\n", []),
+    ],
+)
+def test_a_class_held_by_a_name_is_constructed_where_the_name_is_called(body, reported):
+    source = (
+        "import socket\n\n\nclass Client:\n    def __init__(self, sock):\n        self.sock = sock\n"
+        "        self.sock.send(b'hi')\n\n\ndef serve(make=None):\n"
+        "    conn, _ = socket.create_server(('', 1)).accept()\n" + body
+    ).encode()
+    result = analyze_source(source, "t.py", ["SPL001", "SPL004"])
+    assert result.error is None
+    assert sorted(f.line for f in result.findings) == reported
