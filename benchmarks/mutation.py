@@ -254,6 +254,13 @@ TESTS:
   loop that collects a use's three nearest ancestors, which differs only by failing on a
   name fewer than three nodes below the walk's root (a function named like the end it
   holds).
+  Then a4d8882 (a class passed as a value is constructed where the value is called), every
+  mutant of its lines of names.py: 39 of 44 killed (172 s); tests for the survivors (a local
+  name bound to the class, a parameter every call fills with it, a call filling it by **
+  only), `--rerun`: 2 of the 5 killed -> 41/44 = 93.2 %. Alive: `return []` -> `return None`
+  at the depth limit (both empty to every caller), `and` -> `or` in the parameter test (only
+  a `self` binding has an index too, and it never reaches there), and `or` -> `and` in the
+  check of the filled arguments (an empty or unknown argument gives no class either way).
 """
 
 from __future__ import annotations
