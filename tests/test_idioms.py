@@ -1423,3 +1423,27 @@ def test_a_class_held_by_a_name_is_constructed_where_the_name_is_called(body, re
     result = analyze_source(source, "t.py", ["SPL001", "SPL004"])
     assert result.error is None
     assert sorted(f.line for f in result.findings) == reported
+
+
+def test_no_wrap_is_offered_in_a_test_that_a_runner_calls(tmp_path):
+    # The runner reports a dead peer as the test's error: a wrap that prints and goes on
+    # would turn that failure into a pass. A helper the tests call keeps its fix.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "tests").mkdir()
+    path = str(tmp_path / "tests" / "test_client.py")
+    lines = TEST_MODULE.decode().splitlines()
+    line_of = {text.split('b"')[1][0]: i for i, text in enumerate(lines, 1) if "sendall(b" in text}
+    fixes = {f.line: f.fix for f in analyze_source(TEST_MODULE, path, ["SPL004"]).findings}
+    for mark in "acefijk":
+        assert fixes[line_of[mark]].applicability == "none", mark
+        assert "is in a test that a runner calls" in fixes[line_of[mark]].message, mark
+    for mark in "dgh":  # (no wrap there either, for another reason: CONN is the module's)
+        assert "is in a test" not in fixes[line_of[mark]].message, mark
+    outside = analyze_source(TEST_MODULE, str(tmp_path / "client.py"), ["SPL004"]).findings
+    assert outside and not any("is in a test" in f.fix.message for f in outside)
+    # a test that owns its connection: still no wrap
+    owned = b"import socket\n\n\ndef test_push():\n    s = socket.create_connection(('h', 1))\n    s.sendall(b'x')\n"
+    [finding] = analyze_source(owned, path, ["SPL004"]).findings
+    assert finding.fix.applicability == "none" and "is in a test" in finding.fix.message
+    [finding] = analyze_source(owned, str(tmp_path / "client.py"), ["SPL004"]).findings
+    assert finding.fix.applicability == "unsafe"

@@ -147,6 +147,12 @@ def plan_wrap(facts: ModuleFacts, write: Write) -> Optional[FixPlan]:
         return no_fix(f"{write.label} raises {what}, which the wrap does not catch", write.call)
     if write.via == "partial":  # the write happens wherever the partial is called, not here
         return no_fix(f"the write happens where {write.label} is called, and nothing in this module calls it", write.call)
+    if write.ctx.func is not None and facts.is_test_function(write.ctx.func):
+        return no_fix(
+            f"{write.label} is in a test that a runner calls: a dead peer there is the test's "
+            "error to report, and a wrap would hide it",
+            write.call,
+        )
     expecting = facts.expectation_around(write.ctx)
     if expecting is not None:
         return no_fix(

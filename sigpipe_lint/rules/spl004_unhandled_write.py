@@ -119,7 +119,9 @@ class UnhandledWrite(Rule):
     uses it until it closes, or a thread's or server's entry) can stop it, with the owner's
     statements from its first use of the connection to its last one in a `try` that
     catches both. No owner in this module (a function writing to a socket that only
-    unknown callers pass in): no automatic fix, and the finding's fix says why. Unsafe: it
+    unknown callers pass in): no automatic fix, and the finding's fix says why. Nor in a
+    test that a runner calls, or inside `pytest.raises(...)`/`self.assertRaises(...)`: a
+    dead peer there is the test's error to report, and a wrap would hide it. Unsafe: it
     changes control flow after a peer's death.
     """
 
