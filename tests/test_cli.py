@@ -115,6 +115,26 @@ def test_default_and_given_excludes(tree):
     assert [l.split(":")[0] for l in r.stdout.splitlines()[:-1]] == ["pos.py"]
 
 
+@pytest.mark.parametrize(
+    "path, patterns, excluded",
+    [
+        ("pkg/build/x.py", ("build",), True),  # a part
+        ("pkg/x_pb2.py", ("*_pb2.py",), True),  # the name
+        ("pkg/gen/x.py", ("pkg/gen/*",), True),  # the whole path
+        ("pkg/gen/x.py", ("gen/",), True),  # a trailing slash is dropped
+        ("pkg/tests/x.py", ("test",), False),  # a glob is not a prefix
+        ("pkg/a.egg-info/x.py", ("*.egg-info",), True),
+        ("pkg/ab.py", ("[ab]*.py",), True),
+        ("pkg/cd.py", ("[ab]*.py", "build"), False),
+        ("pkg/x.py", (), False),
+    ],
+)
+def test_exclude_globs_match_the_path_its_name_or_a_part(path, patterns, excluded):
+    from sigpipe_lint.discover import _excluded
+
+    assert _excluded(path, patterns) is excluded
+
+
 def _reported(out: str):
     """{path: [codes]} of a text report."""
     found = {}
