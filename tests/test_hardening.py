@@ -432,3 +432,42 @@ def test_shared_leaf_makers_build_what_they_do_not_expect_as_the_class_does():
         make(other=1)
     newline = parse_mod._shared_leaves()["Newline"]
     assert newline(value=None) is newline(value=None) and newline(value="\r\n").value == "\r\n"
+
+
+WRITE_EDGES = [
+    b"s.send(b'x')", b"s . \n   send(x)", b"s.sendall", b"s.sender(x)", b"s.send_x", b"send(x)", b"x = sendall",
+    b"loop.sock_sendall(s, b)", b"loop. sock_sendfile(s, f)", b"loop.sock_send(s)", b"f = s.makefile ('wb')",
+    b"s.makefile", b"await w.drain()", b"await w.drain", b"await w.wait_closed ()", b"self.wfile", b"wrap_socket",
+    b"ssl.SSLSocket", b"def copyfile(self, a, b):", b"def  copyfile (", b"undef copyfile(", b"xdef copyfile(",
+    b"def\tcopyfile(", b"defcopyfile(", b"copyfile(", b".send", b"sock_send", b"._sock_sendall(", b"\n.send(",
+]
+IMPORT_EDGES = [
+    b"import socket", b"import socketserver as s", b"from http.server import X", b"x = 1; import ssl",
+    b"if y: import asyncio", b"import os, socket", b"import sockets", b"import mysocket", b"# import socket",
+    b"s = 'import socket'", b"from . import http", b"import os\nsocket", b"from gevent import server",
+    b"\xef\xbb\xbfimport socket", b"x.wrap_socket(s)", b"import xmlrpc.client", b"from wsgiref import simple_server",
+    b"\rimport ssl", b"importsocket", b"import\tsocket", b"  from\tasyncio import x", b"print(socket); import os",
+]
+
+
+def test_the_prefilters_searches_answer_what_its_regexes_answer():
+    # _writes and _imports_socket_source are the fast forms of _WRITE.search and
+    # _SOCKET_SOURCE.search: the same answer on every edge of their patterns, alone and
+    # inside text, and on every file of the standard library.
+    import sysconfig
+
+    from sigpipe_lint import prefilter as pf
+
+    texts = list(WRITE_EDGES) + list(IMPORT_EDGES)
+    texts += [b"x = 1\n" + t + b"\ny = 2\n" for t in texts] + [a + b + a for a in texts[:20] for b in texts[20:40]]
+    root = sysconfig.get_paths()["stdlib"]
+    for folder in ("", "asyncio", "http", "xmlrpc", "wsgiref", "multiprocessing", "test"):
+        for name in sorted(os.listdir(os.path.join(root, folder)))[:400]:
+            if name.endswith(".py"):
+                with open(os.path.join(root, folder, name), "rb") as f:
+                    texts.append(f.read())
+    assert len(texts) > 1000
+    for text in texts:
+        assert pf._writes(text) is bool(pf._WRITE.search(text)), text[:80]
+        assert pf._imports_socket_source(text) is bool(pf._SOCKET_SOURCE.search(text)), text[:80]
+    assert sum(pf._writes(t) for t in texts) > 100 and sum(pf._imports_socket_source(t) for t in texts) > 100
