@@ -512,7 +512,7 @@ class _LazyPool:
         if work and _early_ready(self.jobs):
             # Workers forked before discovery have been importing the engine meanwhile:
             # this process would have to import it before its first file (0.3 s), they
-            # need not. hazelcast's two survivors (45 KB): 0.89 s analysed here, in them
+            # need not. hazelcast's two survivors (38 KiB): 0.89 s analysed here, in them
             # about 0.7 s.
             return True
         return len(work) >= POOL_MIN_FILES and sum(t[2] for t in work) >= POOL_MIN_BYTES
