@@ -3,6 +3,8 @@
 
     python benchmarks/bench.py            # stdlib + site-packages + one file, medians
     python benchmarks/bench.py --quick    # one run each, no flake8 over site-packages
+    python benchmarks/bench.py --reference REV --repeat 10 [--library PATH]
+                                          # this engine against REV's, alternating, one sitting
 
 Corpora: the running interpreter's stdlib without its site-packages and test folders
 (test, tests, idle_test: excluded for every tool, as is site-packages), the stdlib's
@@ -106,7 +108,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     p.add_argument("--no-stdlib", action="store_true", help="skip the stdlib, site-packages and one-file rows")
     p.add_argument("--no-site-packages", action="store_true", help="skip the site-packages rows (flake8 there takes minutes)")
+    p.add_argument(
+        "--reference",
+        metavar="REV",
+        help="instead of the table: alternate this git revision's engine, the working tree's and ruff "
+        "over the stdlib and each --library, --repeat times, and print the medians and the paired differences",
+    )
     args = p.parse_args(argv)
+    if args.reference:
+        return against_reference(args)
 
     stdlib = args.stdlib
     site = args.site_packages or os.path.join(stdlib, "site-packages")
@@ -159,6 +169,56 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if os.path.isdir(lib):
             print(parse_floor(lib, repeat))
     return 0
+
+
+def against_reference(args) -> int:
+    """The working tree's engine against `args.reference`'s in one sitting: between sittings
+    this machine moves by more than a session gains, within one the pairs show it.
+
+    Each triple runs the reference, the working tree and ruff, as fresh processes started
+    from a temporary folder: `python -m` puts the working folder first on `sys.path`,
+    ahead of `PYTHONPATH`, so a run started from the repository would take the working tree
+    for both engines."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tmp = tempfile.mkdtemp(prefix="spl-bench-ref-")
+    try:
+        ref = os.path.join(tmp, "reference")
+        os.makedirs(ref)
+        archive = subprocess.run(["git", "-C", repo, "archive", args.reference, "sigpipe_lint"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", ref], input=archive, check=True)
+        _compile_package()
+        import compileall
+
+        compileall.compile_dir(os.path.join(ref, "sigpipe_lint"), quiet=1)
+        corpora = [("stdlib", args.stdlib, True)] + [(_library_name(lib), lib, False) for lib in args.library]
+        ruff = tool("ruff")
+        for name, path, exclude in corpora:
+            spl_ex = [a for e in EXCLUDED for a in ("--exclude", e)] if exclude else []
+            other_ex = ["--extend-exclude", ",".join(EXCLUDED)] if exclude else []
+            check = [sys.executable, "-m", "sigpipe_lint", "check", path, "--no-cache", "--exit-zero", *spl_ex]
+            runs = {"reference": [], "working tree": [], "ruff": []}
+            for _ in range(args.repeat):
+                for label, where in (("reference", ref), ("working tree", repo)):
+                    runs[label].append(_timed(check, tmp, dict(os.environ, PYTHONPATH=where)))
+                ruff_cmd = [ruff, "check", "--isolated", "--select", "F", "--exit-zero", "--no-cache", *other_ex, path]
+                runs["ruff"].append(_timed(ruff_cmd, tmp, None))
+            ruff_median = statistics.median(runs["ruff"])
+            print(f"{name} ({args.repeat} triples, from {tmp}):")
+            for label in ("reference", "working tree"):
+                m = statistics.median(runs[label])
+                print(f"  {label:<13} median {m:.3f} s, min {min(runs[label]):.3f} s, {m / ruff_median:.2f}x ruff ({ruff_median:.3f} s)")
+            diffs = sorted(b - a for a, b in zip(runs["reference"], runs["working tree"]))
+            faster = sum(1 for d in diffs if d < 0)
+            print(f"  working tree - reference, per pair: {', '.join(f'{d:+.2f}' for d in diffs)} s ({faster} of {len(diffs)} faster)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _timed(cmd: Sequence[str], cwd: str, env) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
 def parse_floor(path: str, repeat: int) -> str:
