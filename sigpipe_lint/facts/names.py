@@ -1347,16 +1347,9 @@ class ModuleNames:
             nodes = self._fork_child_nodes = set()
             for call, fctx in self.calls_by_name.get("fork", ()):
                 stmt = fctx.stmt
-                if (
-                    self.qname(call.func, fctx.scope) != "os.fork"
-                    or fctx.block is None
-                    or not isinstance(stmt, cst.SimpleStatementLine)
-                    or not isinstance(stmt.body[0], cst.Assign)
-                    or stmt.body[0].value is not call
-                    or not isinstance(stmt.body[0].targets[0].target, cst.Name)
-                ):
+                pid = assigned_name(stmt, call)
+                if self.qname(call.func, fctx.scope) != "os.fork" or fctx.block is None or pid is None:
                     continue
-                pid = stmt.body[0].targets[0].target.value
                 after = list(fctx.block)
                 after = after[after.index(stmt) + 1:] if stmt in after else []
                 for nxt in after:
@@ -1509,6 +1502,19 @@ def is_handler_entry(name: str) -> bool:
 
 _THREAD_CLASSES = frozenset({"threading.Thread"})
 _PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
+
+
+def assigned_name(stmt, value: cst.Call) -> Optional[str]:
+    """The name the statement binds `value` to: `task = create_task(...)`, `pid = os.fork()`."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        for s in stmt.body:
+            if isinstance(s, cst.Assign) and s.value is value and len(s.targets) == 1:
+                t = s.targets[0].target
+                if isinstance(t, cst.Name):
+                    return t.value
+            if isinstance(s, cst.AnnAssign) and s.value is value and isinstance(s.target, cst.Name):
+                return s.target.value
+    return None
 
 
 def _fork_child_branch(node: cst.If, pid: str):

@@ -39,7 +39,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, dotted, keyword_arg
+from sigpipe_lint.facts.names import Ctx, FunctionInfo, Guard, Scope, arg_at, assigned_name, dotted, keyword_arg
 
 STREAM_OPENERS = frozenset(
     {
@@ -433,7 +433,7 @@ class StreamFacts:
         """`task = asyncio.create_task(coro)`: the contexts where `task` is awaited (directly,
         or through gather/wait_for/shield). A task nobody awaits raises nowhere anyone
         catches: asyncio logs 'Task exception was never retrieved'."""
-        name = _assigned_name(ctx.stmt, maker)
+        name = assigned_name(ctx.stmt, maker)
         if name is None:
             return []
         bs, bscope = self.lookup(name, ctx.scope)
@@ -506,19 +506,6 @@ def _enclosing_call(stmt, target: cst.Call) -> Optional[cst.Call]:
         for child in node.children:
             if not isinstance(child, _EXPR_SKIP):
                 stack.append(child)
-    return None
-
-
-def _assigned_name(stmt, value: cst.Call) -> Optional[str]:
-    """`task = create_task(...)`: the name the statement binds `value` to."""
-    if isinstance(stmt, cst.SimpleStatementLine):
-        for s in stmt.body:
-            if isinstance(s, cst.Assign) and s.value is value and len(s.targets) == 1:
-                t = s.targets[0].target
-                if isinstance(t, cst.Name):
-                    return t.value
-            if isinstance(s, cst.AnnAssign) and s.value is value and isinstance(s.target, cst.Name):
-                return s.target.value
     return None
 
 
